@@ -1,0 +1,258 @@
+"""Issues are data: one record per problem, with a stable code and a message in the workbook's
+language.
+
+Each kind of issue is registered once in `CODES` with its default severity and a message
+template per language; templates are `str.format` strings over the issue's `params`.
+
+>>> issue = make_issue("required", Lang.EN, tab="Leads", row=5, column="C", header="Customer",
+...                    params={"header": "Customer"})
+>>> issue.message
+'Customer is required but blank.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .schema import Lang, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class IssueKind:
+    code: str
+    severity: Severity
+    messages: dict[Lang, str]
+    short: dict[Lang, str]  # a few words for the row's ⚙ flags cell
+
+
+def _k(code: str, severity: Severity, zh_hans: str, zh_hant: str, en: str,
+       short: tuple[str, str, str]) -> IssueKind:
+    return IssueKind(
+        code,
+        severity,
+        {Lang.ZH_HANS: zh_hans, Lang.ZH_HANT: zh_hant, Lang.EN: en},
+        {Lang.ZH_HANS: short[0], Lang.ZH_HANT: short[1], Lang.EN: short[2]},
+    )
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+CODES: dict[str, IssueKind] = {
+    k.code: k
+    for k in (
+        # --- layout: tabs and headers ---------------------------------------------------------
+        _k("missing-tab", I,
+           "工作簿中没有“{table}”工作表，相关检查已跳过。",
+           "活頁簿中沒有「{table}」工作表，相關檢查已略過。",
+           "The workbook has no {table} tab; its checks were skipped.",
+           ("缺工作表", "缺工作表", "missing tab")),
+        _k("header-not-found", E,
+           "在工作表前 {scan} 行中找不到表头行（需要至少包含：{expected}）。",
+           "在工作表前 {scan} 列中找不到表頭列（至少需要：{expected}）。",
+           "No header row found in the first {scan} rows (expected at least: {expected}).",
+           ("无表头", "無表頭", "no header")),
+        _k("missing-column", E,
+           "缺少必填列“{header}”。",
+           "缺少必填欄「{header}」。",
+           "Required column “{header}” is missing.",
+           ("缺列", "缺欄", "missing column")),
+        _k("duplicate-header", E,
+           "列 {columns} 都对应“{header}”，无法确定使用哪一列；请删除或改名其中之一。",
+           "欄 {columns} 都對應「{header}」，無法確定使用哪一欄；請刪除或改名其中之一。",
+           "Columns {columns} all mean “{header}”; rename or remove all but one.",
+           ("重复表头", "重複表頭", "duplicate header")),
+        _k("ambiguous-header", E,
+           "表头“{value}”可以理解为：{candidates}；请改用其中一个的完整名称。",
+           "表頭「{value}」可以理解為：{candidates}；請改用其中一個的完整名稱。",
+           "Header “{value}” could mean {candidates}; use the full name of one of them.",
+           ("表头歧义", "表頭歧義", "ambiguous header")),
+        # --- cells ----------------------------------------------------------------------------
+        _k("required", E,
+           "“{header}”为必填项，但为空。",
+           "「{header}」為必填，但為空白。",
+           "{header} is required but blank.",
+           ("缺{header}", "缺{header}", "{header} missing")),
+        _k("invalid-date", E,
+           "“{value}”不是可识别的日期（例如 2026-06-02、2026/6/2、2026年6月2日）。",
+           "「{value}」不是可辨識的日期（例如 2026-06-02、2026/6/2、2026年6月2日）。",
+           "“{value}” is not a date (try 2026-06-02, 2026/6/2 or 2026年6月2日).",
+           ("日期无效", "日期無效", "bad date")),
+        _k("invalid-number", E,
+           "“{value}”不是数字。",
+           "「{value}」不是數字。",
+           "“{value}” is not a number.",
+           ("数字无效", "數字無效", "bad number")),
+        _k("invalid-bool", E,
+           "“{value}”不是“是/否”（可用：是、否、Y、N、✓、✗、TRUE、FALSE）。",
+           "「{value}」不是「是/否」（可用：是、否、Y、N、✓、✗、TRUE、FALSE）。",
+           "“{value}” is not yes/no (use 是/否, Y/N, ✓/✗ or TRUE/FALSE).",
+           ("是否无效", "是否無效", "bad yes/no")),
+        _k("invalid-choice", E,
+           "“{value}”不是“{header}”的可选值（可选：{allowed}）。",
+           "「{value}」不是「{header}」的可選值（可選：{allowed}）。",
+           "“{value}” is not an allowed {header} (allowed: {allowed}).",
+           ("{header}无效", "{header}無效", "bad {header}")),
+        _k("invalid-period", E,
+           "“{value}”不是周期（例如 2026-07 表示月份，2026Q3 表示季度）。",
+           "「{value}」不是週期（例如 2026-07 表示月份，2026Q3 表示季度）。",
+           "“{value}” is not a period (2026-07 for a month, 2026Q3 for a quarter).",
+           ("周期无效", "週期無效", "bad period")),
+        _k("excel-error", E,
+           "单元格是错误值 {value}，请修正产生它的公式。",
+           "儲存格是錯誤值 {value}，請修正產生它的公式。",
+           "The cell holds the error value {value}; fix the formula that produced it.",
+           ("错误值", "錯誤值", "error value")),
+        _k("year-inferred", I,
+           "“{value}”没有写年份，按 {year} 年理解。",
+           "「{value}」沒有寫年份，按 {year} 年理解。",
+           "“{value}” has no year; read as {year}.",
+           ("年份推断", "年份推斷", "year assumed")),
+        _k("negative-amount", E,
+           "金额 {value} 为负数。",
+           "金額 {value} 為負數。",
+           "The amount {value} is negative.",
+           ("金额为负", "金額為負", "negative amount")),
+        _k("out-of-range", E,
+           "{value} 超出“{header}”的允许范围（{low} 到 {high}）。",
+           "{value} 超出「{header}」的允許範圍（{low} 到 {high}）。",
+           "{value} is outside the range of {header} ({low} to {high}).",
+           ("超出范围", "超出範圍", "out of range")),
+        # --- rows -----------------------------------------------------------------------------
+        _k("duplicate-id", E,
+           "编号 {value} 重复，也出现在第 {other_rows} 行。",
+           "編號 {value} 重複，也出現在第 {other_rows} 列。",
+           "The id {value} is used again in row(s) {other_rows}.",
+           ("编号重复", "編號重複", "duplicate id")),
+        _k("unknown-reference", E,
+           "“{value}”在“{target_tab}”的“{target_header}”中不存在。",
+           "「{value}」在「{target_tab}」的「{target_header}」中不存在。",
+           "“{value}” does not exist in {target_header} of {target_tab}.",
+           ("引用不存在", "引用不存在", "unknown reference")),
+        _k("unknown-rep", W,
+           "“{value}”不在“{target_tab}”名单中。",
+           "「{value}」不在「{target_tab}」名單中。",
+           "“{value}” is not listed in {target_tab}.",
+           ("人员不在名单", "人員不在名單", "unknown rep")),
+        _k("impossible-order", E,
+           "“{header}”（{value}）早于“{earlier_header}”（{earlier_value}）。",
+           "「{header}」（{value}）早於「{earlier_header}」（{earlier_value}）。",
+           "{header} ({value}) is before {earlier_header} ({earlier_value}).",
+           ("时间顺序错误", "時間順序錯誤", "dates out of order")),
+        _k("bant-mismatch", W,
+           "筛选结果填的是 {value}，但 BANT 四项中有 {yes} 项为“是”，应为 {expected}"
+           "（清空该单元格即可自动计算）。",
+           "篩選結果填的是 {value}，但 BANT 四項中有 {yes} 項為「是」，應為 {expected}"
+           "（清空該儲存格即可自動計算）。",
+           "BANT class is {value} but {yes} of the four BANT answers are yes, which gives "
+           "{expected} (clear the cell to have it computed).",
+           ("BANT不符", "BANT不符", "BANT mismatch")),
+        _k("formula-in-owned-column", W,
+           "“{header}”由 salesync 计算，但该单元格有公式，已保留公式未写入。",
+           "「{header}」由 salesync 計算，但該儲存格有公式，已保留公式未寫入。",
+           "{header} is computed by salesync, but this cell holds a formula; it was left as is.",
+           ("公式未覆盖", "公式未覆蓋", "formula kept")),
+        _k("invalid-setting", E,
+           "设置“{key}”的值“{value}”无效：{reason}。",
+           "設定「{key}」的值「{value}」無效：{reason}。",
+           "Setting {key} has an invalid value “{value}”: {reason}.",
+           ("设置无效", "設定無效", "bad setting")),
+        _k("unknown-setting", W,
+           "不认识设置项“{value}”，已忽略。",
+           "不認識設定項「{value}」，已忽略。",
+           "Unknown setting “{value}”; ignored.",
+           ("未知设置", "未知設定", "unknown setting")),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem. `row` is the spreadsheet row number the user sees; `column` a letter."""
+
+    code: str
+    severity: Severity
+    tab: str
+    row: int | None
+    column: str | None
+    header: str | None
+    value: str | None
+    message: str
+    field: str | None = None  # canonical field name, for programs
+    table: str | None = None  # canonical table name, for programs
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record.pop("params")
+        record["severity"] = self.severity.value
+        return record
+
+    def sort_key(self) -> tuple:
+        return (self.tab, self.row or 0, self.column or "", self.code, self.value or "")
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    try:
+        return template.format_map(dict(params))
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def make_issue(
+    code: str,
+    lang: Lang,
+    *,
+    tab: str,
+    row: int | None = None,
+    column: str | None = None,
+    header: str | None = None,
+    value: object = None,
+    params: Mapping[str, Any] | None = None,
+    severity: Severity | None = None,
+    field: str | None = None,
+    table: str | None = None,
+) -> Issue:
+    kind = CODES[code]
+    text_value = None if value is None else display_value(value)
+    merged = {"header": header or "", "value": text_value or "", **(params or {})}
+    return Issue(
+        code=code,
+        severity=severity or kind.severity,
+        tab=tab,
+        row=row,
+        column=column,
+        header=header,
+        value=text_value,
+        message=render(kind.messages[lang], merged),
+        field=field,
+        table=table,
+        params=merged,
+    )
+
+
+def short_label(issue: Issue, lang: Lang) -> str:
+    return render(CODES[issue.code].short[lang], issue.params)
+
+
+def display_value(value: object) -> str:
+    """A cell value as a person would read it in a message."""
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == 0:
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def count_by_severity(issues: Iterable[Issue]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Severity}
+    for issue in issues:
+        counts[issue.severity.value] += 1
+    return counts
