@@ -13,7 +13,8 @@ template per language; templates are `str.format` strings over the issue's `para
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from .schema import Lang, Severity
@@ -48,6 +49,11 @@ CODES: dict[str, IssueKind] = {
            "活頁簿中沒有「{table}」工作表，相關檢查已略過。",
            "The workbook has no {table} tab; its checks were skipped.",
            ("缺工作表", "缺工作表", "missing tab")),
+        _k("duplicate-tab", W,
+           "工作表“{value}”和“{other}”都是“{table}”，只使用了“{other}”。",
+           "工作表「{value}」和「{other}」都是「{table}」，只使用了「{other}」。",
+           "Tabs “{value}” and “{other}” are both {table}; only “{other}” was used.",
+           ("重复工作表", "重複工作表", "duplicate tab")),
         _k("header-not-found", E,
            "在工作表前 {scan} 行中找不到表头行（需要至少包含：{expected}）。",
            "在工作表前 {scan} 列中找不到表頭列（至少需要：{expected}）。",
@@ -181,7 +187,7 @@ class Issue:
     message: str
     field: str | None = None  # canonical field name, for programs
     table: str | None = None  # canonical table name, for programs
-    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False)
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)

@@ -146,6 +146,8 @@ class Table:
     orders: tuple[Order, ...] = ()
     row_label: str = ""  # the field that names a row in messages (its id)
     help: str = ""
+    # Generic labels that could mean several fields: reported as ambiguous, never guessed.
+    vague: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _by_name: dict[str, Field] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -381,6 +383,12 @@ LEADS = Table(
     aliases=("销售线索", "销售线索跟踪", "销售线索跟踪表", "线索", "线索表", "lead list", "线索跟踪表"),
     row_label="lead_id",
     help="One row per lead, through its life.",
+    vague={
+        "时间": ("created_at", "assigned_at", "first_contact_at"),
+        "日期": ("created_at", "assigned_at", "first_contact_at", "expected_close"),
+        "名称": ("customer", "contact"),
+        "name": ("customer", "contact"),
+    },
     fields=(
         F("lead_id", Kind.ID, _l("线索编号", "線索編號", "Lead ID"), ("编号", "线索id", "id"),
           required=True, unique=True),
@@ -487,6 +495,7 @@ CONTRACTS = Table(
     _l("合同订单", "合約訂單", "Contracts"),
     aliases=("合同", "合同台账", "订单", "合同订单表", "contract list", "orders"),
     row_label="contract_id",
+    vague={"日期": ("signed_at", "delivered_at", "accepted_at")},
     fields=(
         F("contract_id", Kind.ID, _l("合同编号", "合約編號", "Contract ID"),
           ("订单编号", "合同号", "contract no"), required=True, unique=True),
@@ -524,6 +533,11 @@ COLLECTIONS = Table(
     _l("回款", "回款", "Collections"),
     aliases=("回款记录", "回款明细", "收款", "收款记录", "回款跟踪", "payments"),
     row_label="invoice_no",
+    vague={
+        "日期": ("invoiced_at", "due_date", "received_at"),
+        "金额": ("invoice_amount", "received_amount"),
+        "amount": ("invoice_amount", "received_amount"),
+    },
     fields=(
         F("invoice_no", Kind.ID, _l("发票号", "發票號", "Invoice no."),
           ("发票号码", "发票编号", "invoice", "invoice number"), required=True, unique=True),
@@ -549,6 +563,7 @@ TICKETS = Table(
     _l("售后问题", "售後問題", "Tickets"),
     aliases=("售后", "售后工单", "工单", "客诉", "售后问题记录", "after-sales"),
     row_label="ticket_id",
+    vague={"时间": ("opened_at", "resolved_at", "plan_at")},
     fields=(
         F("ticket_id", Kind.ID, _l("问题编号", "問題編號", "Ticket ID"), ("工单号", "工单编号"),
           required=True, unique=True),
