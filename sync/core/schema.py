@@ -64,7 +64,7 @@ def _l(zh_hans: str, zh_hant: str, en: str) -> dict[Lang, str]:
     return {Lang.ZH_HANS: zh_hans, Lang.ZH_HANT: zh_hant, Lang.EN: en}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Choice:
     """One allowed value of an enumeration, with its labels and the other ways people write it."""
 
@@ -78,7 +78,7 @@ class Choice:
         yield from self.aliases
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Choices:
     """An enumeration. `detail_separator`: text after it is a free detail ("展会-行业展")."""
 
@@ -96,7 +96,7 @@ class Choices:
         return self.choice(key).labels[lang]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Field:
     name: str
     kind: Kind
@@ -127,7 +127,7 @@ class Field:
         yield from self.aliases
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Order:
     """`earlier` must not come after `later` in the same row (when both are filled)."""
 
@@ -136,7 +136,7 @@ class Order:
     severity: Severity = Severity.ERROR
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
     name: str
     titles: dict[Lang, str]
@@ -173,7 +173,7 @@ class Table:
         return self.titles[lang]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Schema:
     tables: tuple[Table, ...]
 
@@ -310,7 +310,7 @@ LANGUAGE = Choices(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Setting:
     """One key of the Settings tab's key/value table."""
 
@@ -363,6 +363,8 @@ SETTING_KEYS: tuple[Setting, ...] = (
 # --- tables ---------------------------------------------------------------------------------
 
 F = Field
+# A person's name must be listed in Reps (checked only when the Reps tab has rows: unknown-rep).
+_REP = ("reps", "name")
 _flags = F(
     "flags",
     Kind.TEXT,
@@ -418,7 +420,7 @@ LEADS = Table(
           choices=BANT_CLASS, owner=Owner.JOB_IF_BLANK,
           help="A/B/C. Entered, or computed from the four BANT answers when blank."),
         F("owner", Kind.TEXT, _l("负责人", "負責人", "Owner"),
-          ("销售", "销售员", "业务员", "sales rep", "rep", "sales")),
+          ("销售", "销售员", "业务员", "sales rep", "rep", "sales"), references=_REP),
         F("created_at", Kind.DATETIME, _l("创建时间", "建立時間", "Created at"),
           ("创建日期", "建立日期", "登记日期", "登记时间", "created")),
         F("assigned_at", Kind.DATETIME, _l("分配时间", "分配時間", "Assigned at"),
@@ -480,7 +482,7 @@ FOLLOW_UPS = Table(
         F("next_step_date", Kind.DATE, _l("下一步日期", "下一步日期", "Next step date"),
           ("下次跟进日期", "下一步时间")),
         F("rep", Kind.TEXT, _l("跟进人", "跟進人", "Rep"), ("负责人", "销售", "销售员", "sales rep"),
-          required=True),
+          required=True, references=_REP),
         F("minutes_sent_at", Kind.DATETIME, _l("纪要发送时间", "紀要發送時間", "Minutes sent at"),
           ("会议纪要发送时间", "纪要发送")),
         _owned("next_step_status", Kind.TEXT, _l("下一步状态", "下一步狀態", "Next step status")),
@@ -504,7 +506,7 @@ CONTRACTS = Table(
         F("customer", Kind.TEXT, _l("客户名称", "客戶名稱", "Customer"),
           ("客户", "公司名称", "customer name"), required=True),
         F("owner", Kind.TEXT, _l("负责人", "負責人", "Owner"), ("销售", "销售员", "sales rep", "rep"),
-          required=True),
+          required=True, references=_REP),
         F("signed_at", Kind.DATE, _l("签约日期", "簽約日期", "Signed on"),
           ("签订日期", "签约时间", "signed"), required=True),
         F("amount", Kind.AMOUNT, _l("合同金额", "合約金額", "Amount"),
@@ -605,7 +607,7 @@ TARGETS = Table(
     aliases=("销售目标", "业绩目标", "目标设定", "quota", "quotas"),
     fields=(
         F("rep", Kind.TEXT, _l("销售员", "銷售員", "Rep"), ("姓名", "负责人", "sales rep"),
-          required=True, references=("reps", "name")),
+          required=True, references=_REP),
         F("period", Kind.PERIOD, _l("周期", "週期", "Period"), ("月份", "季度", "期间"),
           required=True),
         F("sales_target", Kind.AMOUNT, _l("目标销售额", "目標銷售額", "Sales target"),
