@@ -29,8 +29,6 @@ class ExtraMissing(SalesyncError):
     """A backend needs an optional dependency that is not installed."""
 
     def __init__(self, module: str, extra: str) -> None:
-        super().__init__(
-            f"this needs the '{module}' package: pip install 'salesync[{extra}]'"
-        )
+        super().__init__(f"this needs the '{module}' package: pip install 'salesync[{extra}]'")
         self.module = module
         self.extra = extra

@@ -114,9 +114,9 @@ def find_header_row(sheet: RawSheet, table: Table) -> tuple[int, int]:
     return (best_row, best_count) if best_count >= needed else (0, best_count)
 
 
-def bind_columns(sheet: RawSheet, table: Table, header_row: int, lang: Lang) -> tuple[
-    BoundTable, list[Issue]
-]:
+def bind_columns(
+    sheet: RawSheet, table: Table, header_row: int, lang: Lang
+) -> tuple[BoundTable, list[Issue]]:
     bound = BoundTable(table, sheet, header_row)
     issues: list[Issue] = []
     lookup = _field_lookup(table)
@@ -138,8 +138,14 @@ def bind_columns(sheet: RawSheet, table: Table, header_row: int, lang: Lang) -> 
                 candidates = ", ".join(table.field(n).headers[lang] for n in names)
             issues.append(
                 make_issue(
-                    "ambiguous-header", lang, tab=sheet.name, row=header_row,
-                    column=column_letter(col), header=text, value=text, table=table.name,
+                    "ambiguous-header",
+                    lang,
+                    tab=sheet.name,
+                    row=header_row,
+                    column=column_letter(col),
+                    header=text,
+                    value=text,
+                    table=table.name,
                     params={"candidates": candidates},
                 )
             )
@@ -154,9 +160,15 @@ def bind_columns(sheet: RawSheet, table: Table, header_row: int, lang: Lang) -> 
         letters = ", ".join(column_letter(c) for c in cols)
         issues.append(
             make_issue(
-                "duplicate-header", lang, tab=sheet.name, row=header_row,
-                column=column_letter(cols[1]), header=typed[cols[1]],
-                value=typed[cols[1]], field=name, table=table.name,
+                "duplicate-header",
+                lang,
+                tab=sheet.name,
+                row=header_row,
+                column=column_letter(cols[1]),
+                header=typed[cols[1]],
+                value=typed[cols[1]],
+                field=name,
+                table=table.name,
                 params={"columns": letters, "header": table.field(name).headers[lang]},
             )
         )
@@ -164,8 +176,13 @@ def bind_columns(sheet: RawSheet, table: Table, header_row: int, lang: Lang) -> 
         if f.required and f.name not in bound.columns and f.name not in bound.unusable:
             issues.append(
                 make_issue(
-                    "missing-column", lang, tab=sheet.name, row=header_row,
-                    header=f.headers[lang], field=f.name, table=table.name,
+                    "missing-column",
+                    lang,
+                    tab=sheet.name,
+                    row=header_row,
+                    header=f.headers[lang],
+                    field=f.name,
+                    table=table.name,
                 )
             )
     return bound, issues
@@ -230,9 +247,7 @@ def bind_workbook(
         else:
             still_unbound.append(sheet.name)
 
-    header_rows = {
-        t: find_header_row(s, schema.table(t))[0] for t, s in chosen.items()
-    }
+    header_rows = {t: find_header_row(s, schema.table(t))[0] for t, s in chosen.items()}
     matches = {s.name: (schema.table(t), header_rows[t]) for t, s in chosen.items()}
     lang = lang or detect_language(sheets, matches)
 
@@ -240,7 +255,11 @@ def bind_workbook(
     for sheet, kept, table in duplicates:
         issues.append(
             make_issue(
-                "duplicate-tab", lang, tab=sheet.name, value=sheet.name, table=table.name,
+                "duplicate-tab",
+                lang,
+                tab=sheet.name,
+                value=sheet.name,
+                table=table.name,
                 params={"other": kept.name, "table": table.titles[lang]},
             )
         )
@@ -250,8 +269,13 @@ def bind_workbook(
         if sheet is None:
             if not table.owned:
                 issues.append(
-                    make_issue("missing-tab", lang, tab=table.titles[lang], table=table.name,
-                               params={"table": table.titles[lang]})
+                    make_issue(
+                        "missing-tab",
+                        lang,
+                        tab=table.titles[lang],
+                        table=table.name,
+                        params={"table": table.titles[lang]},
+                    )
                 )
             continue
         if table.owned:
@@ -263,8 +287,13 @@ def bind_workbook(
             if any(cell_text(v) for row in sheet.rows for v in row):
                 expected = "、".join(f.headers[lang] for f in table.fields if f.required)
                 issues.append(
-                    make_issue("header-not-found", lang, tab=sheet.name, table=table.name,
-                               params={"scan": HEADER_SCAN_ROWS, "expected": expected})
+                    make_issue(
+                        "header-not-found",
+                        lang,
+                        tab=sheet.name,
+                        table=table.name,
+                        params={"scan": HEADER_SCAN_ROWS, "expected": expected},
+                    )
                 )
             continue  # an empty tab: nothing to check
         bound, column_issues = bind_columns(sheet, table, header_row, lang)

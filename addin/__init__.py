@@ -1,0 +1,1 @@
+"""salesync in Excel cells: SALES_* functions and macros through xlwings (extra `excel`)."""

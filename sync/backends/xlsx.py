@@ -1,0 +1,1428 @@
+"""Local .xlsx/.xlsm workbooks: read with python-calamine, write by splicing the package.
+
+Reading uses python-calamine for the grids and one streaming scan of each sheet's XML for what
+calamine hides (error values, which cells hold formulas).
+
+Writing never loads the workbook into an object model. The package is rewritten member by
+member: every part the plan does not touch is copied as its raw compressed bytes (same order,
+same compression), the sheets with cell writes are patched by splicing only the `<row>`
+elements that change, owned tabs are regenerated whole, and `xl/styles.xml`, `xl/workbook.xml`,
+its rels and `[Content_Types].xml` are edited as text only when they must change. Every cell,
+style, formula, comment, validation, chart, defined name and macro project the plan does not
+name stays byte-identical. The new file is written beside the target and moved over it
+atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import os
+import posixpath
+import re
+import stat
+import struct
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from sync.core.errors import SalesyncError, WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
+from sync.core.model import (
+    CellValue,
+    CellWrite,
+    ExcelError,
+    Position,
+    RawSheet,
+    RawWorkbook,
+    TabWrite,
+    WritableValue,
+    WritePlan,
+)
+
+__all__ = ["XlsxBackend", "apply_plan", "read_workbook"]
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_OFFICE_DOC = NS_REL + "/officeDocument"
+REL_WORKSHEET = NS_REL + "/worksheet"
+REL_STYLES = NS_REL + "/styles"
+REL_CALC_CHAIN = NS_REL + "/calcChain"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+MAX_ROWS = 1_048_576
+MAX_COLS = 16_384
+_CHUNK = 1 << 20
+_FMT_DATE = 14
+_FMT_DATETIME = 22
+_INVALID_TAB_CHARS = set("[]:*?/\\")
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def _col_letters(col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _ref(row: int, col: int) -> str:
+    return f"{_col_letters(col)}{row}"
+
+
+_REF_RE = re.compile(rb"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def _parse_ref(ref: bytes) -> Position | None:
+    m = _REF_RE.fullmatch(ref)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ch - 64
+    return int(m.group(2)), col
+
+
+_ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    """Attributes of a start tag as raw (still escaped) bytes, in document order."""
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in
+            _ATTR_RE.finditer(tag)}
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_OOXML_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _xml_text(text: str) -> str:
+    """Text content for an inline string: illegal XML characters dropped, `_xHHHH_` kept
+    literal (Excel would decode it), a carriage return kept as Excel encodes it."""
+    text = _ILLEGAL_XML.sub("", text)
+    text = _OOXML_ESCAPE.sub("_x005F_", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "_x000D_")
+
+
+def _xml_attr(text: str) -> str:
+    text = _ILLEGAL_XML.sub("", text)
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+
+
+def _resolve_target(source_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+def _rels_part(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def _relative_target(source_part: str, part: str) -> str:
+    return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
+
+
+def _is_nan(value: object) -> bool:
+    try:
+        return bool(value != value)  # NaN, NaT
+    except Exception:
+        return False
+
+
+# ----------------------------------------------------------------------------- the package
+
+
+@dataclass(slots=True)
+class _SheetRef:
+    name: str
+    sheet_id: int
+    rid: str
+    part: str
+    state: str
+    content_type: str = ""
+
+
+@dataclass(slots=True)
+class _Package:
+    """The parts of the package salesync needs to find its way: the workbook part, its rels,
+    the sheets (name → part) and the styles part."""
+
+    workbook_part: str
+    sheets: list[_SheetRef]
+    rels: list[tuple[str, str, str]]  # (Id, Type, resolved part)
+    styles_part: str | None
+    calc_chain_part: str | None
+    date1904: bool
+    members: set[str] = field(default_factory=set)
+
+    @property
+    def workbook_rels_part(self) -> str:
+        return _rels_part(self.workbook_part)
+
+    def sheet(self, name: str) -> _SheetRef | None:
+        for ref in self.sheets:
+            if ref.name == name:
+                return ref
+        return None
+
+
+def _parse_xml(zf: zipfile.ZipFile, part: str) -> ET.Element:
+    return ET.fromstring(zf.read(part))
+
+
+def _content_types(zf: zipfile.ZipFile) -> dict[str, str]:
+    root = _parse_xml(zf, "[Content_Types].xml")
+    out: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for el in root:
+        if el.tag == f"{{{NS_CT}}}Override":
+            out[el.get("PartName", "").lstrip("/")] = el.get("ContentType", "")
+        elif el.tag == f"{{{NS_CT}}}Default":
+            defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
+    for name in zf.namelist():
+        if name not in out:
+            ext = name.rsplit(".", 1)[-1].lower()
+            if ext in defaults:
+                out[name] = defaults[ext]
+    return out
+
+
+def _load_package(zf: zipfile.ZipFile) -> _Package:
+    members = set(zf.namelist())
+    workbook_part = "xl/workbook.xml"
+    if "_rels/.rels" in members:
+        for rel in _parse_xml(zf, "_rels/.rels"):
+            if rel.get("Type") == REL_OFFICE_DOC:
+                workbook_part = _resolve_target("", rel.get("Target", ""))
+                break
+    if workbook_part not in members:
+        raise WorkbookUnreadable(f"no workbook part ({workbook_part}) in the package")
+    rels: list[tuple[str, str, str]] = []
+    rels_part = _rels_part(workbook_part)
+    if rels_part in members:
+        for rel in _parse_xml(zf, rels_part):
+            if rel.get("TargetMode") == "External":
+                continue
+            rels.append(
+                (
+                    rel.get("Id", ""),
+                    rel.get("Type", ""),
+                    _resolve_target(workbook_part, rel.get("Target", "")),
+                )
+            )
+    by_id = {rid: part for rid, _, part in rels}
+    content_types = _content_types(zf)
+    root = _parse_xml(zf, workbook_part)
+    sheets: list[_SheetRef] = []
+    sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
+    for el in sheets_el if sheets_el is not None else []:
+        rid = el.get(f"{{{NS_REL}}}id", "")
+        part = by_id.get(rid, "")
+        sheets.append(
+            _SheetRef(
+                name=el.get("name", ""),
+                sheet_id=int(el.get("sheetId", "0") or 0),
+                rid=rid,
+                part=part,
+                state=el.get("state", "visible"),
+                content_type=content_types.get(part, ""),
+            )
+        )
+    pr = root.find(f"{{{NS_MAIN}}}workbookPr")
+    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+    styles = next((p for _, t, p in rels if t == REL_STYLES and p in members), None)
+    calc = next((p for _, t, p in rels if t == REL_CALC_CHAIN and p in members), None)
+    return _Package(workbook_part, sheets, rels, styles, calc, date1904, members)
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    if not path.exists():
+        raise WorkbookNotFound(f"{path}: no such file")
+    if path.is_dir():
+        raise WorkbookUnreadable(f"{path}: is a directory, not a workbook")
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            why = "password-protected, or a legacy .xls saved under another name"
+        else:
+            why = "not an .xlsx/.xlsm workbook, or corrupt"
+        raise WorkbookUnreadable(f"{path}: cannot read it ({why})") from exc
+    except OSError as exc:
+        raise WorkbookUnreadable(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+
+
+def _load_package_checked(zf: zipfile.ZipFile, path: Path) -> _Package:
+    try:
+        return _load_package(zf)
+    except WorkbookUnreadable as exc:
+        raise WorkbookUnreadable(f"{path}: {exc}") from exc
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise WorkbookUnreadable(f"{path}: the workbook package is damaged ({exc})") from exc
+
+
+def _iter_chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    with zf.open(part) as fh:
+        while chunk := fh.read(_CHUNK):
+            yield chunk
+
+
+_ROOT_PREFIX_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@lru_cache(maxsize=8)
+def _scan_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    formula = re.compile(b"<" + re.escape(pfx) + rb"f[\s>/]")
+    error = re.compile(rb"""\st\s*=\s*["']e["']""")
+    return formula, error
+
+
+def _scan_region(
+    region: bytes,
+    pfx: bytes,
+    errors: dict[Position, ExcelError],
+    formulas: set[Position],
+) -> bool:
+    """Find error cells and formula cells in `region` (whole cells only). Returns False when a
+    cell has no `r` attribute (the caller then falls back to a full parse)."""
+    formula_re, error_re = _scan_res(pfx)
+    cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
+    cell_close = b"</" + pfx + b"c>"
+
+    def cell_start(before: int) -> int:
+        return max(region.rfind(cell_open, 0, before), region.rfind(bare_open, 0, before))
+
+    for m in formula_re.finditer(region):
+        start = cell_start(m.start())
+        if start < 0:
+            continue
+        tag_end = region.find(b">", start)
+        if tag_end > m.start() or region[tag_end - 1 : tag_end] == b"/":
+            continue
+        if region.find(cell_close, tag_end, m.start()) >= 0:
+            continue  # not inside this cell (e.g. an <f> elsewhere)
+        pos = _parse_ref(_attrs(region[start:tag_end]).get(b"r", b""))
+        if pos is None:
+            return False
+        formulas.add(pos)
+    for m in error_re.finditer(region):
+        start = cell_start(m.start())
+        if start < 0:
+            continue
+        tag_end = region.find(b">", start)
+        if tag_end < m.start():
+            continue  # the match is not inside a cell's start tag
+        pos = _parse_ref(_attrs(region[start:tag_end]).get(b"r", b""))
+        if pos is None:
+            return False
+        end = region.find(cell_close, tag_end)
+        body = region[tag_end + 1 : end] if end >= 0 else b""
+        vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]*)</", body)
+        code = vm.group(1).decode("utf-8", "replace") if vm else "#N/A"
+        errors[pos] = ExcelError(code)
+    return True
+
+
+def _scan_sheet_full(
+    zf: zipfile.ZipFile, part: str
+) -> tuple[dict[Position, ExcelError], set[Position]]:
+    """Slow path for sheets whose cells lack `r` attributes: an iterparse counting positions."""
+    errors: dict[Position, ExcelError] = {}
+    formulas: set[Position] = set()
+    row_tag, c_tag = f"{{{NS_MAIN}}}row", f"{{{NS_MAIN}}}c"
+    f_tag, v_tag = f"{{{NS_MAIN}}}f", f"{{{NS_MAIN}}}v"
+    row = col = 0
+    with zf.open(part) as fh:
+        for event, el in ET.iterparse(fh, events=("start", "end")):
+            if event == "start":
+                if el.tag == row_tag:
+                    r = el.get("r")
+                    row = int(r) if r else row + 1
+                    col = 0
+                elif el.tag == c_tag:
+                    pos = _parse_ref((el.get("r") or "").encode())
+                    col = pos[1] if pos else col + 1
+            elif el.tag == c_tag:
+                if el.find(f_tag) is not None:
+                    formulas.add((row, col))
+                if el.get("t") == "e":
+                    v = el.find(v_tag)
+                    errors[(row, col)] = ExcelError((v.text or "#N/A") if v is not None else "#N/A")
+                el.clear()
+            elif el.tag == row_tag:
+                el.clear()
+    return errors, formulas
+
+
+def _scan_sheet(
+    zf: zipfile.ZipFile, part: str
+) -> tuple[dict[Position, ExcelError], set[Position]]:
+    errors: dict[Position, ExcelError] = {}
+    formulas: set[Position] = set()
+    buf = b""
+    pfx: bytes | None = None
+    for chunk in _iter_chunks(zf, part):
+        buf += chunk
+        if pfx is None:
+            m = _ROOT_PREFIX_RE.search(buf)
+            if not m:
+                continue
+            pfx = (m.group(1) + b":") if m.group(1) else b""
+        cut = buf.rfind(b"<" + pfx + b"c ")
+        if cut <= 0:
+            continue
+        if not _scan_region(buf[:cut], pfx, errors, formulas):
+            return _scan_sheet_full(zf, part)
+        buf = buf[cut:]
+    if buf and pfx is not None and not _scan_region(buf, pfx, errors, formulas):
+        return _scan_sheet_full(zf, part)
+    return errors, formulas
+
+
+def _overlay(rows: list[list[CellValue]], errors: dict[Position, ExcelError]) -> None:
+    for (row, col), err in errors.items():
+        while len(rows) < row:
+            rows.append([])
+        cells = rows[row - 1]
+        if len(cells) < col:
+            cells.extend([""] * (col - len(cells)))
+        cells[col - 1] = err
+
+
+def read_workbook(path: str | Path) -> RawWorkbook:
+    """Every worksheet as an A1-aligned grid, with error values and formula positions."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    path = Path(path)
+    with _open_zip(path) as zf:
+        pkg = _load_package_checked(zf, path)
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+        except Exception as exc:
+            raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
+        sheets: list[RawSheet] = []
+        try:
+            for meta in book.sheets_metadata:
+                if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet):
+                    continue  # chart sheets, dialog sheets: no cells
+                rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                rows = [list(r) for r in rows]
+                ref = pkg.sheet(meta.name)
+                formulas: set[Position] = set()
+                if ref is not None and ref.part in pkg.members:
+                    errors, formulas = _scan_sheet(zf, ref.part)
+                    _overlay(rows, errors)
+                sheets.append(
+                    RawSheet(
+                        name=meta.name,
+                        rows=rows,
+                        hidden=meta.visible != SheetVisibleEnum.Visible,
+                        formulas=frozenset(formulas),
+                    )
+                )
+        except SalesyncError:
+            raise
+        except Exception as exc:
+            raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                book.close()
+    return RawWorkbook(sheets=sheets, source=str(path))
+
+
+# ----------------------------------------------------------------------------- styles
+
+
+_DATE_BUILTINS = {14, 15, 16, 17, 22, 27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 55, 56, 57, 58}
+_FMT_STRIP = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+
+
+def _is_date_code(code: str) -> bool:
+    code = _FMT_STRIP.sub("", code.split(";")[0]).lower()
+    if "general" in code:
+        return False
+    if "d" in code or "y" in code:
+        return True
+    return "m" in code and "h" not in code and "s" not in code
+
+
+_XF_RE = r"<{p}xf\b[^>]*?(?:/>|>.*?</{p}xf>)"
+_FONT_RE = r"<{p}font\b[^>]*?(?:/>|>.*?</{p}font>)"
+_SATTR_RE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _sattrs(tag: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in
+            _SATTR_RE.finditer(tag)}
+
+
+def _set_attrs(element: str, changes: dict[str, str]) -> str:
+    """Set attributes on an element's start tag, keeping the others and their order."""
+    end = element.index(">")
+    self_closing = element[end - 1] == "/"
+    tag_end = end - 1 if self_closing else end
+    head = element[:tag_end]
+    for key, value in changes.items():
+        pattern = re.compile(rf"""(\s{re.escape(key)}\s*=\s*)(?:"[^"]*"|'[^']*')""")
+        if pattern.search(head):
+            head = pattern.sub(lambda m, v=value: f'{m.group(1)}"{v}"', head, count=1)
+        else:
+            head = f'{head.rstrip()} {key}="{value}"'
+    return head + element[tag_end:]
+
+
+class _StyleBook:
+    """Just enough of xl/styles.xml: which cell formats are dates; append formats when needed
+    (existing ones are never renumbered; an equal appended format is reused)."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self.xfs: list[str] = []
+        self.fonts: list[str] = []
+        self.num_fmts: dict[int, str] = {}
+        self.new_xfs: list[str] = []
+        self.new_fonts: list[str] = []
+        self.pfx = ""
+        if text is None:
+            return
+        m = re.search(r"<(?:([A-Za-z_][\w.-]*):)?styleSheet[\s>]", text)
+        self.pfx = (m.group(1) + ":") if m and m.group(1) else ""
+        p = re.escape(self.pfx)
+        for nm in re.finditer(rf"<{p}numFmt\b[^>]*>", text):
+            a = _sattrs(nm.group(0))
+            with contextlib.suppress(KeyError, ValueError):
+                self.num_fmts[int(a["numFmtId"])] = a.get("formatCode", "")
+        self._xf_block = self._block("cellXfs")
+        self._font_block = self._block("fonts")
+        if self._xf_block:
+            inner = text[self._xf_block[1] : self._xf_block[2]]
+            self.xfs = re.findall(_XF_RE.format(p=p), inner, re.S)
+        if self._font_block:
+            inner = text[self._font_block[1] : self._font_block[2]]
+            self.fonts = re.findall(_FONT_RE.format(p=p), inner, re.S)
+
+    def _block(self, name: str) -> tuple[int, int, int] | None:
+        """(start of the start tag, end of the start tag, start of the end tag)."""
+        assert self.text is not None
+        p = re.escape(self.pfx)
+        m = re.search(rf"<{p}{name}\b[^>]*>", self.text)
+        if not m or m.group(0).endswith("/>"):
+            return None
+        end = self.text.find(f"</{self.pfx}{name}>", m.end())
+        return (m.start(), m.end(), end) if end >= 0 else None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_xfs or self.new_fonts)
+
+    def _xf(self, index: int) -> str:
+        all_xfs = self.xfs + self.new_xfs
+        if 0 <= index < len(all_xfs):
+            return all_xfs[index]
+        if all_xfs:
+            return all_xfs[0]
+        return f'<{self.pfx}xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+
+    def is_date(self, index: int | None) -> bool:
+        if self.text is None:
+            return False
+        try:
+            fmt = int(_sattrs(self._xf(index or 0).split(">", 1)[0]).get("numFmtId", "0"))
+        except ValueError:
+            return False
+        if fmt in self.num_fmts:
+            return _is_date_code(self.num_fmts[fmt])
+        return fmt in _DATE_BUILTINS
+
+    def _require(self) -> None:
+        if self.text is None or self._xf_block is None:
+            raise SalesyncError("the workbook has no cell styles part; cannot add a date style")
+
+    def _add_xf(self, xf: str) -> int:
+        all_xfs = self.xfs + self.new_xfs
+        if xf in all_xfs:
+            return all_xfs.index(xf)
+        self.new_xfs.append(xf)
+        return len(all_xfs)
+
+    def date_xf(self, base: int | None, kind: int) -> int:
+        """Index of a format like `base` with the date (14) or date-time (22) number format."""
+        self._require()
+        xf = _set_attrs(self._xf(base or 0), {"numFmtId": str(kind), "applyNumberFormat": "1"})
+        return self._add_xf(xf)
+
+    def bold_xf(self, base: int = 0) -> int:
+        self._require()
+        xf = self._xf(base)
+        try:
+            font_id = int(_sattrs(xf.split(">", 1)[0]).get("fontId", "0"))
+        except ValueError:
+            font_id = 0
+        fonts = self.fonts + self.new_fonts
+        font = fonts[font_id] if 0 <= font_id < len(fonts) else f"<{self.pfx}font/>"
+        if not re.search(rf"<{re.escape(self.pfx)}b\s*/?>", font):
+            if font.endswith("/>"):
+                font = font[:-2].rstrip() + f"><{self.pfx}b/></{self.pfx}font>"
+            else:
+                cut = font.index(">") + 1
+                font = font[:cut] + f"<{self.pfx}b/>" + font[cut:]
+            if font in fonts:
+                font_id = fonts.index(font)
+            else:
+                if self._font_block is None:
+                    raise SalesyncError("the workbook has no fonts part; cannot add a bold style")
+                self.new_fonts.append(font)
+                font_id = len(fonts)
+        xf = _set_attrs(xf, {"fontId": str(font_id), "applyFont": "1"})
+        return self._add_xf(xf)
+
+    def render(self) -> str:
+        assert self.text is not None
+        text = self.text
+        # Edit the later block first so earlier offsets stay valid.
+        edits = []
+        if self.new_xfs and self._xf_block:
+            edits.append((self._xf_block, self.new_xfs, len(self.xfs) + len(self.new_xfs)))
+        if self.new_fonts and self._font_block:
+            edits.append(
+                (self._font_block, self.new_fonts, len(self.fonts) + len(self.new_fonts))
+            )
+        for (start, tag_end, end), new, count in sorted(edits, key=lambda e: -e[0][0]):
+            start_tag = _set_attrs(text[start:tag_end], {"count": str(count)})
+            text = text[:start] + start_tag + text[tag_end:end] + "".join(new) + text[end:]
+        return text
+
+
+# ----------------------------------------------------------------------------- cell XML
+
+
+def _serial(value: date, date1904: bool) -> float | int | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
+        delta = value - epoch
+        serial: float | int = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    else:
+        epoch_d = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+        serial = (value - epoch_d).days
+    if not date1904:
+        if serial < 61:
+            serial -= 1  # Excel counts a 29 February 1900 that never was
+        if serial < 1:
+            return None
+    elif serial < 0:
+        return None
+    return serial
+
+
+def _num(value: float | int) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
+                                  and abs(value) < 1e15):
+        return str(int(value))
+    return repr(float(value))
+
+
+@dataclass(slots=True)
+class _Rendered:
+    """A write resolved to XML pieces: `t` attribute, inner XML, and whether it is a date."""
+
+    t: str | None
+    inner: str
+    date_kind: int | None = None
+    blank: bool = False
+
+
+def _render_value(value: WritableValue, date1904: bool) -> _Rendered:
+    if value is None or _is_nan(value):
+        return _Rendered(None, "", blank=True)
+    if isinstance(value, bool):
+        return _Rendered("b", f"<v>{int(value)}</v>")
+    if isinstance(value, str):
+        return _Rendered("inlineStr", f'<is><t xml:space="preserve">{_xml_text(value)}</t></is>')
+    if isinstance(value, datetime | date):
+        serial = _serial(value, date1904)
+        if serial is None:  # before Excel's calendar: keep it readable as text
+            return _render_value(value.isoformat(), date1904)
+        kind = _FMT_DATETIME if isinstance(value, datetime) else _FMT_DATE
+        return _Rendered(None, f"<v>{_num(serial)}</v>", date_kind=kind)
+    if isinstance(value, time):
+        frac = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+        return _Rendered(None, f"<v>{_num(frac + value.microsecond / 86400e6)}</v>")
+    if isinstance(value, numbers.Integral):
+        return _Rendered(None, f"<v>{int(value)}</v>")
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if not math.isfinite(f):
+            return _Rendered(None, "", blank=True)
+        return _Rendered(None, f"<v>{_num(f)}</v>")
+    raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
+
+
+def _cell_xml(
+    pfx: str, ref: str, rendered: _Rendered, style: int | None, extra: str = ""
+) -> str | None:
+    s = f' s="{style}"' if style else ""
+    if rendered.blank:
+        return f'<{pfx}c r="{ref}"{s}{extra}/>' if style else None
+    t = f' t="{rendered.t}"' if rendered.t else ""
+    inner = rendered.inner
+    if pfx:
+        inner = re.sub(r"<(/?)(is|t|v)\b", rf"<\1{pfx}\2", inner)
+    return f'<{pfx}c r="{ref}"{s}{t}{extra}>{inner}</{pfx}c>'
+
+
+# ----------------------------------------------------------------------------- sheet patching
+
+
+@dataclass(slots=True)
+class _SheetEdits:
+    """Cell writes for one sheet, and what they need from the style book."""
+
+    sheet: str
+    writes: dict[int, dict[int, CellWrite]]
+    styles: _StyleBook
+    date1904: bool
+    like_styles: dict[Position, int | None] = field(default_factory=dict)
+    col_styles: dict[int, int] = field(default_factory=dict)
+    formulas_removed: bool = False
+
+    def style_for(self, write: CellWrite, existing: int | None, exists: bool,
+                  rendered: _Rendered) -> int | None:
+        if exists:
+            base = existing
+        elif write.style_like is not None:
+            base = self.like_styles.get(write.style_like)
+        else:
+            base = self.col_styles.get(write.col)
+        if rendered.date_kind is not None and not self.styles.is_date(base):
+            return self.styles.date_xf(base, rendered.date_kind)
+        return base
+
+
+@lru_cache(maxsize=8)
+def _patch_res(pfx: bytes) -> dict[str, re.Pattern[bytes]]:
+    p = re.escape(pfx)
+    return {
+        "sheet_data": re.compile(b"<" + p + rb"sheetData(?=[\s/>])[^>]*>"),
+        "row": re.compile(b"<" + p + rb"row(?=[\s/>])[^>]*>"),
+        "cell": re.compile(b"<" + p + rb"c(?=[\s/>])([^>]*?)(/>|>(.*?)</" + p + rb"c>)", re.S),
+        "dimension": re.compile(b"<" + p + rb"dimension\b[^>]*>"),
+        "col": re.compile(b"<" + p + rb"col\b[^>]*>"),
+        "formula": re.compile(b"<" + p + rb"f\b([^>]*)"),
+    }
+
+
+def _new_row(pfx: bytes, row: int, writes: dict[int, CellWrite], edits: _SheetEdits) -> bytes:
+    cells = []
+    for col in sorted(writes):
+        write = writes[col]
+        rendered = _render_value(write.value, edits.date1904)
+        style = edits.style_for(write, None, False, rendered)
+        xml = _cell_xml(pfx.decode(), _ref(row, col), rendered, style)
+        if xml:
+            cells.append(xml)
+    if not cells:
+        return b""
+    p = pfx.decode()
+    return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
+
+
+def _patch_row(pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite],
+               edits: _SheetEdits) -> bytes:
+    res = _patch_res(pfx)
+    tag_end = row_xml.index(b">") + 1
+    p = pfx.decode()
+    if row_xml[tag_end - 2 : tag_end] == b"/>":
+        start_tag = row_xml[: tag_end - 2].rstrip() + b">"
+        body = b""
+        end_tag = b"</" + pfx + b"row>"
+    else:
+        start_tag = row_xml[:tag_end]
+        end_tag = b"</" + pfx + b"row>"
+        body = row_xml[tag_end : len(row_xml) - len(end_tag)]
+    pieces: list[bytes] = []
+    last = 0
+    pending = sorted(writes)
+    wi = 0
+    col = 0
+    min_col = max_col = 0
+
+    def render(write: CellWrite, attrs: dict[bytes, bytes] | None, inner: bytes | None) -> bytes:
+        exists = attrs is not None
+        existing = None
+        extra = ""
+        if attrs is not None:
+            with contextlib.suppress(ValueError):
+                existing = int(attrs.get(b"s", b"0"))
+            for key, value in attrs.items():
+                if key not in (b"r", b"s", b"t", b"cm", b"vm"):
+                    extra += f' {key.decode()}="{value.decode()}"'
+            if inner:
+                fm = res["formula"].search(inner)
+                if fm:
+                    fattrs = _attrs(fm.group(1))
+                    if b"ref" in fattrs or fattrs.get(b"t") in (b"array", b"dataTable"):
+                        raise SalesyncError(
+                            f"{edits.sheet}!{_ref(row, write.col)} holds a formula that other "
+                            "cells share; salesync will not overwrite it"
+                        )
+                    edits.formulas_removed = True
+        rendered = _render_value(write.value, edits.date1904)
+        style = edits.style_for(write, existing, exists, rendered)
+        xml = _cell_xml(p, _ref(row, write.col), rendered, style, extra)
+        return xml.encode() if xml else b""
+
+    for m in res["cell"].finditer(body):
+        attrs = _attrs(m.group(1))
+        pos = _parse_ref(attrs.get(b"r", b""))
+        col = pos[1] if pos else col + 1
+        min_col = col if not min_col else min(min_col, col)
+        max_col = max(max_col, col)
+        while wi < len(pending) and pending[wi] < col:
+            pieces.append(body[last : m.start()])
+            pieces.append(render(writes[pending[wi]], None, None))
+            last = m.start()
+            wi += 1
+        if wi < len(pending) and pending[wi] == col:
+            pieces.append(body[last : m.start()])
+            pieces.append(render(writes[col], attrs, m.group(3)))
+            last = m.end()
+            wi += 1
+        elif pos is None:  # give it an explicit reference: cells are being inserted
+            pieces.append(body[last : m.start()])
+            pieces.append(
+                m.group(0).replace(b"<" + pfx + b"c", f'<{p}c r="{_ref(row, col)}"'.encode(), 1)
+            )
+            last = m.end()
+    pieces.append(body[last:])
+    while wi < len(pending):
+        pieces.append(render(writes[pending[wi]], None, None))
+        wi += 1
+    if pending:
+        lo = min(pending[0], min_col) if min_col else pending[0]
+        hi = max(pending[-1], max_col)
+        attrs = _attrs(start_tag)
+        if b"spans" in attrs:
+            try:
+                a, b = (int(x) for x in attrs[b"spans"].split(b":"))
+                if lo < a or hi > b:
+                    start_tag = re.sub(
+                        rb"""spans\s*=\s*(?:"[^"]*"|'[^']*')""",
+                        f'spans="{min(a, lo)}:{max(b, hi)}"'.encode(),
+                        start_tag,
+                        count=1,
+                    )
+            except ValueError:
+                pass
+    return start_tag + b"".join(pieces) + end_tag
+
+
+def _grow_dimension(head: bytes, pfx: bytes, edits: _SheetEdits) -> bytes:
+    cells = [
+        (r, c)
+        for r, cols in edits.writes.items()
+        for c, w in cols.items()
+        if w.value is not None
+    ]
+    if not cells:
+        return head
+    m = _patch_res(pfx)["dimension"].search(head)
+    if not m:
+        return head
+    ref = _attrs(m.group(0)).get(b"ref", b"")
+    parts = [_parse_ref(x) for x in ref.split(b":")]
+    if not parts or any(x is None for x in parts):
+        return head
+    rows = [x[0] for x in parts if x] + [r for r, _ in cells]
+    cols = [x[1] for x in parts if x] + [c for _, c in cells]
+    new_ref = f"{_ref(min(rows), min(cols))}:{_ref(max(rows), max(cols))}"
+    if min(rows) == max(rows) and min(cols) == max(cols):
+        new_ref = _ref(min(rows), min(cols))
+    if new_ref.encode() == ref:
+        return head
+    tag = re.sub(
+        rb"""ref\s*=\s*(?:"[^"]*"|'[^']*')""", f'ref="{new_ref}"'.encode(), m.group(0), count=1
+    )
+    return head[: m.start()] + tag + head[m.end() :]
+
+
+def _col_styles(head: bytes, pfx: bytes) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for m in _patch_res(pfx)["col"].finditer(head):
+        a = _attrs(m.group(0))
+        try:
+            style = int(a.get(b"style", b"0"))
+            lo, hi = int(a[b"min"]), int(a[b"max"])
+        except (KeyError, ValueError):
+            continue
+        if style:
+            for c in range(lo, min(hi, MAX_COLS) + 1):
+                out[c] = style
+    return out
+
+
+def _find_styles(
+    chunks: Iterable[bytes], positions: set[Position]
+) -> dict[Position, int | None]:
+    """The `s` of the cells at `positions` (None where the cell does not exist)."""
+    found: dict[Position, int | None] = dict.fromkeys(positions)
+    wanted_rows = {r for r, _ in positions}
+    last_row = max(wanted_rows)
+    buf = b""
+    pfx: bytes | None = None
+    pos = 0
+    prev = 0
+    for chunk in chunks:
+        buf = buf[pos:] + chunk
+        pos = 0
+        if pfx is None:
+            m = _ROOT_PREFIX_RE.search(buf)
+            if not m:
+                continue
+            pfx = (m.group(1) + b":") if m.group(1) else b""
+        res = _patch_res(pfx)
+        while True:
+            m = res["row"].search(buf, pos)
+            if not m:
+                cut = buf.rfind(b"<", pos)
+                pos = cut if cut >= 0 else len(buf)
+                break
+            attrs = _attrs(m.group(0))
+            try:
+                row = int(attrs.get(b"r", b"")) if b"r" in attrs else prev + 1
+            except ValueError:
+                row = prev + 1
+            if row not in wanted_rows:
+                prev = row
+                pos = m.end()
+                if row > last_row:
+                    return found
+                continue
+            if m.group(0).endswith(b"/>"):
+                prev, pos = row, m.end()
+                continue
+            end = buf.find(b"</" + pfx + b"row>", m.end())
+            if end < 0:
+                pos = m.start()
+                break
+            prev = row
+            col = 0
+            for cm in res["cell"].finditer(buf, m.end(), end):
+                a = _attrs(cm.group(1))
+                ref = _parse_ref(a.get(b"r", b""))
+                col = ref[1] if ref else col + 1
+                if (row, col) in found:
+                    try:
+                        found[(row, col)] = int(a.get(b"s", b"0")) or None
+                    except ValueError:
+                        found[(row, col)] = None
+            pos = end
+    return found
+
+
+def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _SheetEdits) -> None:
+    """Stream a sheet's XML to `out`, patching only the rows that have writes."""
+    it = iter(chunks)
+    buf = b""
+    pfx = b""
+    sd = None
+    for chunk in it:
+        buf += chunk
+        m = _ROOT_PREFIX_RE.search(buf)
+        if m:
+            pfx = (m.group(1) + b":") if m.group(1) else b""
+            sd = _patch_res(pfx)["sheet_data"].search(buf)
+            if sd:
+                break
+    if sd is None:
+        raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML has no sheetData")
+    res = _patch_res(pfx)
+    head = buf[: sd.start()]
+    edits.col_styles = _col_styles(head, pfx)
+    out(_grow_dimension(head, pfx, edits))
+    pending = sorted(edits.writes)
+    pi = 0
+    if sd.group(0).endswith(b"/>"):
+        out(b"<" + pfx + b"sheetData>")
+        for row in pending:
+            out(_new_row(pfx, row, edits.writes[row], edits))
+        out(b"</" + pfx + b"sheetData>")
+        out(buf[sd.end() :])
+        for chunk in it:
+            out(chunk)
+        return
+    out(sd.group(0))
+    buf = buf[sd.end() :]
+    pos = emit = 0
+    prev = 0
+    end_sd = b"</" + pfx + b"sheetData>"
+    while True:
+        if pi >= len(pending):
+            out(buf[emit:])
+            for chunk in it:
+                out(chunk)
+            return
+        m = res["row"].search(buf, pos)
+        if m is None:
+            e = buf.find(end_sd, pos)
+            if e >= 0:
+                out(buf[emit:e])
+                for row in pending[pi:]:
+                    out(_new_row(pfx, row, edits.writes[row], edits))
+                pi = len(pending)
+                emit = pos = e
+                continue
+            chunk = next(it, None)
+            if chunk is None:
+                raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML is truncated")
+            cut = buf.rfind(b"<", pos)
+            if cut < 0:
+                cut = len(buf)
+            out(buf[emit:cut])
+            buf = buf[cut:] + chunk
+            pos = emit = 0
+            continue
+        attrs = _attrs(m.group(0))
+        try:
+            row = int(attrs[b"r"]) if b"r" in attrs else prev + 1
+        except ValueError:
+            row = prev + 1
+        while pi < len(pending) and pending[pi] < row:
+            out(buf[emit : m.start()])
+            out(_new_row(pfx, pending[pi], edits.writes[pending[pi]], edits))
+            emit = m.start()
+            pi += 1
+        if pi < len(pending) and pending[pi] == row:
+            if m.group(0).endswith(b"/>"):
+                end = m.end()
+            else:
+                close = buf.find(b"</" + pfx + b"row>", m.end())
+                if close < 0:
+                    chunk = next(it, None)
+                    if chunk is None:
+                        raise WorkbookUnreadable(
+                            f"tab {edits.sheet!r}: its sheet XML is truncated"
+                        )
+                    out(buf[emit : m.start()])
+                    buf = buf[m.start() :] + chunk
+                    pos = emit = 0
+                    continue
+                end = close + len(b"</" + pfx + b"row>")
+            out(buf[emit : m.start()])
+            out(_patch_row(pfx, buf[m.start() : end], row, edits.writes[row], edits))
+            emit = pos = end
+            pi += 1
+        else:
+            pos = m.end()
+        prev = row
+
+
+# ----------------------------------------------------------------------------- owned tabs
+
+
+def _tab_xml(tab: TabWrite, styles: _StyleBook, date1904: bool) -> Iterator[bytes]:
+    ncols = max((len(r) for r in tab.rows), default=0)
+    nrows = len(tab.rows)
+    yield (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<worksheet xmlns="' + NS_MAIN.encode() + b'" xmlns:r="' + NS_REL.encode() + b'">'
+    )
+    if nrows and ncols:
+        yield f'<dimension ref="A1:{_ref(nrows, ncols)}"/>'.encode()
+    else:
+        yield b'<dimension ref="A1"/>'
+    header_rows = max(0, min(tab.header_rows, MAX_ROWS - 1))
+    if header_rows:
+        top = f"A{header_rows + 1}"
+        yield (
+            f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{header_rows}" '
+            f'topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
+            f'<selection pane="bottomLeft" activeCell="{top}" sqref="{top}"/>'
+            "</sheetView></sheetViews>"
+        ).encode()
+    else:
+        yield b'<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+    yield b'<sheetFormatPr defaultRowHeight="15"/>'
+    widths = [(i + 1, w) for i, w in enumerate(tab.column_widths) if w and w > 0]
+    if widths:
+        yield b"<cols>"
+        for col, width in widths:
+            yield f'<col min="{col}" max="{col}" width="{width:g}" customWidth="1"/>'.encode()
+        yield b"</cols>"
+    yield b"<sheetData>"
+    bold = styles.bold_xf(0) if header_rows and nrows and styles.text is not None else None
+    for r, values in enumerate(tab.rows, start=1):
+        base = bold if r <= header_rows else None
+        cells = []
+        for c, value in enumerate(values, start=1):
+            rendered = _render_value(value, date1904)
+            if rendered.blank:
+                continue
+            style = base
+            if rendered.date_kind is not None:
+                style = styles.date_xf(base, rendered.date_kind)
+            cells.append(_cell_xml("", _ref(r, c), rendered, style))
+        if cells:
+            yield f'<row r="{r}">{"".join(c for c in cells if c)}</row>'.encode()
+    yield b"</sheetData>"
+    yield (
+        b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+        b'footer="0.3"/></worksheet>'
+    )
+
+
+def _check_tab_name(name: str) -> None:
+    if not name or len(name) > 31 or set(name) & _INVALID_TAB_CHARS or name[0] == "'" or (
+        name[-1] == "'"
+    ):
+        raise SalesyncError(f"{name!r} is not a valid tab name (1-31 characters, no []:*?/\\)")
+
+
+# ----------------------------------------------------------------------------- zip writing
+
+
+def _strip_zip64_extra(extra: bytes) -> bytes:
+    out = b""
+    i = 0
+    while i + 4 <= len(extra):
+        kind, size = struct.unpack("<HH", extra[i : i + 4])
+        if kind != 1:
+            out += extra[i : i + 4 + size]
+        i += 4 + size
+    return out
+
+
+def _raw_copy(src_fh, info: zipfile.ZipInfo, out: zipfile.ZipFile, name: str | None = None,
+              date_time: tuple[int, ...] | None = None) -> None:
+    """Copy one member's compressed bytes as they are (no decompression)."""
+    src_fh.seek(info.header_offset)
+    header = src_fh.read(30)
+    if header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    src_fh.seek(info.header_offset + 30 + name_len + extra_len)
+    zinfo = zipfile.ZipInfo(name or info.filename, date_time or info.date_time)
+    zinfo.compress_type = info.compress_type
+    zinfo.comment = info.comment
+    zinfo.extra = _strip_zip64_extra(info.extra)
+    zinfo.create_system = info.create_system
+    zinfo.create_version = info.create_version
+    zinfo.extract_version = info.extract_version
+    zinfo.external_attr = info.external_attr
+    zinfo.internal_attr = info.internal_attr
+    zinfo.flag_bits = info.flag_bits & ~0x08  # sizes go in the local header
+    zinfo.CRC = info.CRC
+    zinfo.compress_size = info.compress_size
+    zinfo.file_size = info.file_size
+    fp = out.fp
+    assert fp is not None
+    zinfo.header_offset = fp.tell()
+    zip64 = zinfo.file_size > zipfile.ZIP64_LIMIT or zinfo.compress_size > zipfile.ZIP64_LIMIT
+    fp.write(zinfo.FileHeader(zip64))
+    remaining = info.compress_size
+    while remaining:
+        block = src_fh.read(min(remaining, _CHUNK))
+        if not block:
+            raise zipfile.BadZipFile(f"{info.filename} is truncated")
+        fp.write(block)
+        remaining -= len(block)
+    out.filelist.append(zinfo)
+    out.NameToInfo[zinfo.filename] = zinfo
+    out.start_dir = fp.tell()
+    out._didModify = True
+
+
+def _writestr(out: zipfile.ZipFile, name: str, data: bytes, like: zipfile.ZipInfo | None,
+              date_time: tuple[int, ...]) -> None:
+    zinfo = zipfile.ZipInfo(name, like.date_time if like else date_time)
+    zinfo.compress_type = like.compress_type if like else zipfile.ZIP_DEFLATED
+    if like:
+        zinfo.external_attr = like.external_attr
+        zinfo.create_system = like.create_system
+    out.writestr(zinfo, data)
+
+
+# ----------------------------------------------------------------------------- locks & atomic
+
+
+def _check_locks(target: Path) -> None:
+    folder, name = target.parent, target.name
+    for lock, app in (
+        (folder / f"~${name}", "Excel"),
+        (folder / f".~lock.{name}#", "LibreOffice"),
+    ):
+        if lock.exists():
+            raise WorkbookLocked(
+                f"{name} is open in {app} (lock file {lock.name}); close it and run again"
+            )
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ----------------------------------------------------------------------------- the backend
+
+
+class XlsxBackend:
+    """A local .xlsx or .xlsm file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"XlsxBackend({str(self.path)!r})"
+
+    def read(self) -> RawWorkbook:
+        return read_workbook(self.path)
+
+    def apply(self, plan: WritePlan, *, out: Path | None = None) -> None:
+        apply_plan(self.path, plan, out=out)
+
+
+def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None) -> None:
+    """Write `plan` into the workbook at `path` (or into a copy at `out`), all or nothing."""
+    if plan.is_empty():
+        return
+    src = Path(path)
+    dst = Path(out) if out is not None else src
+    if not src.exists():
+        raise WorkbookNotFound(f"{src}: no such file")
+    _check_locks(dst)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    mode = stat.S_IMODE((dst if dst.exists() else src).stat().st_mode)
+    tmp = tempfile.NamedTemporaryFile(
+        dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
+    )
+    scratch_path: Path | None = None
+    try:
+        with _open_zip(src) as zin:
+            pkg = _load_package_checked(zin, src)
+            scratch = tempfile.NamedTemporaryFile(
+                dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".parts", delete=False
+            )
+            scratch_path = Path(scratch.name)
+            with scratch:
+                _rewrite(zin, pkg, plan, tmp, scratch, src)
+        tmp.flush()
+        os.fsync(tmp.fileno())
+        tmp.close()
+        os.chmod(tmp.name, mode)
+        try:
+            os.replace(tmp.name, dst)
+        except PermissionError as exc:
+            raise WorkbookLocked(
+                f"{dst.name} cannot be replaced ({exc.strerror}); close it in Excel or "
+                "LibreOffice, check its permissions, and run again"
+            ) from exc
+        _fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name)
+        raise
+    finally:
+        if scratch_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch_path)
+
+
+def _group_writes(sheet: str, writes: list[CellWrite]) -> dict[int, dict[int, CellWrite]]:
+    grouped: dict[int, dict[int, CellWrite]] = {}
+    for w in writes:
+        if not (1 <= w.row <= MAX_ROWS and 1 <= w.col <= MAX_COLS):
+            raise SalesyncError(f"{sheet}: cell ({w.row}, {w.col}) is outside the sheet")
+        grouped.setdefault(w.row, {})[w.col] = w
+    return grouped
+
+
+def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
+             src: Path) -> None:
+    styles_text = zin.read(pkg.styles_part).decode("utf-8") if pkg.styles_part else None
+    styles = _StyleBook(styles_text)
+    tab_names = [t.sheet for t in plan.tabs]
+    if len(set(tab_names)) != len(tab_names):
+        raise SalesyncError("the write plan regenerates the same tab twice")
+    replaced: dict[str, str] = {}  # part → source ("scratch")
+    dropped: set[str] = set()
+    formulas_removed = False
+    new_sheets: list[tuple[str, str, str, int]] = []  # (name, part, rid, sheetId)
+
+    with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zs:
+        for name, writes in plan.cells.items():
+            if not writes:
+                continue
+            if name in tab_names:
+                raise SalesyncError(f"the write plan both patches and regenerates tab {name!r}")
+            ref = pkg.sheet(name)
+            if ref is None or ref.part not in pkg.members:
+                raise SalesyncError(f"{src.name}: no tab named {name!r} to write to")
+            if ref.content_type and ref.content_type != CT_WORKSHEET and "macro" not in (
+                ref.content_type
+            ):
+                raise SalesyncError(f"{src.name}: tab {name!r} is not a worksheet")
+            edits = _SheetEdits(name, _group_writes(name, writes), styles, pkg.date1904)
+            likes = {w.style_like for w in writes if w.style_like is not None}
+            if likes:
+                edits.like_styles = _find_styles(_iter_chunks(zin, ref.part), likes)
+            info = zin.getinfo(ref.part)
+            big = info.file_size > (1 << 30)
+            with zs.open(ref.part, "w", force_zip64=big) as fh:
+                _patch_sheet(_iter_chunks(zin, ref.part), fh.write, edits)
+            replaced[ref.part] = "scratch"
+            formulas_removed |= edits.formulas_removed
+
+        used_parts = set(pkg.members)
+        used_ids = {rid for rid, _, _ in pkg.rels}
+        next_sheet_id = max((s.sheet_id for s in pkg.sheets), default=0) + 1
+        sheets_dir = posixpath.join(posixpath.dirname(pkg.workbook_part), "worksheets")
+        n = 1
+        for tab in plan.tabs:
+            _check_tab_name(tab.sheet)
+            ref = next((s for s in pkg.sheets if s.name.lower() == tab.sheet.lower()), None)
+            if ref is not None:  # tab names are unique regardless of case
+                if ref.content_type and ref.content_type != CT_WORKSHEET:
+                    raise SalesyncError(f"{src.name}: tab {tab.sheet!r} is not a worksheet")
+                part = ref.part
+                rels = _rels_part(part)
+                if rels in pkg.members:
+                    dropped.add(rels)
+                if part in pkg.members:
+                    _, old_formulas = _scan_sheet(zin, part)
+                    formulas_removed |= bool(old_formulas)
+            else:
+                while posixpath.join(sheets_dir, f"sheet{n}.xml") in used_parts:
+                    n += 1
+                part = posixpath.join(sheets_dir, f"sheet{n}.xml")
+                used_parts.add(part)
+                k = len(used_ids) + 1
+                while f"rId{k}" in used_ids:
+                    k += 1
+                rid = f"rId{k}"
+                used_ids.add(rid)
+                new_sheets.append((tab.sheet, part, rid, next_sheet_id))
+                next_sheet_id += 1
+            with zs.open(part, "w", force_zip64=len(tab.rows) > 200_000) as fh:  # noqa: SIM117
+                for piece in _tab_xml(tab, styles, pkg.date1904):
+                    fh.write(piece)
+            replaced[part] = "scratch"
+    scratch.flush()
+
+    if formulas_removed and pkg.calc_chain_part:
+        dropped.add(pkg.calc_chain_part)
+
+    texts: dict[str, bytes] = {}
+    if styles.changed and pkg.styles_part:
+        texts[pkg.styles_part] = styles.render().encode("utf-8")
+    if new_sheets or pkg.calc_chain_part in dropped:
+        texts.update(_edit_package_parts(zin, pkg, new_sheets, pkg.calc_chain_part in dropped))
+
+    wb_info = zin.getinfo(pkg.workbook_part)
+    with zipfile.ZipFile(scratch.name) as zs, open(src, "rb") as src_fh, open(
+        scratch.name, "rb"
+    ) as scratch_fh, zipfile.ZipFile(tmp, "w", allowZip64=True) as zout:
+        zout.comment = zin.comment
+        for info in zin.infolist():
+            name = info.filename
+            if name in dropped:
+                continue
+            if name in replaced:
+                _raw_copy(scratch_fh, zs.getinfo(name), zout, date_time=info.date_time)
+            elif name in texts:
+                _writestr(zout, name, texts[name], info, info.date_time)
+            else:
+                _raw_copy(src_fh, info, zout)
+        for _, part, _, _ in new_sheets:
+            _raw_copy(scratch_fh, zs.getinfo(part), zout, date_time=wb_info.date_time)
+
+
+def _edit_package_parts(
+    zin: zipfile.ZipFile,
+    pkg: _Package,
+    new_sheets: list[tuple[str, str, str, int]],
+    drop_calc_chain: bool,
+) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    # workbook.xml: new <sheet> elements at the end of <sheets>
+    if new_sheets:
+        wb = zin.read(pkg.workbook_part).decode("utf-8")
+        m = re.search(r"<(?:([A-Za-z_][\w.-]*):)?workbook[\s>]", wb)
+        p = (m.group(1) + ":") if m and m.group(1) else ""
+        rm = re.search(r'xmlns:([\w.-]+)\s*=\s*["\']' + re.escape(NS_REL) + "[\"']", wb)
+        if rm:
+            rid_attr, decl = f"{rm.group(1)}:id", ""
+        else:
+            rid_attr, decl = "r:id", f' xmlns:r="{NS_REL}"'
+        added = "".join(
+            f'<{p}sheet name="{_xml_attr(name)}" sheetId="{sid}"{decl} {rid_attr}="{rid}"/>'
+            for name, _, rid, sid in new_sheets
+        )
+        end = wb.find(f"</{p}sheets>")
+        if end < 0:
+            raise WorkbookUnreadable("the workbook part has no <sheets> list")
+        out[pkg.workbook_part] = (wb[:end] + added + wb[end:]).encode("utf-8")
+    # workbook rels
+    rels_part = pkg.workbook_rels_part
+    rels = zin.read(rels_part).decode("utf-8")
+    if drop_calc_chain:
+        rels = re.sub(
+            r"<Relationship\b[^>]*" + re.escape(REL_CALC_CHAIN) + r"[\"'][^>]*/>", "", rels
+        )
+    added = "".join(
+        f'<Relationship Id="{rid}" Type="{REL_WORKSHEET}" '
+        f'Target="{_xml_attr(_relative_target(pkg.workbook_part, part))}"/>'
+        for _, part, rid, _ in new_sheets
+    )
+    end = rels.rfind("</Relationships>")
+    out[rels_part] = (rels[:end] + added + rels[end:]).encode("utf-8")
+    # content types
+    ct = zin.read("[Content_Types].xml").decode("utf-8")
+    if drop_calc_chain and pkg.calc_chain_part:
+        ct = re.sub(
+            r"<Override\b[^>]*PartName=[\"']/" + re.escape(pkg.calc_chain_part) + r"[\"'][^>]*/>",
+            "",
+            ct,
+        )
+    added = "".join(
+        f'<Override PartName="/{part}" ContentType="{CT_WORKSHEET}"/>'
+        for _, part, _, _ in new_sheets
+    )
+    end = ct.rfind("</Types>")
+    out["[Content_Types].xml"] = (ct[:end] + added + ct[end:]).encode("utf-8")
+    return out

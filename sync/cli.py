@@ -1,0 +1,216 @@
+"""`salesync` on the command line: options in, library calls, one readable line per failure.
+
+Exit codes: 0 clean, 1 issues at or above --fail-on, 2 usage or access errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from .core.errors import SalesyncError
+from .core.schema import Lang, Severity
+
+app = typer.Typer(
+    name="salesync",
+    help="Keep a B2B sales pipeline in a spreadsheet and make it a managed system.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class FailOn(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
+TargetArg = Annotated[str, typer.Argument(help="Workbook: a path to an .xlsx or .xlsm file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object: issues and summary.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Treat this moment as now (2026-06-30 or 2026-06-30T18:00)."),
+]
+FailOnOpt = Annotated[
+    FailOn, typer.Option("--fail-on", help="Exit 1 when an issue at or above this level exists.")
+]
+LangOpt = Annotated[
+    Lang | None, typer.Option("--lang", help="Language of messages (default: the workbook's).")
+]
+
+
+def _as_of(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{text}' is not a date or time; use 2026-06-30 or 2026-06-30T18:00",
+            param_hint="--as-of",
+        ) from None
+
+
+def _exit_code(result: Any, fail_on: FailOn) -> int:
+    if fail_on is FailOn.NEVER:
+        return 0
+    worst = result.worst()
+    return 1 if worst is not None and worst.rank >= Severity(fail_on.value).rank else 0
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Library errors become one line on stderr and exit code 2, never a traceback."""
+    try:
+        yield
+    except SalesyncError as error:
+        err.print(f"salesync: error: {error}", markup=False)
+        raise typer.Exit(error.exit_code) from None
+
+
+def _sync(
+    target: str,
+    *,
+    write: bool,
+    as_of: str | None,
+    lang: Lang | None,
+    as_json: bool,
+    fail_on: FailOn,
+) -> int:
+    from .backends import open_backend
+
+    moment = _as_of(as_of)
+    with _reported():
+        return _sync_reported(
+            open_backend(target),
+            target,
+            write=write,
+            moment=moment,
+            lang=lang,
+            as_json=as_json,
+            fail_on=fail_on,
+        )
+
+
+def _sync_reported(
+    backend: Any,
+    target: str,
+    *,
+    write: bool,
+    moment: datetime | None,
+    lang: Lang | None,
+    as_json: bool,
+    fail_on: FailOn,
+) -> int:
+    from .job import sync_workbook
+    from .report import print_report
+
+    if as_json or not err.is_terminal:
+        result = sync_workbook(backend, write=write, as_of=moment, lang=lang)
+    else:
+        with err.status("…") as status:
+            result = sync_workbook(
+                backend,
+                write=write,
+                as_of=moment,
+                lang=lang,
+                progress=lambda name: status.update(f"salesync: {name} {target}"),
+            )
+    if as_json:
+        out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))
+    else:
+        print_report(result, out, wrote_requested=write)
+    return _exit_code(result, fail_on)
+
+
+@app.command()
+def check(
+    target: TargetArg,
+    as_json: JsonOpt = False,
+    as_of: AsOfOpt = None,
+    fail_on: FailOnOpt = FailOn.ERROR,
+    lang: LangOpt = None,
+) -> None:
+    """Validate the workbook and report every issue; write nothing."""
+    raise typer.Exit(
+        _sync(target, write=False, as_of=as_of, lang=lang, as_json=as_json, fail_on=fail_on)
+    )
+
+
+@app.command()
+def run(
+    target: TargetArg,
+    as_json: JsonOpt = False,
+    as_of: AsOfOpt = None,
+    fail_on: FailOnOpt = FailOn.ERROR,
+    lang: LangOpt = None,
+) -> None:
+    """Validate, compute and write the owned columns and tabs back into the workbook."""
+    raise typer.Exit(
+        _sync(target, write=True, as_of=as_of, lang=lang, as_json=as_json, fail_on=fail_on)
+    )
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to create the workbook (.xlsx).")],
+    lang: Annotated[
+        Lang, typer.Option("--lang", help="Language of tabs and headers.")
+    ] = Lang.ZH_HANS,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Create a blank workbook with every tab and header."""
+    from .templates import write_blank_workbook
+
+    with _reported():
+        if path.suffix.lower() != ".xlsx":
+            raise SalesyncError(f"{path}: the workbook name must end in .xlsx")
+        if path.exists() and not force:
+            raise SalesyncError(f"{path} already exists; pass --force to replace it")
+        write_blank_workbook(path, lang)
+    out.print(f"{path} ({lang.value})")
+
+
+@app.command()
+def demo(
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Where to write the sample workbook.")
+    ] = Path("salesync-demo.xlsx"),
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the sample.")] = Lang.ZH_HANS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a realistic sample workbook (a 12-rep team over a year, with a few deliberate
+    mistakes), sync it, and print the summary."""
+    from .demo import build_demo_workbook
+
+    with _reported():
+        manifest = build_demo_workbook(out_path, lang=lang)
+    _sync(
+        str(out_path),
+        write=True,
+        as_of=manifest.as_of.isoformat(),
+        lang=None,
+        as_json=as_json,
+        fail_on=FailOn.NEVER,
+    )
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

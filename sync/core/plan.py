@@ -1,0 +1,230 @@
+"""Plan: turn computed values and issues into the smallest set of writes.
+
+Only owned cells and owned tabs are ever in a plan, and only where the workbook differs from
+what the job would write, so a second run plans nothing and the file is left alone. A cell of
+an owned column that holds a formula is the users' choice: it is kept and reported.
+
+>>> same_value(5.0, 5), same_value("", None), same_value("A", "a")
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .headers import Binding, BoundTable, column_letter
+from .issues import Issue, make_issue
+from .model import CellValue, CellWrite, TabWrite, WritableValue, WritePlan
+from .parse import is_blank
+from .schema import ISSUES, SCHEMA, SEVERITY, Lang, Owner
+from .tables import TableData
+from .validate import Computed, flag_rows
+
+ISSUE_COLUMN_WIDTHS = (8.0, 22.0, 14.0, 6.0, 6.0, 18.0, 22.0, 80.0)
+
+
+@dataclass(slots=True)
+class Planned:
+    plan: WritePlan
+    issues: list[Issue]  # every issue, the ones found while planning included, sorted
+
+
+def same_value(current: CellValue, desired: WritableValue) -> bool:
+    """Would writing `desired` leave the cell as it reads now?"""
+    if is_blank(current) and (desired is None or desired == ""):
+        return True
+    if isinstance(desired, bool) or isinstance(current, bool):
+        return type(desired) is type(current) and desired == current
+    if isinstance(desired, int | float) and isinstance(current, int | float):
+        return math.isclose(float(current), float(desired), rel_tol=1e-12, abs_tol=1e-9)
+    if isinstance(desired, datetime) or isinstance(current, datetime):
+        return _as_dt(current) == _as_dt(desired)
+    if isinstance(desired, date) and isinstance(current, date):
+        return current == desired
+    return type(current) is type(desired) and current == desired
+
+
+def _as_dt(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def plan_sync(
+    binding: Binding,
+    tables: dict[str, TableData],
+    computed: Computed,
+    issues: list[Issue],
+    lang: Lang,
+) -> Planned:
+    """Writes for owned columns (values in `computed`, plus ⚙ flags) and the Issues tab."""
+    plan = WritePlan()
+    found = list(issues)
+    layouts = {name: _Layout(data) for name, data in tables.items()}
+    # Formula cells in owned columns are found first so that they, too, reach the flags.
+    for table_name, fields in computed.items():
+        data = tables[table_name]
+        for field_name, values in fields.items():
+            found.extend(layouts[table_name].formula_issues(field_name, values, lang))
+    flags = flag_rows(found, tables, lang)
+    for table_name, data in tables.items():
+        fields = dict(computed.get(table_name, {}))
+        if data.bound.table.has("flags"):
+            fields["flags"] = flags.get(table_name, {}).get("flags", {})
+        writes: list[CellWrite] = []
+        for field_name, values in fields.items():
+            writes.extend(layouts[table_name].writes(field_name, values, lang))
+        if writes:
+            plan.cells[data.tab] = writes
+    found.sort(key=lambda i: i.sort_key())
+    issues_tab = _issues_tab(binding, found, lang)
+    if issues_tab is not None:
+        plan.tabs.append(issues_tab)
+    return Planned(plan, found)
+
+
+class _Layout:
+    """Where a table's owned columns are, and where missing ones will go."""
+
+    def __init__(self, data: TableData) -> None:
+        self.data = data
+        self.bound: BoundTable = data.bound
+        self.added: dict[str, int] = {}
+        self.next_free = self._rightmost() + 1
+
+    def _rightmost(self) -> int:
+        """The last column in use by the table: header, data, or a formula without a value."""
+        right = self.bound.last_column
+        grid = self.bound.sheet.rows
+        below = self.bound.header_row
+        right = max([right, *(c for r, c in self.bound.sheet.formulas if r >= below)])
+        for row in self.data.rows:
+            cells = grid[row - 1]
+            for col in range(len(cells), right, -1):
+                if not is_blank(cells[col - 1]):
+                    right = col
+                    break
+        return right
+
+    def column(self, field_name: str) -> int | None:
+        return self.bound.columns.get(field_name) or self.added.get(field_name)
+
+    def formula_issues(self, field_name: str, values: dict[int, Any], lang: Lang) -> list[Issue]:
+        col = self.bound.columns.get(field_name)
+        if col is None or field_name in self.bound.unusable:
+            return []
+        sheet = self.bound.sheet
+        owner = self.bound.table.field(field_name).owner
+        issues = []
+        for row, value in values.items():
+            if (row, col) not in sheet.formulas:
+                continue
+            current = sheet.value(row, col)
+            if owner is Owner.JOB_IF_BLANK or same_value(current, value):
+                continue
+            issues.append(
+                make_issue(
+                    "formula-in-owned-column",
+                    lang,
+                    tab=sheet.name,
+                    row=row,
+                    column=column_letter(col),
+                    header=self.bound.header_of(field_name, lang),
+                    value=current,
+                    field=field_name,
+                    table=self.bound.table.name,
+                )
+            )
+        return issues
+
+    def writes(self, field_name: str, values: dict[int, Any], lang: Lang) -> list[CellWrite]:
+        if field_name in self.bound.unusable:
+            return []  # duplicate columns: reported, never guessed at
+        f = self.bound.table.field(field_name)
+        col = self.column(field_name)
+        sheet = self.bound.sheet
+        writes: list[CellWrite] = []
+        if col is None:
+            if not any(v not in (None, "") for v in values.values()):
+                return []  # nothing to say: no need for the column yet
+            col = self.added[field_name] = self.next_free
+            self.next_free += 1
+            header_row = self.bound.header_row
+            writes.append(
+                CellWrite(
+                    header_row,
+                    col,
+                    f.header(lang),
+                    style_like=(header_row, self.bound.last_column or 1),
+                )
+            )
+        if f.owner is Owner.JOB:
+            # Rewrite the whole column: rows that no longer have a value are cleared.
+            rows = range(
+                self.bound.header_row + 1, max(len(sheet.rows), max(values, default=0)) + 1
+            )
+            for row in rows:
+                desired = values.get(row)
+                current = sheet.value(row, col)
+                if (row, col) in sheet.formulas or same_value(current, desired):
+                    continue
+                writes.append(CellWrite(row, col, desired))
+        else:  # JOB_IF_BLANK: only blank cells are filled
+            for row, desired in sorted(values.items()):
+                if is_blank(sheet.value(row, col)) and (row, col) not in sheet.formulas:
+                    writes.append(CellWrite(row, col, desired))
+        return writes
+
+
+def issue_rows(issues: list[Issue], lang: Lang) -> tuple[tuple[WritableValue, ...], ...]:
+    header = tuple(f.header(lang) for f in ISSUES.fields)
+    rows: list[tuple[WritableValue, ...]] = [header]
+    for issue in issues:
+        rows.append(
+            (
+                SEVERITY.label(issue.severity.value, lang),
+                issue.code,
+                issue.tab,
+                issue.row,
+                issue.column,
+                issue.header,
+                issue.value,
+                issue.message,
+            )
+        )
+    return tuple(rows)
+
+
+def _issues_tab(binding: Binding, issues: list[Issue], lang: Lang) -> TabWrite | None:
+    rows = issue_rows(issues, lang)
+    existing = binding.tables.get(ISSUES.name)
+    name = existing.sheet.name if existing else SCHEMA.table(ISSUES.name).title(lang)
+    if existing is not None and _grid_equals(existing.sheet.rows, rows):
+        return None
+    return TabWrite(name, rows, header_rows=1, column_widths=ISSUE_COLUMN_WIDTHS)
+
+
+def _grid_equals(
+    current: list[list[CellValue]], desired: tuple[tuple[WritableValue, ...], ...]
+) -> bool:
+    def trimmed(rows: list[list[CellValue]]) -> list[list[CellValue]]:
+        out = [list(r) for r in rows]
+        for r in out:
+            while r and is_blank(r[-1]):
+                r.pop()
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    have, want = trimmed(current), trimmed([list(r) for r in desired])
+    if len(have) != len(want):
+        return False
+    return all(
+        len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        for a, b in zip(have, want, strict=True)
+    )

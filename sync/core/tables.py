@@ -1,0 +1,146 @@
+"""Typed tables: the data rows of every bound tab, parsed column by column.
+
+Binding says which column holds which field; this module reads the rows under the header,
+skips blank ones, parses every bound cell with `parse`, and turns each parse problem into an
+issue that names the tab, the row the user sees, the column letter and the header.
+
+>>> from sync.core.headers import bind_workbook
+>>> from sync.core.model import RawSheet
+>>> sheet = RawSheet("Reps", [["Name", "Active"], ["Li Lei", "Y"], [" ", ""], ["Han Mei", "maybe"]])
+>>> tables, issues = parse_tables(bind_workbook([sheet]), ParseContext())
+>>> tables["reps"].rows, tables["reps"].values["active"]
+([2, 4], [True, None])
+>>> [(i.code, i.row, i.column) for i in issues]
+[('invalid-bool', 4, 'B')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .headers import Binding, BoundTable, column_letter
+from .issues import Issue, make_issue
+from .model import CellValue
+from .parse import ParseContext, is_blank, parse_column
+from .schema import Owner
+
+
+@dataclass(slots=True)
+class TableData:
+    """One tab's data rows: `rows[i]` is the spreadsheet row of `values[field][i]`."""
+
+    bound: BoundTable
+    rows: list[int]
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    raw: dict[str, list[CellValue]] = field(default_factory=dict)
+    bad: dict[str, set[int]] = field(default_factory=dict)  # indices whose cell did not parse
+
+    @property
+    def name(self) -> str:
+        return self.bound.table.name
+
+    @property
+    def tab(self) -> str:
+        return self.bound.sheet.name
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def has(self, field_name: str) -> bool:
+        return field_name in self.values
+
+    def column(self, field_name: str) -> list[Any]:
+        """Parsed values of a field (all None when its column is missing)."""
+        return self.values.get(field_name) or [None] * len(self.rows)
+
+    def letter(self, field_name: str) -> str | None:
+        col = self.bound.columns.get(field_name)
+        return column_letter(col) if col else None
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        names = list(self.values)
+        for i, row in enumerate(self.rows):
+            yield row, {n: self.values[n][i] for n in names}
+
+    def frame(self) -> pd.DataFrame:
+        """The parsed values as a DataFrame indexed by spreadsheet row."""
+        return pd.DataFrame(
+            {n: pd.Series(v, dtype=object) for n, v in self.values.items()},
+        ).set_axis(pd.Index(self.rows, name="row"))
+
+
+def data_row_numbers(bound: BoundTable) -> list[int]:
+    """Spreadsheet rows under the header that hold anything the users typed.
+
+    Owned columns do not count: a row whose only content is an old flag is blank.
+    """
+    owned = {
+        col for name, col in bound.columns.items() if bound.table.field(name).owner is Owner.JOB
+    }
+    width = bound.last_column
+    rows: list[int] = []
+    for index in range(bound.header_row, len(bound.sheet.rows)):
+        cells = bound.sheet.rows[index]
+        for col, value in enumerate(cells[:width] if width else cells, start=1):
+            if col not in owned and not is_blank(value):
+                rows.append(index + 1)
+                break
+    return rows
+
+
+def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[Issue]]:
+    rows = data_row_numbers(bound)
+    data = TableData(bound, rows)
+    issues: list[Issue] = []
+    grid = bound.sheet.rows
+    for name, col in bound.columns.items():
+        f = bound.table.field(name)
+        if f.owner is Owner.JOB:
+            continue  # computed columns are outputs, never inputs
+        raw = [_cell(grid, r, col) for r in rows]
+        parsed = parse_column(raw, f, ctx)
+        data.values[name] = parsed.values
+        data.raw[name] = raw
+        if parsed.problems:
+            data.bad[name] = {i for i, p in parsed.problems.items() if p.code != "year-inferred"}
+        header = bound.header_of(name, ctx.lang)
+        for i, problem in parsed.problems.items():
+            issues.append(
+                make_issue(
+                    problem.code,
+                    ctx.lang,
+                    tab=bound.sheet.name,
+                    row=rows[i],
+                    column=column_letter(col),
+                    header=header,
+                    value=raw[i],
+                    params=problem.params,
+                    field=name,
+                    table=bound.table.name,
+                )
+            )
+    return data, issues
+
+
+def parse_tables(
+    binding: Binding, ctx: ParseContext, *, skip: frozenset[str] = frozenset()
+) -> tuple[dict[str, TableData], list[Issue]]:
+    """Every bound data tab but those named in `skip` (already parsed by the caller)."""
+    tables: dict[str, TableData] = {}
+    issues: list[Issue] = []
+    for name, bound in binding.tables.items():
+        if bound.table.owned or name in skip:
+            continue
+        data, found = parse_table(bound, ctx)
+        tables[name] = data
+        issues.extend(found)
+    return tables, issues
+
+
+def _cell(grid: list[list[CellValue]], row: int, col: int) -> CellValue:
+    cells = grid[row - 1]
+    return cells[col - 1] if col - 1 < len(cells) else None

@@ -1,0 +1,166 @@
+"""The sync job: read → bind → parse → rules → plan → apply.
+
+One function, `sync_workbook`, runs the whole pipeline against any backend (an object with
+`read() -> RawWorkbook` and `apply(plan)`); `check` is the same run without the write.
+
+>>> from sync.core.model import RawSheet, RawWorkbook
+>>> class Memory:
+...     def read(self):
+...         return RawWorkbook([RawSheet("Reps", [["Name", "Team"], ["Li"], ["Li"]])])
+...     def apply(self, plan): raise AssertionError("check never writes")
+>>> result = sync_workbook(Memory(), write=False, as_of=datetime(2026, 6, 1))
+>>> [(i.code, i.tab, i.row) for i in result.issues if i.severity == "error"]
+[('duplicate-id', 'Reps', 3)]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from .core.errors import LayoutError
+from .core.headers import Binding, bind_workbook
+from .core.issues import Issue, count_by_severity
+from .core.model import RawWorkbook, WritePlan
+from .core.parse import ParseContext
+from .core.plan import plan_sync
+from .core.schema import SCHEMA, Lang, Severity
+from .core.settings import DEFAULT_SETTINGS, SettingRow, Settings, read_settings
+from .core.tables import TableData, parse_table, parse_tables
+from .core.validate import validate_tables
+
+
+class Backend(Protocol):
+    def read(self) -> RawWorkbook: ...
+
+    def apply(self, plan: WritePlan) -> None: ...
+
+
+Progress = Callable[[str], None]
+"""Called with the name of each step as it starts (read, check, write)."""
+
+
+@dataclass(slots=True)
+class SyncResult:
+    source: str
+    lang: Lang
+    as_of: datetime
+    issues: list[Issue]
+    plan: WritePlan
+    tables: dict[str, TableData]
+    settings: Settings
+    wrote: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return count_by_severity(self.issues)
+
+    def worst(self) -> Severity | None:
+        present = [i.severity for i in self.issues]
+        return max(present, key=lambda s: s.rank) if present else None
+
+    def summary(self) -> dict[str, Any]:
+        per_tab: dict[str, dict[str, int]] = {}
+        for name, data in self.tables.items():
+            per_tab[data.tab] = {
+                "table": name,
+                "rows": len(data),
+                **count_by_severity(i for i in self.issues if i.table == name),
+            }  # type: ignore[dict-item]
+        return {
+            "source": self.source,
+            "language": self.lang.value,
+            "as_of": self.as_of.isoformat(timespec="minutes"),
+            "issues": self.counts(),
+            "tabs": per_tab,
+            "cells_to_write": sum(len(c) for c in self.plan.cells.values()),
+            "tabs_to_write": [t.sheet for t in self.plan.tabs],
+            "wrote": self.wrote,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {"issues": [i.to_record() for i in self.issues], "summary": self.summary()}
+
+
+def sync_workbook(
+    backend: Backend,
+    *,
+    write: bool,
+    as_of: datetime | None = None,
+    lang: Lang | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Validate the workbook and, when `write`, put the owned cells and tabs back into it."""
+    step = progress or (lambda _name: None)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+
+    step("read")
+    raw = backend.read()
+    seconds["read"] = time.perf_counter() - started
+
+    step("check")
+    started = time.perf_counter()
+    binding = bind_workbook(raw.sheets, lang=lang)
+    if not any(not b.table.owned for b in binding.tables.values()):
+        raise LayoutError(
+            f"{raw.source or 'the workbook'}: no tab looks like a salesync tab "
+            f"(expected tabs such as 线索跟踪 / 線索跟蹤 / Leads with their headers); "
+            f"run 'salesync init' for a blank workbook"
+        )
+    settings_data, settings, settings_issues = _settings(binding)
+    if lang is None and settings.language is not None and settings.language != binding.lang:
+        binding = bind_workbook(raw.sheets, lang=settings.language)
+        settings_data, settings, settings_issues = _settings(binding)
+    lang = binding.lang
+    now = as_of or datetime.now(_zone(settings.timezone)).replace(tzinfo=None, microsecond=0)
+    ctx = ParseContext(lang=lang, amount_unit=settings.amount_unit, as_of=now.date())
+    tables, parse_issues = parse_tables(binding, ctx, skip=frozenset({"settings"}))
+    if settings_data is not None:
+        tables["settings"] = settings_data
+    validation = validate_tables(tables, lang, settings)
+    issues = binding.issues + settings_issues + parse_issues + validation.issues
+    planned = plan_sync(binding, tables, validation.computed, issues, lang)
+    seconds["check"] = time.perf_counter() - started
+
+    result = SyncResult(
+        raw.source, lang, now, planned.issues, planned.plan, tables, settings, seconds=seconds
+    )
+    if write and not planned.plan.is_empty():
+        step("write")
+        started = time.perf_counter()
+        backend.apply(planned.plan)
+        result.wrote = True
+        seconds["write"] = time.perf_counter() - started
+    return result
+
+
+def _settings(binding: Binding) -> tuple[TableData | None, Settings, list[Issue]]:
+    bound = binding.tables.get("settings")
+    if bound is None:
+        return None, DEFAULT_SETTINGS, []
+    data, issues = parse_table(bound, ParseContext(lang=binding.lang))
+    keys, values = data.raw.get("key"), data.raw.get("value")
+    if keys is None or values is None:
+        return data, DEFAULT_SETTINGS, issues
+    rows = [
+        SettingRow(k, v, row, data.letter("key"), data.letter("value"))
+        for row, k, v in zip(data.rows, keys, values, strict=True)
+    ]
+    settings, found = read_settings(rows, binding.lang, tab=data.tab)
+    return data, settings, issues + found
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):
+        return ZoneInfo(DEFAULT_SETTINGS.timezone)
+
+
+def table_titles(lang: Lang) -> list[str]:
+    return [t.title(lang) for t in SCHEMA.data_tables]

@@ -1,0 +1,105 @@
+"""What a person sees at the end of a sync: a summary table and the first issues, in the
+workbook's language."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from .core.schema import SEVERITY, Lang, Severity
+from .job import SyncResult
+
+_WORDS: dict[Lang, dict[str, str]] = {
+    Lang.ZH_HANS: {
+        "tab": "工作表",
+        "rows": "行数",
+        "total": "合计",
+        "more": "……另有 {n} 条，见“问题清单”工作表",
+        "wrote": "已写回 {cells} 个单元格{tabs}到 {source}",
+        "tabs": "和工作表 {names} ",
+        "clean": "没有需要写回的内容：工作簿已是最新。",
+        "checked": "只检查，未写入（{cells} 个单元格待更新）。",
+        "none": "没有发现问题。",
+        "title": "salesync · {source} · {as_of}",
+    },
+    Lang.ZH_HANT: {
+        "tab": "工作表",
+        "rows": "列數",
+        "total": "合計",
+        "more": "……另有 {n} 條，見「問題清單」工作表",
+        "wrote": "已寫回 {cells} 個儲存格{tabs}到 {source}",
+        "tabs": "和工作表 {names} ",
+        "clean": "沒有需要寫回的內容：活頁簿已是最新。",
+        "checked": "只檢查，未寫入（{cells} 個儲存格待更新）。",
+        "none": "沒有發現問題。",
+        "title": "salesync · {source} · {as_of}",
+    },
+    Lang.EN: {
+        "tab": "Tab",
+        "rows": "Rows",
+        "total": "Total",
+        "more": "… and {n} more in the Issues tab",
+        "wrote": "Wrote {cells} cells {tabs}to {source}",
+        "tabs": "and tab(s) {names} ",
+        "clean": "Nothing to write: the workbook is up to date.",
+        "checked": "Checked only, nothing written ({cells} cells would change).",
+        "none": "No issues found.",
+        "title": "salesync · {source} · {as_of}",
+    },
+}
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+SHOWN_ISSUES = 15
+
+
+def print_report(result: SyncResult, console: Console, *, wrote_requested: bool) -> None:
+    words = _WORDS[result.lang]
+    order = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    table = RichTable(
+        title=words["title"].format(
+            source=result.source, as_of=result.as_of.isoformat(sep=" ", timespec="minutes")
+        )
+    )
+    table.add_column(words["tab"])
+    table.add_column(words["rows"], justify="right")
+    for severity in order:
+        table.add_column(
+            SEVERITY.label(severity.value, result.lang), justify="right", style=_STYLE[severity]
+        )
+    summary = result.summary()
+    for tab, counts in summary["tabs"].items():
+        table.add_row(tab, str(counts["rows"]), *(str(counts[s.value]) for s in order))
+    totals = summary["issues"]
+    table.add_row(
+        words["total"],
+        str(sum(c["rows"] for c in summary["tabs"].values())),
+        *(str(totals[s.value]) for s in order),
+        end_section=True,
+    )
+    console.print(table)
+
+    shown = sorted(result.issues, key=lambda i: (-i.severity.rank, i.sort_key()))
+    if not shown:
+        console.print(words["none"])
+    for issue in shown[:SHOWN_ISSUES]:
+        where = issue.tab + (f"!{issue.column or ''}{issue.row}" if issue.row else "")
+        label = SEVERITY.label(issue.severity.value, result.lang)
+        console.print(
+            Text.assemble((label, _STYLE[issue.severity]), f" {where}  {issue.message}"),
+            highlight=False,
+        )
+    if len(shown) > SHOWN_ISSUES:
+        console.print(words["more"].format(n=len(shown) - SHOWN_ISSUES))
+
+    cells = summary["cells_to_write"]
+    if result.wrote:
+        tabs = (
+            words["tabs"].format(names="、".join(summary["tabs_to_write"]))
+            if summary["tabs_to_write"]
+            else ""
+        )
+        console.print(words["wrote"].format(cells=cells, tabs=tabs, source=result.source))
+    elif wrote_requested:
+        console.print(words["clean"])
+    else:
+        console.print(words["checked"].format(cells=cells))

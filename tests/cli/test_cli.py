@@ -1,0 +1,133 @@
+"""The CLI as a user sees it: exact lines, exit codes, JSON."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+
+from sync.cli import app
+from sync.demo import build_demo_workbook
+
+CLEAN = {"Leads": [["Lead ID", "Source", "Customer"], ["L1", "Website", "Acme"]]}
+DIRTY = {"Leads": [["Lead ID", "Source", "Customer"], ["L1", "Website", None]]}
+
+
+def test_missing_file_is_one_line_and_exit_2(cli: Callable, tmp_path: Path) -> None:
+    result = cli("check", str(tmp_path / "nope.xlsx"))
+    assert result.code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "nope.xlsx" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_file_that_is_not_a_workbook_is_exit_2(cli: Callable, tmp_path: Path) -> None:
+    path = tmp_path / "notes.xlsx"
+    path.write_text("not a zip")
+    result = cli("check", str(path))
+    assert result.code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("salesync: error:")
+
+
+def test_an_unknown_layout_is_exit_2(cli: Callable, xlsx: Callable) -> None:
+    result = cli("check", str(xlsx({"Sheet1": [["foo", "bar"], [1, 2]]})))
+    assert result.code == 2
+    assert "no tab looks like a salesync tab" in result.stderr
+
+
+def test_bad_option_value_is_exit_2(cli: Callable, xlsx: Callable) -> None:
+    result = cli("check", str(xlsx(CLEAN)), "--as-of", "yesterday")
+    assert result.code == 2 and "--as-of" in result.stderr
+
+
+def test_clean_is_0_issues_are_1_and_fail_on_moves_the_bar(cli: Callable, xlsx: Callable) -> None:
+    assert cli("check", str(xlsx(CLEAN))).code == 0
+    dirty = str(xlsx(DIRTY))
+    assert cli("check", dirty).code == 1
+    assert cli("check", dirty, "--fail-on", "never").code == 0
+    # missing tabs are info: failing on info turns a clean-looking workbook red
+    assert cli("check", str(xlsx(CLEAN)), "--fail-on", "info").code == 1
+
+
+def test_check_writes_nothing_and_run_writes(cli: Callable, xlsx: Callable) -> None:
+    path = xlsx(DIRTY)
+    before = path.read_bytes()
+    cli("check", str(path))
+    assert path.read_bytes() == before
+    result = cli("run", str(path), "--as-of", "2026-06-30")
+    assert result.code == 1 and path.read_bytes() != before
+    assert "Wrote" in result.stdout
+    again = cli("run", str(path), "--as-of", "2026-06-30")
+    assert "Nothing to write" in again.stdout
+
+
+def test_json_output_has_issues_with_snake_case_fields_and_a_summary(
+    cli: Callable, xlsx: Callable
+) -> None:
+    result = cli("check", str(xlsx(DIRTY)), "--json", "--as-of", "2026-06-30T18:00")
+    data = result.json()
+    required = next(i for i in data["issues"] if i["code"] == "required")
+    assert required == {
+        "code": "required",
+        "severity": "error",
+        "tab": "Leads",
+        "row": 2,
+        "column": "C",
+        "header": "Customer",
+        "value": None,
+        "message": "Customer is required but blank.",
+        "field": "customer",
+        "table": "leads",
+    }
+    assert data["summary"]["issues"]["error"] == 1
+    assert data["summary"]["as_of"] == "2026-06-30T18:00"
+    assert data["summary"]["tabs"]["Leads"]["rows"] == 1
+
+
+def test_init_writes_a_blank_workbook_that_checks_clean(cli: Callable, tmp_path: Path) -> None:
+    for lang in ("zh-Hans", "zh-Hant", "en"):
+        path = tmp_path / f"blank-{lang}.xlsx"
+        assert cli("init", str(path), "--lang", lang).code == 0
+        result = cli("check", str(path), "--json", "--fail-on", "info")
+        assert result.code == 0, result.stdout
+        assert result.json()["summary"]["language"] == lang
+    assert cli("init", str(tmp_path / "blank-en.xlsx")).code == 2  # exists: refuse
+
+
+def test_check_on_the_demo_reports_exactly_the_deliberate_mistakes(
+    cli: Callable, tmp_path: Path
+) -> None:
+    manifest = build_demo_workbook(tmp_path / "demo.xlsx")
+    result = cli("check", str(manifest.path), "--json", "--as-of", manifest.as_of.isoformat())
+    assert result.code == 1
+    found = sorted((i["code"], i["table"], i["field"], i["row"]) for i in result.json()["issues"])
+    expected = sorted((e.code, e.table, e.field, e.row) for e in manifest.expected)
+    assert found == expected
+
+
+def test_demo_command_writes_and_syncs_a_sample(cli: Callable, tmp_path: Path) -> None:
+    path = tmp_path / "demo.xlsx"
+    result = cli("demo", "--out", str(path))
+    assert result.code == 0 and path.exists()
+    assert "线索跟踪" in result.stdout
+    again = cli("run", str(path), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
+    assert "没有需要写回的内容" in again.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "run", "init", "demo"])
+def test_every_command_has_help_and_is_documented(cli: Callable, command: str) -> None:
+    result = cli(command, "--help")
+    assert result.code == 0 and "Usage" in result.stdout
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"salesync {command}" in readme
+
+
+def test_the_console_script_is_installed() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "demo" in done.stdout
+    assert set(typer.main.get_command(app).commands) == {"check", "run", "init", "demo"}
