@@ -23,6 +23,4 @@ def open_backend(target: str):  # noqa: ANN201 - returns a backend object
 
         return XlsxBackend(target)
     shown = suffix or "no suffix"
-    raise SalesyncError(
-        f"{target}: unsupported workbook type ({shown}); use a .xlsx or .xlsm file"
-    )
+    raise SalesyncError(f"{target}: unsupported workbook type ({shown}); use a .xlsx or .xlsm file")

@@ -95,10 +95,26 @@ def _parse_ref(ref: bytes) -> Position | None:
 _ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
+_COL_RE = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d""")
+
+
+def _col_of(tag: bytes) -> int | None:
+    """The column of a cell from its start tag's `r`, or None when it has none."""
+    m = _COL_RE.search(tag)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ch - 64
+    return col
+
+
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
     """Attributes of a start tag as raw (still escaped) bytes, in document order."""
-    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in
-            _ATTR_RE.finditer(tag)}
+    return {
+        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _ATTR_RE.finditer(tag)
+    }
 
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -377,9 +393,7 @@ def _scan_sheet_full(
     return errors, formulas
 
 
-def _scan_sheet(
-    zf: zipfile.ZipFile, part: str
-) -> tuple[dict[Position, ExcelError], set[Position]]:
+def _scan_sheet(zf: zipfile.ZipFile, part: str) -> tuple[dict[Position, ExcelError], set[Position]]:
     errors: dict[Position, ExcelError] = {}
     formulas: set[Position] = set()
     buf = b""
@@ -475,8 +489,10 @@ _SATTR_RE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 def _sattrs(tag: str) -> dict[str, str]:
-    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in
-            _SATTR_RE.finditer(tag)}
+    return {
+        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _SATTR_RE.finditer(tag)
+    }
 
 
 def _set_attrs(element: str, changes: dict[str, str]) -> str:
@@ -506,6 +522,8 @@ class _StyleBook:
         self.new_xfs: list[str] = []
         self.new_fonts: list[str] = []
         self.pfx = ""
+        self._date_cache: dict[int, bool] = {}
+        self._derived: dict[tuple[int, int], int] = {}
         if text is None:
             return
         m = re.search(r"<(?:([A-Za-z_][\w.-]*):)?styleSheet[\s>]", text)
@@ -547,6 +565,12 @@ class _StyleBook:
         return f'<{self.pfx}xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
 
     def is_date(self, index: int | None) -> bool:
+        key = index or 0
+        if key not in self._date_cache:
+            self._date_cache[key] = self._is_date(key)
+        return self._date_cache[key]
+
+    def _is_date(self, index: int | None) -> bool:
         if self.text is None:
             return False
         try:
@@ -570,9 +594,12 @@ class _StyleBook:
 
     def date_xf(self, base: int | None, kind: int) -> int:
         """Index of a format like `base` with the date (14) or date-time (22) number format."""
-        self._require()
-        xf = _set_attrs(self._xf(base or 0), {"numFmtId": str(kind), "applyNumberFormat": "1"})
-        return self._add_xf(xf)
+        key = (base or 0, kind)
+        if key not in self._derived:
+            self._require()
+            changes = {"numFmtId": str(kind), "applyNumberFormat": "1"}
+            self._derived[key] = self._add_xf(_set_attrs(self._xf(base or 0), changes))
+        return self._derived[key]
 
     def bold_xf(self, base: int = 0) -> int:
         self._require()
@@ -607,9 +634,7 @@ class _StyleBook:
         if self.new_xfs and self._xf_block:
             edits.append((self._xf_block, self.new_xfs, len(self.xfs) + len(self.new_xfs)))
         if self.new_fonts and self._font_block:
-            edits.append(
-                (self._font_block, self.new_fonts, len(self.fonts) + len(self.new_fonts))
-            )
+            edits.append((self._font_block, self.new_fonts, len(self.fonts) + len(self.new_fonts)))
         for (start, tag_end, end), new, count in sorted(edits, key=lambda e: -e[0][0]):
             start_tag = _set_attrs(text[start:tag_end], {"count": str(count)})
             text = text[:start] + start_tag + text[tag_end:end] + "".join(new) + text[end:]
@@ -642,8 +667,9 @@ def _serial(value: date, date1904: bool) -> float | int | None:
 def _num(value: float | int) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
-                                  and abs(value) < 1e15):
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) < 1e15
+    ):
         return str(int(value))
     return repr(float(value))
 
@@ -712,8 +738,9 @@ class _SheetEdits:
     col_styles: dict[int, int] = field(default_factory=dict)
     formulas_removed: bool = False
 
-    def style_for(self, write: CellWrite, existing: int | None, exists: bool,
-                  rendered: _Rendered) -> int | None:
+    def style_for(
+        self, write: CellWrite, existing: int | None, exists: bool, rendered: _Rendered
+    ) -> int | None:
         if exists:
             base = existing
         elif write.style_like is not None:
@@ -753,8 +780,9 @@ def _new_row(pfx: bytes, row: int, writes: dict[int, CellWrite], edits: _SheetEd
     return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
 
 
-def _patch_row(pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite],
-               edits: _SheetEdits) -> bytes:
+def _patch_row(
+    pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite], edits: _SheetEdits
+) -> bytes:
     res = _patch_res(pfx)
     tag_end = row_xml.index(b">") + 1
     p = pfx.decode()
@@ -771,7 +799,6 @@ def _patch_row(pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite
     pending = sorted(writes)
     wi = 0
     col = 0
-    min_col = max_col = 0
 
     def render(write: CellWrite, attrs: dict[bytes, bytes] | None, inner: bytes | None) -> bytes:
         exists = attrs is not None
@@ -798,35 +825,40 @@ def _patch_row(pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite
         xml = _cell_xml(p, _ref(row, write.col), rendered, style, extra)
         return xml.encode() if xml else b""
 
-    for m in res["cell"].finditer(body):
-        attrs = _attrs(m.group(1))
-        pos = _parse_ref(attrs.get(b"r", b""))
-        col = pos[1] if pos else col + 1
-        min_col = col if not min_col else min(min_col, col)
-        max_col = max(max_col, col)
-        while wi < len(pending) and pending[wi] < col:
-            pieces.append(body[last : m.start()])
-            pieces.append(render(writes[pending[wi]], None, None))
-            last = m.start()
-            wi += 1
-        if wi < len(pending) and pending[wi] == col:
-            pieces.append(body[last : m.start()])
-            pieces.append(render(writes[col], attrs, m.group(3)))
-            last = m.end()
-            wi += 1
-        elif pos is None:  # give it an explicit reference: cells are being inserted
-            pieces.append(body[last : m.start()])
-            pieces.append(
-                m.group(0).replace(b"<" + pfx + b"c", f'<{p}c r="{_ref(row, col)}"'.encode(), 1)
-            )
-            last = m.end()
+    last_open = max(body.rfind(b"<" + pfx + b"c "), body.rfind(b"<" + pfx + b"c>"))
+    last_col = 0
+    if last_open >= 0:
+        last_col = _col_of(body[last_open : body.find(b">", last_open)]) or MAX_COLS + 1
+    if last_col < pending[0]:  # the usual case: every write goes after the last cell
+        pass
+    else:
+        for m in res["cell"].finditer(body):
+            found = _col_of(m.group(1))
+            col = found or col + 1
+            while wi < len(pending) and pending[wi] < col:
+                pieces.append(body[last : m.start()])
+                pieces.append(render(writes[pending[wi]], None, None))
+                last = m.start()
+                wi += 1
+            if wi < len(pending) and pending[wi] == col:
+                pieces.append(body[last : m.start()])
+                pieces.append(render(writes[col], _attrs(m.group(1)), m.group(3)))
+                last = m.end()
+                wi += 1
+            elif found is None:  # give it an explicit reference: cells are being inserted
+                pieces.append(body[last : m.start()])
+                pieces.append(
+                    m.group(0).replace(b"<" + pfx + b"c", f'<{p}c r="{_ref(row, col)}"'.encode(), 1)
+                )
+                last = m.end()
+            if wi >= len(pending):
+                break
     pieces.append(body[last:])
     while wi < len(pending):
         pieces.append(render(writes[pending[wi]], None, None))
         wi += 1
-    if pending:
-        lo = min(pending[0], min_col) if min_col else pending[0]
-        hi = max(pending[-1], max_col)
+    if b"spans" in start_tag:
+        lo, hi = pending[0], pending[-1]
         attrs = _attrs(start_tag)
         if b"spans" in attrs:
             try:
@@ -845,10 +877,7 @@ def _patch_row(pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite
 
 def _grow_dimension(head: bytes, pfx: bytes, edits: _SheetEdits) -> bytes:
     cells = [
-        (r, c)
-        for r, cols in edits.writes.items()
-        for c, w in cols.items()
-        if w.value is not None
+        (r, c) for r, cols in edits.writes.items() for c, w in cols.items() if w.value is not None
     ]
     if not cells:
         return head
@@ -887,9 +916,7 @@ def _col_styles(head: bytes, pfx: bytes) -> dict[int, int]:
     return out
 
 
-def _find_styles(
-    chunks: Iterable[bytes], positions: set[Position]
-) -> dict[Position, int | None]:
+def _find_styles(chunks: Iterable[bytes], positions: set[Position]) -> dict[Position, int | None]:
     """The `s` of the cells at `positions` (None where the cell does not exist)."""
     found: dict[Position, int | None] = dict.fromkeys(positions)
     wanted_rows = {r for r, _ in positions}
@@ -1026,9 +1053,7 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
                 if close < 0:
                     chunk = next(it, None)
                     if chunk is None:
-                        raise WorkbookUnreadable(
-                            f"tab {edits.sheet!r}: its sheet XML is truncated"
-                        )
+                        raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML is truncated")
                     out(buf[emit : m.start()])
                     buf = buf[m.start() :] + chunk
                     pos = emit = 0
@@ -1098,8 +1123,12 @@ def _tab_xml(tab: TabWrite, styles: _StyleBook, date1904: bool) -> Iterator[byte
 
 
 def _check_tab_name(name: str) -> None:
-    if not name or len(name) > 31 or set(name) & _INVALID_TAB_CHARS or name[0] == "'" or (
-        name[-1] == "'"
+    if (
+        not name
+        or len(name) > 31
+        or set(name) & _INVALID_TAB_CHARS
+        or name[0] == "'"
+        or (name[-1] == "'")
     ):
         raise SalesyncError(f"{name!r} is not a valid tab name (1-31 characters, no []:*?/\\)")
 
@@ -1118,8 +1147,13 @@ def _strip_zip64_extra(extra: bytes) -> bytes:
     return out
 
 
-def _raw_copy(src_fh, info: zipfile.ZipInfo, out: zipfile.ZipFile, name: str | None = None,
-              date_time: tuple[int, ...] | None = None) -> None:
+def _raw_copy(
+    src_fh,
+    info: zipfile.ZipInfo,
+    out: zipfile.ZipFile,
+    name: str | None = None,
+    date_time: tuple[int, ...] | None = None,
+) -> None:
     """Copy one member's compressed bytes as they are (no decompression)."""
     src_fh.seek(info.header_offset)
     header = src_fh.read(30)
@@ -1158,8 +1192,13 @@ def _raw_copy(src_fh, info: zipfile.ZipInfo, out: zipfile.ZipFile, name: str | N
     out._didModify = True
 
 
-def _writestr(out: zipfile.ZipFile, name: str, data: bytes, like: zipfile.ZipInfo | None,
-              date_time: tuple[int, ...]) -> None:
+def _writestr(
+    out: zipfile.ZipFile,
+    name: str,
+    data: bytes,
+    like: zipfile.ZipInfo | None,
+    date_time: tuple[int, ...],
+) -> None:
     zinfo = zipfile.ZipInfo(name, like.date_time if like else date_time)
     zinfo.compress_type = like.compress_type if like else zipfile.ZIP_DEFLATED
     if like:
@@ -1263,6 +1302,28 @@ def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None)
                 os.unlink(scratch_path)
 
 
+class _Batched:
+    """Collect many small pieces of XML into ~1 MiB writes."""
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self._parts.append(data)
+            self._size += len(data)
+            if self._size >= _CHUNK:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._write(b"".join(self._parts))
+            self._parts.clear()
+            self._size = 0
+
+
 def _group_writes(sheet: str, writes: list[CellWrite]) -> dict[int, dict[int, CellWrite]]:
     grouped: dict[int, dict[int, CellWrite]] = {}
     for w in writes:
@@ -1272,8 +1333,7 @@ def _group_writes(sheet: str, writes: list[CellWrite]) -> dict[int, dict[int, Ce
     return grouped
 
 
-def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
-             src: Path) -> None:
+def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch, src: Path) -> None:
     styles_text = zin.read(pkg.styles_part).decode("utf-8") if pkg.styles_part else None
     styles = _StyleBook(styles_text)
     tab_names = [t.sheet for t in plan.tabs]
@@ -1293,8 +1353,10 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
             ref = pkg.sheet(name)
             if ref is None or ref.part not in pkg.members:
                 raise SalesyncError(f"{src.name}: no tab named {name!r} to write to")
-            if ref.content_type and ref.content_type != CT_WORKSHEET and "macro" not in (
+            if (
                 ref.content_type
+                and ref.content_type != CT_WORKSHEET
+                and "macro" not in (ref.content_type)
             ):
                 raise SalesyncError(f"{src.name}: tab {name!r} is not a worksheet")
             edits = _SheetEdits(name, _group_writes(name, writes), styles, pkg.date1904)
@@ -1304,7 +1366,9 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
             info = zin.getinfo(ref.part)
             big = info.file_size > (1 << 30)
             with zs.open(ref.part, "w", force_zip64=big) as fh:
-                _patch_sheet(_iter_chunks(zin, ref.part), fh.write, edits)
+                sink = _Batched(fh.write)
+                _patch_sheet(_iter_chunks(zin, ref.part), sink.write, edits)
+                sink.flush()
             replaced[ref.part] = "scratch"
             formulas_removed |= edits.formulas_removed
 
@@ -1338,9 +1402,11 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
                 used_ids.add(rid)
                 new_sheets.append((tab.sheet, part, rid, next_sheet_id))
                 next_sheet_id += 1
-            with zs.open(part, "w", force_zip64=len(tab.rows) > 200_000) as fh:  # noqa: SIM117
+            with zs.open(part, "w", force_zip64=len(tab.rows) > 200_000) as fh:
+                sink = _Batched(fh.write)
                 for piece in _tab_xml(tab, styles, pkg.date1904):
-                    fh.write(piece)
+                    sink.write(piece)
+                sink.flush()
             replaced[part] = "scratch"
     scratch.flush()
 
@@ -1354,9 +1420,12 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
         texts.update(_edit_package_parts(zin, pkg, new_sheets, pkg.calc_chain_part in dropped))
 
     wb_info = zin.getinfo(pkg.workbook_part)
-    with zipfile.ZipFile(scratch.name) as zs, open(src, "rb") as src_fh, open(
-        scratch.name, "rb"
-    ) as scratch_fh, zipfile.ZipFile(tmp, "w", allowZip64=True) as zout:
+    with (
+        zipfile.ZipFile(scratch.name) as zs,
+        open(src, "rb") as src_fh,
+        open(scratch.name, "rb") as scratch_fh,
+        zipfile.ZipFile(tmp, "w", allowZip64=True) as zout,
+    ):
         zout.comment = zin.comment
         for info in zin.infolist():
             name = info.filename

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -41,6 +41,7 @@ class BoundTable:
     headers: dict[str, str] = field(default_factory=dict)  # field name → header as typed
     last_column: int = 0  # rightmost column with a header (user columns included)
     unusable: set[str] = field(default_factory=set)  # fields with duplicate/ambiguous columns
+    end_row: int | None = None  # first row past the table (a section of the same tab follows)
 
     @property
     def name(self) -> str:
@@ -103,10 +104,12 @@ def find_table_by_name(sheet_name: str, schema: Schema = SCHEMA) -> Table | None
     return _table_lookup(schema).get(fold(sheet_name))
 
 
-def find_header_row(sheet: RawSheet, table: Table) -> tuple[int, int]:
+def find_header_row(
+    sheet: RawSheet, table: Table, *, scan: int = HEADER_SCAN_ROWS, after: int = 0
+) -> tuple[int, int]:
     """(1-based row, fields matched) of the best header candidate; (0, 0) when there is none."""
     best_row, best_count = 0, 0
-    for index, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+    for index, row in enumerate(sheet.rows[after:scan], start=after):
         count = len(_matched_fields(row, table))
         if count > best_count:
             best_row, best_count = index + 1, count
@@ -265,6 +268,8 @@ def bind_workbook(
         )
     tables: dict[str, BoundTable] = {}
     for table in schema.tables:
+        if table.section_of is not None:
+            continue  # bound below, inside its parent's tab
         sheet = chosen.get(table.name)
         if sheet is None:
             if not table.owned:
@@ -299,7 +304,49 @@ def bind_workbook(
         bound, column_issues = bind_columns(sheet, table, header_row, lang)
         tables[table.name] = bound
         issues.extend(column_issues)
+    for parent in list(tables.values()):
+        for section in schema.sections(parent.table.name):
+            found = _bind_section(parent, section, lang)
+            if found is not None:
+                tables[section.name], section_issues = found
+                issues.extend(section_issues)
+    _close_sections(tables.values())
     return Binding(tables, lang, issues, still_unbound)
+
+
+SECTION_SCAN_ROWS = 500  # sections sit below the parent's rows, anywhere in the tab
+
+
+def _bind_section(
+    parent: BoundTable, section: Table, lang: Lang
+) -> tuple[BoundTable, list[Issue]] | None:
+    """A section is present when a row below the parent's header carries its required fields."""
+    row, _ = find_header_row(parent.sheet, section, scan=SECTION_SCAN_ROWS,
+                             after=parent.header_row)
+    required = {f.name for f in section.fields if f.required}
+    if not row or not required <= _matched_fields(parent.sheet.rows[row - 1], section):
+        return None
+    return bind_columns(parent.sheet, section, row, lang)
+
+
+def _close_sections(bound: Iterable[BoundTable]) -> None:
+    """Where several tables share a tab, each one's rows end where the next one's title or
+    header begins: a blank row, then at most two title rows, then the header."""
+    by_sheet: dict[int, list[BoundTable]] = defaultdict(list)
+    for b in bound:
+        by_sheet[id(b.sheet)].append(b)
+    for group in by_sheet.values():
+        group.sort(key=lambda b: b.header_row)
+        for current, following in zip(group, group[1:], strict=False):
+            end = following.header_row
+            for back in (1, 2, 3):
+                candidate = following.header_row - back
+                if candidate <= current.header_row:
+                    break
+                if not any(cell_text(v) for v in current.sheet.rows[candidate - 1]):
+                    end = candidate
+                    break
+            current.end_row = end
 
 
 def _matched_fields(row: Sequence[CellValue], table: Table) -> set[str]:

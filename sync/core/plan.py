@@ -165,9 +165,10 @@ class _Layout:
             )
         if f.owner is Owner.JOB:
             # Rewrite the whole column: rows that no longer have a value are cleared.
-            rows = range(
-                self.bound.header_row + 1, max(len(sheet.rows), max(values, default=0)) + 1
-            )
+            last = max(len(sheet.rows), max(values, default=0))
+            if self.bound.end_row is not None:
+                last = min(last, self.bound.end_row - 1)
+            rows = range(self.bound.header_row + 1, last + 1)
             for row in rows:
                 desired = values.get(row)
                 current = sheet.value(row, col)

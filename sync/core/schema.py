@@ -148,6 +148,9 @@ class Table:
     help: str = ""
     # Generic labels that could mean several fields: reported as ambiguous, never guessed.
     vague: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A small table kept inside another table's tab (the SLA rules below the key/value rows of
+    # Settings): found by its own header row anywhere in that tab.
+    section_of: str | None = None
     _by_name: dict[str, Field] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -185,7 +188,11 @@ class Schema:
 
     @property
     def data_tables(self) -> tuple[Table, ...]:
-        return tuple(t for t in self.tables if not t.owned)
+        """Tables with a tab of their own that users fill (sections excluded)."""
+        return tuple(t for t in self.tables if not t.owned and t.section_of is None)
+
+    def sections(self, parent: str) -> tuple[Table, ...]:
+        return tuple(t for t in self.tables if t.section_of == parent)
 
     @property
     def owned_tables(self) -> tuple[Table, ...]:

@@ -83,7 +83,8 @@ def data_row_numbers(bound: BoundTable) -> list[int]:
     }
     width = bound.last_column
     rows: list[int] = []
-    for index in range(bound.header_row, len(bound.sheet.rows)):
+    end = min(len(bound.sheet.rows), (bound.end_row or 1 << 62) - 1)
+    for index in range(bound.header_row, end):
         cells = bound.sheet.rows[index]
         for col, value in enumerate(cells[:width] if width else cells, start=1):
             if col not in owned and not is_blank(value):

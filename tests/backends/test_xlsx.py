@@ -71,8 +71,9 @@ def rich(tmp_path: Path) -> Path:
     leads.write_formula("G4", "=NA()", None, "#N/A")
     leads.write_comment("B3", "first customer")
     leads.data_validation("G5:G20", {"validate": "list", "source": ["open", "won", "lost"]})
-    leads.conditional_format("C3:C8", {"type": "cell", "criteria": ">", "value": 5000,
-                                       "format": head})
+    leads.conditional_format(
+        "C3:C8", {"type": "cell", "criteria": ">", "value": 5000, "format": head}
+    )
     leads.merge_range("I2:J2", "Merged", head)
     leads.freeze_panes(2, 0)
     leads.insert_image("L2", str(tmp_path / "pixel.png"))
@@ -356,11 +357,15 @@ def test_untouched_cells_keep_value_type_style(rich: Path, tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("label", "value"), ALL_VALUES)
 def test_written_values_read_back(tmp_path: Path, label: str, value: object) -> None:
-    path = make_xlsx(tmp_path / f"{label}.xlsx", {"S": '<sheetData><row r="1"><c r="A1">'
-                                                       "<v>1</v></c></row></sheetData>"})
+    path = make_xlsx(
+        tmp_path / f"{label}.xlsx",
+        {"S": '<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'},
+    )
     apply_plan(path, WritePlan(cells={"S": [CellWrite(5, 3, value)]}))  # type: ignore[arg-type]
-    got = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python(
-        skip_empty_area=False
+    got = (
+        CalamineWorkbook.from_path(str(path))
+        .get_sheet_by_name("S")
+        .to_python(skip_empty_area=False)
     )
     ws = openpyxl.load_workbook(path)["S"]
     if isinstance(value, datetime):
@@ -555,9 +560,7 @@ def test_failure_mid_write_leaves_no_temp_files(
     assert dir_listing(rich.parent) == listing
 
 
-def test_permission_error_on_replace_is_locked(
-    rich: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_permission_error_on_replace_is_locked(rich: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     listing = dir_listing(rich.parent)
 
     def denied(*args: object, **kwargs: object) -> None:
@@ -621,7 +624,8 @@ def test_prefixed_sheet_and_rows_without_references(tmp_path: Path) -> None:
         True,
     ]
     noref = make_xlsx(
-        tmp_path / "n.xlsx", {"S": "<sheetData><row><c><v>1</v></c><c><v>3</v></c></row></sheetData>"}
+        tmp_path / "n.xlsx",
+        {"S": "<sheetData><row><c><v>1</v></c><c><v>3</v></c></row></sheetData>"},
     )
     apply_plan(noref, WritePlan(cells={"S": [CellWrite(1, 2, 2), CellWrite(1, 4, 4)]}))
     ws = openpyxl.load_workbook(noref)["S"]
@@ -668,15 +672,23 @@ def test_libreoffice_reads_written_values(rich: Path, tmp_path: Path) -> None:
             pytest.fail("soffice is required (SALESYNC_REQUIRE_LIBREOFFICE=1) but not found")
         pytest.skip("soffice (libreoffice-calc-nogui) is not installed")
     plan = WritePlan(
-        cells={"Leads": [CellWrite(3, 8, "=HYPERLINK(\"x\")"), CellWrite(4, 8, 12345)]},
+        cells={"Leads": [CellWrite(3, 8, '=HYPERLINK("x")'), CellWrite(4, 8, 12345)]},
         tabs=[TabWrite("Issues", (("Code",), ("E042",)))],
     )
     apply_plan(rich, plan)
     outdir = tmp_path / "csv"
     profile = (tmp_path / "lo-profile").as_uri()
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "csv",
-         "--outdir", str(outdir), str(rich)],
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(outdir),
+            str(rich),
+        ],
         check=True,
         capture_output=True,
         timeout=180,
