@@ -7,15 +7,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync.core.errors import SalesyncError
+
+if TYPE_CHECKING:
+    from sync.backends.xlsx import XlsxBackend
 
 __all__ = ["open_backend"]
 
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-def open_backend(target: str):  # noqa: ANN201 - returns a backend object
+def open_backend(target: str) -> XlsxBackend:
     """Return the backend for `target` (a path ending .xlsx or .xlsm)."""
     suffix = Path(target).suffix.lower()
     if suffix in _XLSX_SUFFIXES:

@@ -1265,14 +1265,14 @@ def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None)
     _check_locks(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
     mode = stat.S_IMODE((dst if dst.exists() else src).stat().st_mode)
-    tmp = tempfile.NamedTemporaryFile(
+    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
         dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
     )
     scratch_path: Path | None = None
     try:
         with _open_zip(src) as zin:
             pkg = _load_package_checked(zin, src)
-            scratch = tempfile.NamedTemporaryFile(
+            scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed in finally
                 dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".parts", delete=False
             )
             scratch_path = Path(scratch.name)

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 
 from .issues import Issue, make_issue
 from .model import CellValue, RawSheet
@@ -337,7 +338,7 @@ def _close_sections(bound: Iterable[BoundTable]) -> None:
         by_sheet[id(b.sheet)].append(b)
     for group in by_sheet.values():
         group.sort(key=lambda b: b.header_row)
-        for current, following in zip(group, group[1:], strict=False):
+        for current, following in pairwise(group):
             end = following.header_row
             for back in (1, 2, 3):
                 candidate = following.header_row - back
