@@ -442,8 +442,8 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             for meta in book.sheets_metadata:
                 if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet):
                     continue  # chart sheets, dialog sheets: no cells
-                rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                rows = [list(r) for r in rows]
+                grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                rows: list[list[CellValue]] = [list(r) for r in grid]
                 ref = pkg.sheet(meta.name)
                 formulas: set[Position] = set()
                 if ref is not None and ref.part in pkg.members:
@@ -504,7 +504,7 @@ def _set_attrs(element: str, changes: dict[str, str]) -> str:
     for key, value in changes.items():
         pattern = re.compile(rf"""(\s{re.escape(key)}\s*=\s*)(?:"[^"]*"|'[^']*')""")
         if pattern.search(head):
-            head = pattern.sub(lambda m, v=value: f'{m.group(1)}"{v}"', head, count=1)
+            head = pattern.sub(lambda m, v=value: f'{m.group(1)}"{v}"', head, count=1)  # type: ignore[misc]
         else:
             head = f'{head.rstrip()} {key}="{value}"'
     return head + element[tag_end:]
@@ -1025,14 +1025,14 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
                 pi = len(pending)
                 emit = pos = e
                 continue
-            chunk = next(it, None)
-            if chunk is None:
+            more = next(it, None)
+            if more is None:
                 raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML is truncated")
             cut = buf.rfind(b"<", pos)
             if cut < 0:
                 cut = len(buf)
             out(buf[emit:cut])
-            buf = buf[cut:] + chunk
+            buf = buf[cut:] + more
             pos = emit = 0
             continue
         attrs = _attrs(m.group(0))
@@ -1051,11 +1051,11 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
             else:
                 close = buf.find(b"</" + pfx + b"row>", m.end())
                 if close < 0:
-                    chunk = next(it, None)
-                    if chunk is None:
+                    more = next(it, None)
+                    if more is None:
                         raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML is truncated")
                     out(buf[emit : m.start()])
-                    buf = buf[m.start() :] + chunk
+                    buf = buf[m.start() :] + more
                     pos = emit = 0
                     continue
                 end = close + len(b"</" + pfx + b"row>")
@@ -1152,7 +1152,7 @@ def _raw_copy(
     info: zipfile.ZipInfo,
     out: zipfile.ZipFile,
     name: str | None = None,
-    date_time: tuple[int, ...] | None = None,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
 ) -> None:
     """Copy one member's compressed bytes as they are (no decompression)."""
     src_fh.seek(info.header_offset)
@@ -1189,7 +1189,7 @@ def _raw_copy(
     out.filelist.append(zinfo)
     out.NameToInfo[zinfo.filename] = zinfo
     out.start_dir = fp.tell()
-    out._didModify = True
+    out._didModify = True  # type: ignore[attr-defined]
 
 
 def _writestr(
@@ -1197,7 +1197,7 @@ def _writestr(
     name: str,
     data: bytes,
     like: zipfile.ZipInfo | None,
-    date_time: tuple[int, ...],
+    date_time: tuple[int, int, int, int, int, int],
 ) -> None:
     zinfo = zipfile.ZipInfo(name, like.date_time if like else date_time)
     zinfo.compress_type = like.compress_type if like else zipfile.ZIP_DEFLATED
