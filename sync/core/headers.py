@@ -271,8 +271,8 @@ def bind_workbook(
     for table in schema.tables:
         if table.section_of is not None:
             continue  # bound below, inside its parent's tab
-        sheet = chosen.get(table.name)
-        if sheet is None:
+        found_sheet = chosen.get(table.name)
+        if found_sheet is None:
             if not table.owned:
                 issues.append(
                     make_issue(
@@ -286,23 +286,23 @@ def bind_workbook(
             continue
         if table.owned:
             # Owned tabs are regenerated whole; their content is never read as input.
-            tables[table.name] = BoundTable(table, sheet, 1)
+            tables[table.name] = BoundTable(table, found_sheet, 1)
             continue
         header_row = header_rows[table.name]
         if not header_row:
-            if any(cell_text(v) for row in sheet.rows for v in row):
+            if any(cell_text(v) for row in found_sheet.rows for v in row):
                 expected = "、".join(f.headers[lang] for f in table.fields if f.required)
                 issues.append(
                     make_issue(
                         "header-not-found",
                         lang,
-                        tab=sheet.name,
+                        tab=found_sheet.name,
                         table=table.name,
                         params={"scan": HEADER_SCAN_ROWS, "expected": expected},
                     )
                 )
             continue  # an empty tab: nothing to check
-        bound, column_issues = bind_columns(sheet, table, header_row, lang)
+        bound, column_issues = bind_columns(found_sheet, table, header_row, lang)
         tables[table.name] = bound
         issues.extend(column_issues)
     for parent in list(tables.values()):

@@ -226,6 +226,7 @@ def _grid_equals(
     if len(have) != len(want):
         return False
     return all(
-        len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        len(a) == len(b)
+        and all(same_value(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
         for a, b in zip(have, want, strict=True)
     )
