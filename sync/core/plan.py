@@ -11,6 +11,7 @@ an owned column that holds a formula is the users' choice: it is kept and report
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
 from .model import CellValue, CellWrite, TabWrite, WritableValue, WritePlan
 from .parse import is_blank
-from .schema import ISSUES, SCHEMA, SEVERITY, Lang, Owner
+from .schema import ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner
 from .tables import TableData
 from .validate import Computed, flag_rows
 
@@ -61,8 +62,10 @@ def plan_sync(
     computed: Computed,
     issues: list[Issue],
     lang: Lang,
+    owned_tabs: Mapping[str, Sequence[Sequence[WritableValue]]] | None = None,
 ) -> Planned:
-    """Writes for owned columns (values in `computed`, plus ⚙ flags) and the Issues tab."""
+    """Writes for owned columns (values in `computed`, plus ⚙ flags), the Issues tab and the
+    other owned tabs (`owned_tabs`: table name → data rows under the schema's headers)."""
     plan = WritePlan()
     found = list(issues)
     layouts = {name: _Layout(data) for name, data in tables.items()}
@@ -85,6 +88,10 @@ def plan_sync(
     issues_tab = _issues_tab(binding, found, lang)
     if issues_tab is not None:
         plan.tabs.append(issues_tab)
+    for table_name, rows in (owned_tabs or {}).items():
+        tab = plan_owned_tab(binding, table_name, rows, lang)
+        if tab is not None:
+            plan.tabs.append(tab)
     return Planned(plan, found)
 
 
@@ -202,12 +209,35 @@ def issue_rows(issues: list[Issue], lang: Lang) -> tuple[tuple[WritableValue, ..
 
 
 def _issues_tab(binding: Binding, issues: list[Issue], lang: Lang) -> TabWrite | None:
-    rows = issue_rows(issues, lang)
-    existing = binding.tables.get(ISSUES.name)
-    name = existing.sheet.name if existing else SCHEMA.table(ISSUES.name).title(lang)
+    return _tab_if_changed(binding, ISSUES.name, issue_rows(issues, lang), ISSUE_COLUMN_WIDTHS)
+
+
+def plan_owned_tab(
+    binding: Binding, table_name: str, rows: Sequence[Sequence[WritableValue]], lang: Lang
+) -> TabWrite | None:
+    """The whole owned tab `table_name` (schema headers, then `rows`), unless it is already so."""
+    table = SCHEMA.table(table_name)
+    header = tuple(f.header(lang) for f in table.fields)
+    widths = tuple(_column_width(f.kind) for f in table.fields)
+    return _tab_if_changed(binding, table_name, (header, *map(tuple, rows)), widths)
+
+
+def _column_width(kind: Kind) -> float:
+    widths = {Kind.TEXT: 24.0, Kind.DATE: 12.0, Kind.DATETIME: 17.0, Kind.PERIOD: 10.0}
+    return widths.get(kind, 12.0)
+
+
+def _tab_if_changed(
+    binding: Binding,
+    table_name: str,
+    rows: tuple[tuple[WritableValue, ...], ...],
+    widths: tuple[float, ...],
+) -> TabWrite | None:
+    existing = binding.tables.get(table_name)
+    name = existing.sheet.name if existing else SCHEMA.table(table_name).title(binding.lang)
     if existing is not None and _grid_equals(existing.sheet.rows, rows):
         return None
-    return TabWrite(name, rows, header_rows=1, column_widths=ISSUE_COLUMN_WIDTHS)
+    return TabWrite(name, rows, header_rows=1, column_widths=widths)
 
 
 def _grid_equals(
@@ -226,7 +256,6 @@ def _grid_equals(
     if len(have) != len(want):
         return False
     return all(
-        len(a) == len(b)
-        and all(same_value(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+        len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
         for a, b in zip(have, want, strict=True)
     )
