@@ -10,11 +10,23 @@ Excel UDFs; without it they stay plain Python functions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, time
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
-from sync.core.parse import ParseContext, parse_value
-from sync.core.schema import LEADS
+from sync.core.calendar import BusinessCalendar, UnknownRegion
+from sync.core.parse import (
+    ParseContext,
+    excel_serial_to_datetime,
+    is_blank,
+    match_choice,
+    parse_date_text,
+    parse_number_text,
+    parse_value,
+)
+from sync.core.schema import LEADS, SLA_UNIT
 from sync.core.scoring import BANT_FIELDS, bant_class
+from sync.core.sla import Unit, due_time, evaluate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,3 +58,166 @@ def SALES_BANT_CLASS(
             return ""
         answers.append(value)
     return bant_class(answers, a_min_yes=int(a_min_yes), b_min_yes=int(b_min_yes)) or ""
+
+
+# --- working days and SLAs ------------------------------------------------------------------
+
+_CTX = ParseContext()
+
+
+@lru_cache(maxsize=32)
+def _calendar(region: str) -> BusinessCalendar:
+    return BusinessCalendar(region or "CN")
+
+
+class _Bad(Exception):
+    """An argument a cell function cannot use: shown as a short text in the cell."""
+
+
+def _moment(value: Any, what: str, required: bool = True) -> date | datetime | None:
+    """A cell as a date or datetime: date cells, Excel serials, ISO or Chinese date text."""
+    if is_blank(value):
+        if required:
+            raise _Bad(f"#{what}?")
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            moment = excel_serial_to_datetime(float(value))
+        except ValueError:
+            raise _Bad(f"#{what}?") from None
+        return moment.date() if moment.time() == time(0) else moment
+    if isinstance(value, str):
+        found = parse_date_text(value, _CTX)
+        if found is not None:
+            return found.value
+    raise _Bad(f"#{what}?")
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        found = parse_number_text(value)
+        if found is not None and found.multiplier is None and not found.percent:
+            return float(found.value)
+    raise _Bad(f"#{what}?")
+
+
+def _unit(value: Any) -> Unit:
+    key = match_choice(str(value), SLA_UNIT) if not is_blank(value) else None
+    if key is None:
+        raise _Bad("#unit?")
+    return Unit(key)
+
+
+def _region(value: Any) -> BusinessCalendar:
+    region = "CN" if is_blank(value) else str(value).strip().upper()
+    try:
+        return _calendar(region)
+    except UnknownRegion:
+        raise _Bad("#region?") from None
+
+
+def _cellwise(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply `fn` cell by cell when any argument is a range (a list, or a list of lists),
+    broadcasting single values; a bad cell gives its error text, never an exception."""
+
+    def one(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except _Bad as bad:
+            return str(bad)
+        except (OverflowError, ValueError):
+            return "#range?"
+
+    @wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        shaped = next((a for a in args if isinstance(a, list | tuple)), None)
+        if shaped is None:
+            return one(*args)
+        if shaped and isinstance(shaped[0], list | tuple):
+            rows, cols = len(shaped), len(shaped[0])
+            at = _grid_getter
+            return [[one(*(at(a, r, c) for a in args)) for c in range(cols)] for r in range(rows)]
+        return [
+            one(*(a[i] if isinstance(a, list | tuple) else a for a in args))
+            for i in range(len(shaped))
+        ]
+
+    return wrapper
+
+
+def _grid_getter(arg: Any, r: int, c: int) -> Any:
+    if not isinstance(arg, list | tuple):
+        return arg
+    row = arg[r] if r < len(arg) else arg[-1]
+    if isinstance(row, list | tuple):
+        return row[c] if c < len(row) else (row[-1] if len(row) == 1 else None)
+    return row  # a one-column range beside a wider one
+
+
+def _as_day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+@func
+@_cellwise
+def SALES_WORKDAYS(start: Any, end: Any, region: Any = "CN") -> Any:
+    """Working days from start to end, both counted, like NETWORKDAYS, on the region's
+    official calendar with its makeup working days (调休).
+
+    >>> SALES_WORKDAYS("2026-02-09", "2026-02-28")
+    11
+    """
+    cal = _region(region)
+    first, last = _moment(start, "start"), _moment(end, "end")
+    return cal.workdays_between(_as_day(first), _as_day(last))  # type: ignore[arg-type]
+
+
+@func
+@_cellwise
+def SALES_WORKDAY(start: Any, days: Any, region: Any = "CN") -> Any:
+    """The working day `days` working days after start (before it when negative), like WORKDAY.
+
+    >>> SALES_WORKDAY("2026-02-13", 1), SALES_WORKDAY([["2026-02-13"], ["x"]], 1)
+    (datetime.date(2026, 2, 14), [[datetime.date(2026, 2, 14)], ['#start?']])
+    """
+    cal = _region(region)
+    n = _number(days, "days")
+    return cal.add_workdays(_as_day(_moment(start, "start")), int(n))  # type: ignore[arg-type]
+
+
+@func
+@_cellwise
+def SALES_SLA_DUE(start: Any, limit: Any, unit: Any, region: Any = "CN") -> Any:
+    """When something started at `start` is due: `limit` in hours, days, workdays or workhours
+    (小时, 天, 工作日, 工作小时). Blank start: blank."""
+    cal = _region(region)
+    begun = _moment(start, "start", required=False)
+    if begun is None:
+        return ""
+    return due_time(begun, _number(limit, "limit"), _unit(unit), cal)
+
+
+@func
+@_cellwise
+def SALES_SLA_STATUS(
+    start: Any, done: Any, limit: Any, unit: Any, as_of: Any = None, region: Any = "CN"
+) -> Any:
+    """met, breached, open, overdue or n/a (no start), as of `as_of` (default: now)."""
+    cal = _region(region)
+    now = _moment(as_of, "as_of", required=False) or datetime.now().replace(microsecond=0)
+    now_dt = now if isinstance(now, datetime) else datetime(now.year, now.month, now.day)
+    result = evaluate(
+        _moment(start, "start", required=False),
+        _moment(done, "done", required=False),
+        _number(limit, "limit"),
+        _unit(unit),
+        now_dt,
+        cal,
+    )
+    return result.status.value

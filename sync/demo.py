@@ -34,6 +34,7 @@ from sync.core.schema import (
     Kind,
     Lang,
 )
+from sync.core.sla import rule_rows
 from sync.templates import (
     VALIDATION_LAST_ROW,
     add_validations,
@@ -307,6 +308,7 @@ def _text_day(d: date) -> Text:
 class _Gen:
     def __init__(self, lang: Lang, seed: int, size: str) -> None:
         self.rng = random.Random(seed)
+        self.sla_rng = random.Random(seed + 1)  # timeliness habits: the rest stays as it was
         self.lang = lang
         (self.n_leads, self.n_repeat, self.n_tickets, self.n_unassigned, self.fu_scale) = SIZES[
             size
@@ -669,6 +671,41 @@ class _Gen:
                 )
         return reps, targets
 
+    # --- timeliness -------------------------------------------------------------------------
+    def keep_promises(self, fus: list[Row]) -> None:
+        """Most reps follow up by the day they promised, a few slip; some write the promised
+        day into the next-step text (7月21日 …) instead of its own column; minutes mostly go
+        out on time."""
+        rng = self.sla_rng
+        by_lead: dict[int, list[Row]] = {}
+        for row in fus:
+            by_lead.setdefault(id(row["_lead"]), []).append(row)
+        for rows in by_lead.values():
+            for row, following in zip(rows, [*rows[1:], None], strict=True):
+                if "next_step" not in row:
+                    continue
+                day = row["date"].date()
+                if following is not None:
+                    then = following["date"].date()
+                    slip = rng.random() < 0.06
+                    promised = then - timedelta(
+                        days=rng.randint(1, 4) if slip else -rng.randint(0, 3)
+                    )
+                    row["next_step_date"] = max(promised, day + timedelta(days=1))
+                if rng.random() < 0.08:
+                    promised = row.pop("next_step_date")
+                    row["next_step"] = (
+                        f"{promised.month}月{promised.day}日{row['next_step']}"
+                        if self.lang is not Lang.EN
+                        else f"{row['next_step']} by {promised.month}/{promised.day}"
+                    )
+        for row in fus:
+            method = next(c.key for c in METHOD.choices if c.labels[self.lang] == row["method"])
+            if method in ("visit", "meeting") and "minutes_sent_at" not in row:
+                sent = row["date"] + timedelta(minutes=rng.randint(120, 1800))
+                if rng.random() < 0.7 and sent <= DEMO_AS_OF:
+                    row["minutes_sent_at"] = sent
+
     # --- planted mistakes and typing habits --------------------------------------------------
     def plant(self, t: dict[str, list[Row]]) -> list[tuple[str, str, str, Row]]:
         """Break exactly one rule in each of a few rows; returns (code, table, field, row)."""
@@ -713,6 +750,13 @@ class _Gen:
         na["received_amount"] = Formula("=NA()", "#N/A")
         no_customer = rng.choice(t["tickets"])
         no_customer["customer"] = ""
+        undated = self.sla_rng.choice(
+            [r for r in fus if r.get("next_step") and r not in (fu_unknown, fu_rep)]
+        )
+        undated.pop("next_step_date", None)
+        undated["next_step"] = (
+            "下周三再约技术交流" if self.lang is not Lang.EN else "Call again next Wednesday"
+        )
         return [
             ("duplicate-id", "leads", "lead_id", copy),
             ("impossible-order", "leads", "first_contact_at", order),
@@ -725,6 +769,7 @@ class _Gen:
             ("impossible-order", "collections", "received_at", early),
             ("required", "tickets", "customer", no_customer),
             ("excel-error", "collections", "received_amount", na),
+            ("next-step-date-unreadable", "follow_ups", "next_step", undated),
         ]
 
     def type_as_text(self, t: dict[str, list[Row]], avoid: set[int]) -> None:
@@ -766,6 +811,7 @@ def build_demo_workbook(
     t["collections"] = gen.collections(contracts)
     t["tickets"] = gen.tickets(contracts)
     t["reps"], t["targets"] = gen.reps_and_targets()
+    gen.keep_promises(t["follow_ups"])
     planted = gen.plant(t)
     avoid = {id(row) for *_, row in planted}
     avoid |= {id(r) for r in leads if r["lead_id"] == planted[0][3]["lead_id"]}
@@ -804,7 +850,8 @@ def build_demo_workbook(
         )
         first_data_row[table.name] = header_row + 2
         if table.name == "settings":
-            write_settings_rows(ws, header_row + 1, lang, styles)
+            written = write_settings_rows(ws, header_row + 1, lang, styles)
+            _write_sla_rules(ws, header_row + 2 + written, lang, styles)
             continue
         add_validations(ws, header_row + 1, max(VALIDATION_LAST_ROW - 1, last), columns, lang)
         refs = {f.name: c for c, f in enumerate(columns) if f}
@@ -825,6 +872,18 @@ def build_demo_workbook(
     counts = {table.name: len(t.get(table.name, [])) for table in SCHEMA.data_tables}
     counts["settings"] = len(SETTING_KEYS)
     return DemoManifest(path, lang, DEMO_AS_OF, expected, counts)
+
+
+def _write_sla_rules(ws: Any, first_row: int, lang: Lang, styles: Any) -> None:
+    """The SLA rules table below the key/value settings (0-based `first_row`, after a blank
+    row), holding the defaults for managers to edit."""
+    for i, row in enumerate(rule_rows(lang)):
+        for c, value in enumerate(row):
+            fmt = styles.header if i == 0 else None
+            if isinstance(value, int | float):
+                ws.write_number(first_row + i, c, value, fmt)
+            else:
+                ws.write_string(first_row + i, c, str(value), fmt)
 
 
 def _put(

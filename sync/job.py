@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from .core.calendar import BusinessCalendar
 from .core.errors import LayoutError
 from .core.headers import Binding, bind_workbook
 from .core.issues import Issue, count_by_severity
@@ -30,6 +31,7 @@ from .core.parse import ParseContext
 from .core.plan import plan_sync
 from .core.schema import SCHEMA, Lang, Severity
 from .core.settings import DEFAULT_SETTINGS, SettingRow, Settings, read_settings
+from .core.sla import flag_sla, merge_computed, read_rules
 from .core.tables import TableData, parse_table, parse_tables
 from .core.validate import validate_tables
 
@@ -123,8 +125,18 @@ def sync_workbook(
     if settings_data is not None:
         tables["settings"] = settings_data
     validation = validate_tables(tables, lang, settings)
-    issues = binding.issues + settings_issues + parse_issues + validation.issues
-    planned = plan_sync(binding, tables, validation.computed, issues, lang)
+    rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
+    sla_computed, sla_issues = flag_sla(tables, rules, business_calendar(settings), now, lang)
+    computed = merge_computed(validation.computed, sla_computed)
+    issues = (
+        binding.issues
+        + settings_issues
+        + parse_issues
+        + validation.issues
+        + rule_issues
+        + sla_issues
+    )
+    planned = plan_sync(binding, tables, computed, issues, lang)
     seconds["check"] = time.perf_counter() - started
 
     result = SyncResult(
@@ -153,6 +165,17 @@ def _settings(binding: Binding) -> tuple[TableData | None, Settings, list[Issue]
     ]
     settings, found = read_settings(rows, binding.lang, tab=data.tab)
     return data, settings, issues + found
+
+
+def business_calendar(settings: Settings) -> BusinessCalendar:
+    """The working-day calendar the Settings tab describes (invalid values were reported and
+    replaced by their defaults when the settings were read)."""
+    return BusinessCalendar(
+        settings.calendar_region,
+        extra_holidays=settings.extra_holidays,
+        extra_workdays=settings.extra_workdays,
+        business_hours=settings.business_hours,
+    )
 
 
 def _zone(name: str) -> ZoneInfo:

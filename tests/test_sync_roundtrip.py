@@ -155,8 +155,11 @@ def test_run_writes_owned_cells_only_and_everything_else_keeps_value_type_and_st
     assert result.wrote
     header = [c.value for c in load_workbook(path)["线索跟踪"][3]]
     flags_col = header.index("⚙ 系统提示") + 1
-    assert flags_col == 15  # right of the table, past the user's formula column N
-    owned = {"线索跟踪": {flags_col}, "*tabs*": {"问题清单"}}
+    # Owned columns (SLA due and status, days in pipeline, flags) go right of the table, past
+    # the user's formula column N.
+    added = set(range(15, len(header) + 1))
+    assert flags_col in added and all(str(h).startswith("⚙") for h in header[14:])
+    owned = {"线索跟踪": added, "*tabs*": {"问题清单"}}
     after = snapshot(path, owned)
     # The BANT class column is filled only where it was blank: L1 gets A, L3 gets B.
     wb = load_workbook(path)

@@ -322,8 +322,7 @@ def _bind_section(
     parent: BoundTable, section: Table, lang: Lang
 ) -> tuple[BoundTable, list[Issue]] | None:
     """A section is present when a row below the parent's header carries its required fields."""
-    row, _ = find_header_row(parent.sheet, section, scan=SECTION_SCAN_ROWS,
-                             after=parent.header_row)
+    row, _ = find_header_row(parent.sheet, section, scan=SECTION_SCAN_ROWS, after=parent.header_row)
     required = {f.name for f in section.fields if f.required}
     if not row or not required <= _matched_fields(parent.sheet.rows[row - 1], section):
         return None

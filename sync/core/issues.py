@@ -234,6 +234,53 @@ CODES: dict[str, IssueKind] = {
             "Setting {key} has an invalid value “{value}”: {reason}.",
             ("设置无效", "設定無效", "bad setting"),
         ),
+        # --- SLA -------------------------------------------------------------------------------
+        _k(
+            "sla-breached",
+            W,
+            "{rule_label}超时：应于 {due} 前完成，实际 {done}，晚了 {late}。{estimated}",
+            "{rule_label}逾時：應於 {due} 前完成，實際 {done}，晚了 {late}。{estimated}",
+            "{rule_label} SLA breached: due {due}, done {done}, {late} late.{estimated}",
+            ("{rule_label}超时", "{rule_label}逾時", "{rule_label} late"),
+        ),
+        _k(
+            "sla-overdue",
+            W,
+            "{rule_label}已逾期：应于 {due} 前完成，截至 {as_of} 仍未完成，"
+            "已超 {late}。{estimated}",
+            "{rule_label}已逾期：應於 {due} 前完成，截至 {as_of} 仍未完成，"
+            "已超 {late}。{estimated}",
+            "{rule_label} overdue: due {due}, still not done at {as_of}, {late} late.{estimated}",
+            ("{rule_label}逾期", "{rule_label}逾期", "{rule_label} overdue"),
+        ),
+        _k(
+            "calendar-estimated",
+            W,
+            "{year} 年的官方放假安排尚未公布，“{rule_label}”的截止时间按推定日历计算，"
+            "公布后可能变化。",
+            "{year} 年的官方放假安排尚未公布，「{rule_label}」的截止時間按推定日曆計算，"
+            "公布後可能變化。",
+            "The official {year} holiday schedule is not published yet; the {rule_label} due "
+            "time uses an estimated calendar and may change.",
+            ("日历为推定", "日曆為推定", "estimated calendar"),
+        ),
+        _k(
+            "invalid-sla-rule",
+            E,
+            "时效规则“{rule}”无效：{reason}。该行已忽略，其他规则照常执行。",
+            "時效規則「{rule}」無效：{reason}。該列已略過，其他規則照常執行。",
+            "SLA rule “{rule}” is invalid: {reason}. The row was ignored; the other rules ran.",
+            ("规则无效", "規則無效", "bad SLA rule"),
+        ),
+        _k(
+            "next-step-date-unreadable",
+            I,
+            "下一步计划“{value}”中没有可识别的日期（例如 7月21日、7/21），无法检查是否按时跟进。",
+            "下一步計劃「{value}」中沒有可辨識的日期（例如 7月21日、7/21），無法檢查是否按時跟進。",
+            "No date found in the next step “{value}” (write 7/21 or 2026-07-21); its follow-up "
+            "cannot be checked.",
+            ("下一步无日期", "下一步無日期", "next step undated"),
+        ),
         _k(
             "unknown-setting",
             W,
@@ -261,10 +308,13 @@ class Issue:
     field: str | None = None  # canonical field name, for programs
     table: str | None = None  # canonical table name, for programs
     params: Mapping[str, Any] = dataclass_field(default_factory=dict, compare=False)
+    rule: str | None = None  # the SLA rule id, for sla-* and calendar-estimated issues
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
         record.pop("params")
+        if record["rule"] is None:
+            record.pop("rule")
         record["severity"] = self.severity.value
         return record
 
@@ -292,6 +342,7 @@ def make_issue(
     severity: Severity | None = None,
     field: str | None = None,
     table: str | None = None,
+    rule: str | None = None,
 ) -> Issue:
     kind = CODES[code]
     text_value = display_value(value) if value is not None else None
@@ -310,6 +361,7 @@ def make_issue(
         field=field,
         table=table,
         params=merged,
+        rule=rule,
     )
 
 

@@ -332,6 +332,25 @@ LANGUAGE = Choices(
 )
 
 
+SLA_UNIT = Choices(
+    "sla_unit",
+    (
+        Choice("hours", _l("小时", "小時", "hours"), ("h", "hour", "钟头", "自然小时")),
+        Choice("days", _l("天", "天", "days"), ("d", "day", "日", "自然日", "calendar days")),
+        Choice(
+            "workdays",
+            _l("工作日", "工作日", "working days"),
+            ("workday", "business days", "working day", "个工作日"),
+        ),
+        Choice(
+            "workhours",
+            _l("工作小时", "工作小時", "working hours"),
+            ("workhour", "business hours", "工时", "工作时"),
+        ),
+    ),
+)
+
+
 @dataclass(frozen=True, eq=False)
 class Setting:
     """One key of the Settings tab's key/value table."""
@@ -401,6 +420,43 @@ SETTING_KEYS: tuple[Setting, ...] = (
             "法定节假日与调休所依据的地区（CN、TW、HK…）。",
             "法定假日與補班所依據的地區（CN、TW、HK…）。",
             "Region whose official holidays and makeup days count (CN, TW, HK …).",
+        ),
+    ),
+    Setting(
+        "business_hours",
+        _l("工作时间", "工作時間", "Business hours"),
+        Kind.TEXT,
+        "09:00-18:00",
+        ("上班时间", "营业时间", "office hours", "working hours"),
+        help=_l(
+            "“工作小时”时限只在工作日的这段时间内计时。",
+            "「工作小時」時限只在工作日的這段時間內計時。",
+            "Working-hour SLA limits count only inside these hours on working days.",
+        ),
+    ),
+    Setting(
+        "extra_holidays",
+        _l("额外放假日", "額外放假日", "Extra holidays"),
+        Kind.TEXT,
+        "",
+        ("公司假日", "额外假日", "company holidays"),
+        help=_l(
+            "公司自己的放假日，优先于法定日历；多个用逗号分隔，区间写成 2026-12-24~2026-12-26。",
+            "公司自己的放假日，優先於法定日曆；多個用逗號分隔，區間寫成 2026-12-24~2026-12-26。",
+            "Company days off that win over the official calendar; separate with commas, "
+            "ranges as 2026-12-24~2026-12-26.",
+        ),
+    ),
+    Setting(
+        "extra_workdays",
+        _l("额外上班日", "額外上班日", "Extra working days"),
+        Kind.TEXT,
+        "",
+        ("公司上班日", "额外工作日", "extra workdays", "company working days"),
+        help=_l(
+            "公司自己的上班日（例如周末加班），优先于法定日历；写法同上。",
+            "公司自己的上班日（例如週末加班），優先於法定日曆；寫法同上。",
+            "Company working days (a weekend worked, say) that win over the official calendar.",
         ),
     ),
     Setting(
@@ -1018,6 +1074,49 @@ SETTINGS = Table(
     ),
 )
 
+SLA_RULES = Table(
+    "sla_rules",
+    _l("时效规则", "時效規則", "SLA rules"),
+    aliases=("sla规则", "时限规则"),
+    section_of="settings",
+    row_label="rule",
+    help="The SLA rules table, below the key/value rows of Settings; a row overrides the "
+    "default rule of the same id, a new id adds a rule.",
+    fields=(
+        F(
+            "rule",
+            Kind.TEXT,
+            _l("SLA规则", "SLA規則", "SLA rule"),
+            ("规则", "規則", "时效规则", "rule", "sla"),
+            required=True,
+            unique=True,
+        ),
+        F("table", Kind.TEXT, _l("适用工作表", "適用工作表", "Applies to"), ("table", "tab")),
+        F(
+            "start",
+            Kind.TEXT,
+            _l("开始字段", "開始欄位", "Starts at"),
+            ("开始", "起算字段", "開始字段", "start", "start field"),
+        ),
+        F(
+            "end",
+            Kind.TEXT,
+            _l("结束字段", "結束欄位", "Ends at"),
+            ("结束", "完成字段", "結束字段", "end", "end field"),
+        ),
+        F("limit", Kind.TEXT, _l("时限", "時限", "Limit"), ("期限", "limit")),
+        F("unit", Kind.ENUM, _l("单位", "單位", "Unit"), ("时限单位",), choices=SLA_UNIT),
+        F("condition", Kind.TEXT, _l("条件", "條件", "Condition"), ("适用条件", "when")),
+        F(
+            "enabled",
+            Kind.BOOL,
+            _l("启用", "啟用", "Enabled"),
+            ("是否启用", "on", "active"),
+            choices=YES_NO,
+        ),
+    ),
+)
+
 ISSUES = Table(
     "issues",
     _l("问题清单", "問題清單", "Issues"),
@@ -1036,5 +1135,16 @@ ISSUES = Table(
 )
 
 SCHEMA = Schema(
-    (LEADS, FOLLOW_UPS, CONTRACTS, COLLECTIONS, TICKETS, REPS, TARGETS, SETTINGS, ISSUES)
+    (
+        LEADS,
+        FOLLOW_UPS,
+        CONTRACTS,
+        COLLECTIONS,
+        TICKETS,
+        REPS,
+        TARGETS,
+        SETTINGS,
+        SLA_RULES,
+        ISSUES,
+    )
 )

@@ -10,14 +10,18 @@ rules as cells. An invalid value is an issue and the default applies; it never s
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from .calendar import DEFAULT_BUSINESS_HOURS, is_known_region
 from .issues import Issue, make_issue
 from .model import CellValue
-from .parse import ParseContext, is_blank, parse_value
+from .parse import ParseContext, is_blank, parse_date_text, parse_value
 from .schema import SETTING_KEYS, Field, Lang, Setting
 from .text import fold
 
@@ -30,6 +34,9 @@ class Settings:
     calendar_region: str = "CN"
     bant_a_min_yes: int = 4
     bant_b_min_yes: int = 2
+    business_hours: tuple[time, time] = DEFAULT_BUSINESS_HOURS
+    extra_holidays: tuple[date, ...] = ()
+    extra_workdays: tuple[date, ...] = ()
 
 
 DEFAULT_SETTINGS = Settings()
@@ -38,6 +45,12 @@ _REASONS = {
     Lang.ZH_HANS: ("应为 {allowed}", "应在 {low} 到 {high} 之间", "B类标准不能高于A类标准"),
     Lang.ZH_HANT: ("應為 {allowed}", "應在 {low} 到 {high} 之間", "B類標準不能高於A類標準"),
     Lang.EN: ("use {allowed}", "must be between {low} and {high}", "the B rule exceeds the A rule"),
+}
+_EXAMPLES = {
+    "calendar_region": "CN, TW, HK, SG …",
+    "business_hours": "09:00-18:00",
+    "extra_holidays": "2026-12-24, 2026-12-30~2026-12-31",
+    "extra_workdays": "2026-12-26",
 }
 
 
@@ -148,7 +161,67 @@ def _parse_setting(
         return Lang(str(parsed)), None
     if setting.key == "timezone" and not _is_timezone(str(parsed)):
         return None, reasons[0].format(allowed="Asia/Shanghai, Asia/Taipei, Asia/Hong_Kong …")
+    if setting.key in _EXAMPLES:
+        special = _SPECIAL[setting.key](str(parsed), ctx)
+        if special is None:
+            return None, reasons[0].format(allowed=_EXAMPLES[setting.key])
+        return special, None
     return parsed, None
+
+
+def _region(text: str, ctx: ParseContext) -> str | None:
+    code = text.strip().upper()
+    return code if is_known_region(code) else None
+
+
+_HOURS = re.compile(
+    r"^\s*(\d{1,2})(?:[:：](\d{2}))?\s*(?:-|~|–|—|至|到)\s*(\d{1,2})(?:[:：](\d{2}))?\s*$"
+)
+
+
+def parse_business_hours(text: str, ctx: ParseContext | None = None) -> tuple[time, time] | None:
+    """'09:00-18:00', '9-18', '9:30～17:30' → (start, end); None when it is not such a span."""
+    match = _HOURS.match(unicodedata.normalize("NFKC", text))
+    if match is None:
+        return None
+    h1, m1, h2, m2 = (int(g) if g else 0 for g in match.groups())
+    if not (h1 < 24 and h2 <= 24 and m1 < 60 and m2 < 60):
+        return None
+    start, end = time(h1, m1), time(23, 59) if h2 == 24 else time(h2, m2)
+    return (start, end) if start < end else None
+
+
+_DATE_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_RANGE = re.compile(r"\s*(?:~|～|至|到|—|–)\s*")
+
+
+def parse_date_list(text: str, ctx: ParseContext | None = None) -> tuple[date, ...] | None:
+    """'2026-12-24, 2026/12/30~2026/12/31' → the days listed; None when a part is not a date."""
+    ctx = ctx or ParseContext()
+    days: list[date] = []
+    text = _RANGE.sub("~", unicodedata.normalize("NFKC", text).strip())
+    for part in filter(None, _DATE_SEPARATORS.split(text)):
+        found = [parse_date_text(p, ctx) for p in part.split("~")]
+        ends = [_as_day(e.value) for e in found if e is not None]
+        if len(ends) != len(found) or len(ends) > 2:
+            return None
+        first, last = ends[0], ends[-1]
+        if last < first or (last - first).days > 366:
+            return None
+        days += [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    return tuple(sorted(set(days)))
+
+
+def _as_day(value: date) -> date:
+    return value if type(value) is date else date(value.year, value.month, value.day)
+
+
+_SPECIAL = {
+    "calendar_region": _region,
+    "business_hours": parse_business_hours,
+    "extra_holidays": parse_date_list,
+    "extra_workdays": parse_date_list,
+}
 
 
 def _is_timezone(name: str) -> bool:

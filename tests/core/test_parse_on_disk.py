@@ -94,7 +94,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple:
 
 @pytest.mark.parametrize(("index", "case"), list(enumerate(CASES)), ids=lambda c: repr(c))
 def test_each_form_reads_back_from_a_real_file(parsed: tuple, index: int, case: tuple) -> None:
-    typed, field, expected, code = case
+    _typed, field, expected, code = case
     table, issues = parsed
     assert table.values[field][index] == expected
     row_issues = [i.code for i in issues if i.row == index + 2]

@@ -1,0 +1,321 @@
+"""The source tables read once for every metric (`Book.read`): reps and customers matched by
+their folded names, contracts, invoices linked to their contracts, leads with how far along the
+funnel they got, and sales targets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date
+
+from ..parse import Period
+from ..tables import TableData
+from ..text import fold
+from .common import PeriodOf, amount_text, columns, day_of, id_key, number, text_or_none
+from .problems import MetricProblem
+from .stages import opportunity_evidence, reached_rank
+
+
+@dataclass(slots=True)
+class Names:
+    """Names by their folded form (width, case, script and spaces aside), shown as first seen."""
+
+    display: dict[str, str] = dataclass_field(default_factory=dict)
+
+    def key(self, name: object) -> str | None:
+        if name is None:
+            return None
+        text = str(name).strip()
+        key = fold(text)
+        if not key:
+            return None
+        self.display.setdefault(key, text)
+        return key
+
+
+@dataclass(slots=True)
+class People(Names):
+    """Reps, shown as the Reps tab spells them (else as first seen), in its order."""
+
+    team: dict[str, str | None] = dataclass_field(default_factory=dict)
+    order: dict[str, int] = dataclass_field(default_factory=dict)
+
+    def sort_key(self, key: str | None) -> tuple[int, str]:
+        if key is None:
+            return (1 << 30, "")
+        return (self.order.get(key, 1 << 29), self.display.get(key, key))
+
+    def period_order(self, key: tuple[str, Period]) -> tuple[Period, tuple[int, str]]:
+        """Sort (rep, period) keys by period, then rep."""
+        return (key[1], self.sort_key(key[0]))
+
+
+@dataclass(slots=True)
+class Contract:
+    row: int
+    contract_id: str | None  # as typed
+    cid: str | None
+    owner: str | None
+    customer: str | None
+    signed: date | None
+    amount: float | None
+    lead: str | None
+
+
+@dataclass(slots=True)
+class Invoice:
+    row: int
+    invoice_no: str | None
+    contract_id: str | None  # as typed
+    cid: str | None
+    contract: Contract | None
+    amount: float | None
+    received: float | None
+    invoiced_at: date | None
+    due: date | None
+
+    @property
+    def owner(self) -> str | None:
+        return self.contract.owner if self.contract else None
+
+
+@dataclass(slots=True)
+class Lead:
+    row: int
+    lead: str | None  # the lead id's key
+    rep: str | None
+    customer: str | None  # folded
+    created: date | None
+    stage: str | None
+    rank: int | None  # see `reached_rank`
+    amount: float | None
+    probability: float | None
+    close: date | None
+    due: date | None  # of the proposal
+    submitted: date | None  # the proposal
+
+
+Targets = dict[tuple[str, Period], tuple[float, int]]  # (rep, month or quarter) → (amount, row)
+
+
+@dataclass(slots=True)
+class Book:
+    people: People
+    customers: Names
+    contracts: list[Contract]
+    by_id: dict[str, Contract]
+    invoices: list[Invoice]
+    targets: Targets
+    leads: list[Lead]
+    problems: list[MetricProblem]
+
+    @classmethod
+    def read(cls, tables: Mapping[str, TableData]) -> Book:
+        people = _read_people(tables)
+        customers = Names()
+        contracts = _read_contracts(tables, people, customers)
+        by_id: dict[str, Contract] = {}
+        for contract in contracts:
+            if contract.cid is not None:
+                by_id.setdefault(contract.cid, contract)  # a duplicate id is reported elsewhere
+        invoices = _read_invoices(tables, by_id)
+        targets, problems = _read_targets(tables, people)
+        leads = _read_leads(tables, people)
+        return cls(people, customers, contracts, by_id, invoices, targets, leads, problems)
+
+    def first_contracts(self) -> dict[str, Contract]:
+        """Each customer's first contract overall (earliest signing, then the higher row)."""
+        first: dict[str, Contract] = {}
+        for c in self.contracts:
+            if c.customer is None or c.signed is None:
+                continue
+            best = first.get(c.customer)
+            if best is None or (c.signed, c.row) < (best.signed, best.row):
+                first[c.customer] = c
+        return first
+
+    def sales_by(self, period_of: PeriodOf) -> dict[tuple[str, Period], float]:
+        """(contract owner, period of the signing) → the contracts' amount."""
+        out: dict[tuple[str, Period], float] = defaultdict(float)
+        for c in self.contracts:
+            if c.owner is not None and c.signed is not None and c.amount is not None:
+                out[(c.owner, period_of(c.signed))] += c.amount
+        return out
+
+    def collections_by(self, period_of: PeriodOf) -> dict[tuple[str, Period], list[float]]:
+        """(contract owner, period of the due date) → [invoiced, received]."""
+        out: dict[tuple[str, Period], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for inv in self.invoices:
+            owner = inv.owner
+            if owner is None or inv.due is None or inv.amount is None:
+                continue
+            sums = out[(owner, period_of(inv.due))]
+            sums[0] += inv.amount
+            sums[1] += inv.received or 0.0
+        return out
+
+    def sales_target(self, rep: str, period: Period) -> tuple[float | None, int | None]:
+        """A month's target; a quarter's own target, else the sum of its months' targets."""
+        found = self.targets.get((rep, period))
+        if found is not None:
+            return found
+        if period.quarter is None:
+            return None, None
+        months = [self.targets.get((rep, Period(y, m))) for y, m in period.months()]
+        given = [m for m in months if m is not None]
+        if not given:
+            return None, None
+        return sum(v for v, _ in given), given[0][1]
+
+
+def target_problem(
+    rep: str, period: Period, actual: float, target: float | None, target_row: int | None
+) -> MetricProblem | None:
+    """Sales without a target, or a zero target: the completion rate is left blank."""
+    params: dict[str, object]
+    if target is None and actual:
+        params = {"rep": rep, "period": str(period), "actual": amount_text(actual)}
+        return MetricProblem("sales-without-target", "targets", None, "sales_target", params)
+    if target == 0:
+        params = {"rep": rep, "period": str(period), "value": 0}
+        return MetricProblem("zero-target", "targets", target_row, "sales_target", params)
+    return None
+
+
+def _read_people(tables: Mapping[str, TableData]) -> People:
+    people = People()
+    for i, (_row, name, team) in enumerate(columns(tables, "reps", "name", "team")):
+        key = people.key(name)
+        if key is not None and key not in people.order:
+            people.display[key] = str(name).strip()
+            people.team[key] = team
+            people.order[key] = i
+    return people
+
+
+def _read_contracts(
+    tables: Mapping[str, TableData], people: People, customers: Names
+) -> list[Contract]:
+    fields = ("contract_id", "owner", "customer", "signed_at", "amount", "lead_id")
+    return [
+        Contract(
+            row,
+            text_or_none(cid),
+            id_key(cid),
+            people.key(owner),
+            customers.key(customer),
+            day_of(signed),
+            number(amount),
+            id_key(lead),
+        )
+        for row, cid, owner, customer, signed, amount, lead in columns(tables, "contracts", *fields)
+    ]
+
+
+def _read_invoices(tables: Mapping[str, TableData], by_id: Mapping[str, Contract]) -> list[Invoice]:
+    fields = (
+        "invoice_no",
+        "contract_id",
+        "invoice_amount",
+        "received_amount",
+        "invoiced_at",
+        "due_date",
+    )
+    return [
+        Invoice(
+            row,
+            text_or_none(no),
+            text_or_none(cid),
+            id_key(cid),
+            by_id.get(id_key(cid) or ""),
+            number(amount),
+            number(received),
+            day_of(invoiced_at),
+            day_of(due),
+        )
+        for row, no, cid, amount, received, invoiced_at, due in columns(
+            tables, "collections", *fields
+        )
+    ]
+
+
+def _read_targets(
+    tables: Mapping[str, TableData], people: People
+) -> tuple[Targets, list[MetricProblem]]:
+    targets: Targets = {}
+    duplicates: dict[tuple[str, Period], list[int]] = defaultdict(list)
+    for row, rep, period, amount in columns(tables, "targets", "rep", "period", "sales_target"):
+        key = people.key(rep)
+        value = number(amount)
+        if key is None or not isinstance(period, Period) or value is None:
+            continue
+        if period.month is None and period.quarter is None:
+            continue  # a whole-year target plays no part in monthly or quarterly figures
+        duplicates[(key, period)].append(row)
+        targets.setdefault((key, period), (value, row))
+    problems = [
+        MetricProblem(
+            "duplicate-target",
+            "targets",
+            rows[1],
+            "sales_target",
+            {
+                "rep": people.display[rep],
+                "period": str(period),
+                "rows": ", ".join(map(str, rows)),
+                "used": rows[0],
+            },
+        )
+        for (rep, period), rows in duplicates.items()
+        if len(rows) > 1
+    ]
+    return targets, problems
+
+
+def _read_leads(tables: Mapping[str, TableData], people: People) -> list[Lead]:
+    fields = (
+        "lead_id",
+        "owner",
+        "customer",
+        "created_at",
+        "stage",
+        "expected_amount",
+        "probability",
+        "expected_close",
+        "proposal_due",
+        "proposal_submitted_at",
+    )
+    leads = []
+    for (
+        row,
+        lead_id,
+        owner,
+        customer,
+        created,
+        stage,
+        amount,
+        prob,
+        close,
+        due,
+        submitted,
+    ) in columns(tables, "leads", *fields):
+        evidence = opportunity_evidence(amount, prob, close, due)
+        leads.append(
+            Lead(
+                row,
+                id_key(lead_id),
+                people.key(owner),
+                fold(str(customer)) if customer is not None else None,
+                day_of(created),
+                stage,
+                reached_rank(stage, evidence, submitted is not None),
+                number(amount),
+                number(prob),
+                day_of(close),
+                day_of(due),
+                day_of(submitted),
+            )
+        )
+    return leads
