@@ -37,7 +37,10 @@ class FailOn(StrEnum):
     NEVER = "never"
 
 
-TargetArg = Annotated[str, typer.Argument(help="Workbook: a path to an .xlsx or .xlsm file.")]
+TargetArg = Annotated[
+    str,
+    typer.Argument(help="Workbook: a path to an .xlsx or .xlsm file, or a Google Sheet URL or id."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object: issues and summary.")]
 AsOfOpt = Annotated[
     str | None,

@@ -1,7 +1,8 @@
 """Backends: adapters that read a workbook into a `RawWorkbook` and apply a `WritePlan`.
 
-`open_backend(target)` picks the backend for a target. Local .xlsx/.xlsm files are handled by
-`sync.backends.xlsx.XlsxBackend`.
+`open_backend(target)` picks the backend for a target: local .xlsx/.xlsm files go to
+`sync.backends.xlsx.XlsxBackend`, Google Sheet URLs and ids to
+`sync.backends.gsheets.GoogleSheetsBackend` (extra `google`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from sync.core.errors import SalesyncError
 
 if TYPE_CHECKING:
+    from sync.backends.gsheets import GoogleSheetsBackend
     from sync.backends.xlsx import XlsxBackend
 
 __all__ = ["open_backend"]
@@ -19,12 +21,19 @@ __all__ = ["open_backend"]
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-def open_backend(target: str) -> XlsxBackend:
-    """Return the backend for `target` (a path ending .xlsx or .xlsm)."""
+def open_backend(target: str) -> XlsxBackend | GoogleSheetsBackend:
+    """Return the backend for `target`: a path ending .xlsx or .xlsm, or a Google Sheet."""
+    from sync.backends.gsheets import GoogleSheetsBackend, is_google_target
+
+    if is_google_target(target):
+        return GoogleSheetsBackend(target)
     suffix = Path(target).suffix.lower()
     if suffix in _XLSX_SUFFIXES:
         from sync.backends.xlsx import XlsxBackend
 
         return XlsxBackend(target)
     shown = suffix or "no suffix"
-    raise SalesyncError(f"{target}: unsupported workbook type ({shown}); use a .xlsx or .xlsm file")
+    raise SalesyncError(
+        f"{target}: unsupported workbook type ({shown}); "
+        "use a .xlsx or .xlsm file, or a Google Sheet URL or id"
+    )

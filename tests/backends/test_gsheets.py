@@ -1,0 +1,764 @@
+"""The Google Sheets backend through the real gspread and google-auth, against a loopback
+Sheets API v4 server (tests/backends/sheets_server.py): the contract the xlsx backend passes
+(reading, issues, owned-cells-only writing, idempotence, text never a formula), plus what is
+particular to Google: the call budget, retries, concurrent edits and access errors.
+An opt-in live test runs against a real sheet when SALESYNC_LIVE_GOOGLE_SHEET and
+credentials (SALESYNC_GOOGLE_CREDENTIALS) are set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sync.backends.google_auth import (
+    CredentialsMissing,
+    CredentialsRejected,
+    credentials_from_info,
+    load_credentials,
+)
+from sync.backends.gsheets import (
+    GoogleApiError,
+    GoogleSheetsBackend,
+    QuotaExceeded,
+    RetryPolicy,
+    SheetChanged,
+    SheetNotShared,
+    is_google_target,
+    parse_spreadsheet_id,
+)
+from sync.core.errors import SalesyncError, WorkbookNotFound
+from sync.core.model import CellWrite, ExcelError, TabWrite, WritePlan
+from sync.job import sync_workbook
+from tests.backends.sheets_server import SCOPE, Rich, SheetsServer
+
+EMAIL = "salesync-bot@sales-team.iam.gserviceaccount.com"
+SHEET_ID = "1SaLeSyNcTeStShEeT0123456789abcdefGHIJ"
+AS_OF = datetime(2026, 6, 30, 18, 0)
+HEADERS = [
+    "线索编号",
+    "来源类型",
+    "客户名称",
+    "负责人",
+    "创建时间",
+    "分配时间",
+    "首次跟进时间",
+    "预算",
+    "决策权",
+    "需求匹配",
+    "时间线",
+    "筛选结果",
+    "我的备注",
+]
+
+
+def _key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture(autouse=True)
+def _no_regional_access_boundary_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """google-auth ≥ 2.60 looks up a service account's "allowed locations" at
+    iamcredentials.googleapis.com in a background thread after each token refresh; these
+    tests never leave the loopback server."""
+    from google.auth import credentials
+
+    monkeypatch.setattr(
+        credentials.CredentialsWithRegionalAccessBoundary,
+        "_is_regional_access_boundary_lookup_required",
+        lambda self: False,
+    )
+
+
+@pytest.fixture(scope="module")
+def signing_key() -> rsa.RSAPrivateKey:
+    return _key()
+
+
+@pytest.fixture
+def server(signing_key: rsa.RSAPrivateKey) -> Iterator[SheetsServer]:
+    with SheetsServer() as srv:
+        srv.add_service_account(EMAIL, signing_key.public_key())
+        yield srv
+
+
+def key_json(server: SheetsServer, key: rsa.RSAPrivateKey, email: str = EMAIL) -> str:
+    """A service-account key file as Google Cloud console writes it, its token_uri pointing
+    at the loopback server."""
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "sales-team",
+            "private_key_id": "0123456789abcdef",
+            "private_key": _pem(key),
+            "client_email": email,
+            "client_id": "1234567890",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": server.token_uri,
+        }
+    )
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def backend(
+    server: SheetsServer, signing_key: rsa.RSAPrivateKey, sleeps: Sleeps
+) -> Callable[..., GoogleSheetsBackend]:
+    def make(sheet_id: str = SHEET_ID, **kwargs: Any) -> GoogleSheetsBackend:
+        kwargs.setdefault("retry", RetryPolicy(sleep=sleeps))
+        credentials = kwargs.pop("credentials", key_json(server, signing_key))
+        return GoogleSheetsBackend(sheet_id, credentials, endpoint=server.url, **kwargs)
+
+    return make
+
+
+def batch_updates(server: SheetsServer) -> int:
+    return sum(1 for m, p, *_ in server.api_requests() if p.split("?")[0].endswith(":batchUpdate"))
+
+
+# --------------------------------------------------------------------------- ids
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (f"https://docs.google.com/spreadsheets/d/{SHEET_ID}/edit#gid=0", SHEET_ID),
+        (f"https://docs.google.com/spreadsheets/u/1/d/{SHEET_ID}/", SHEET_ID),
+        (SHEET_ID, SHEET_ID),
+        ("leads.xlsx", None),
+        ("short", None),
+        ("C:/Users/me/very_long_workbook_file_name_here.xlsx", None),
+    ],
+)
+def test_spreadsheet_ids(target: str, expected: str | None) -> None:
+    assert parse_spreadsheet_id(target) == expected
+    assert is_google_target(target) is (expected is not None)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@pytest.fixture
+def rich(server: SheetsServer) -> None:
+    """Data from B2, numbers, dates, a formula with an error, a typed "#N/A", a hidden tab,
+    a tab whose name needs quoting, an empty tab."""
+    book = server.create(
+        SHEET_ID,
+        {
+            "Leads": [
+                [],
+                [None, "Name", "Amount", "Date", "Total", "Status"],
+                [None, "Customer 3", 3001.5, date(2024, 1, 3), "=2*3", "=1/0"],
+                [None, "Customer 4", 12, datetime(2024, 1, 4, 9, 30), "=NA()", "#N/A"],
+                [None, "=HYPERLINK text", True, None, None, None],
+            ],
+            "Bob's list": [["open"], ["won"]],
+            "Empty": [],
+        },
+    )
+    book.sheets[1].hidden = True
+
+
+def test_read_grid_is_a1_aligned_and_typed(
+    rich: None, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    book = backend().read()
+    assert book.source == f"https://docs.google.com/spreadsheets/d/{SHEET_ID}"
+    assert [s.name for s in book.sheets] == ["Leads", "Bob's list", "Empty"]
+    leads = book.sheet("Leads")
+    assert leads is not None
+    assert leads.value(1, 1) in ("", None)
+    assert leads.value(2, 2) == "Name"
+    assert leads.value(3, 3) == pytest.approx(3001.5)
+    assert leads.value(4, 3) == 12 and isinstance(leads.value(4, 3), int)
+    assert leads.value(3, 4) == date(2024, 1, 3)
+    assert leads.value(4, 4) == datetime(2024, 1, 4, 9, 30)
+    assert leads.value(5, 3) is True
+    # trailing blanks are padded back: a rectangle as wide as the widest row
+    assert {len(r) for r in leads.rows} == {6}
+    assert leads.rows[0] == [""] * 6
+
+
+def test_read_formulas_errors_and_error_looking_text(
+    rich: None, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    book = backend().read()
+    leads = book.sheet("Leads")
+    assert leads is not None
+    assert leads.formulas == frozenset({(3, 5), (3, 6), (4, 5), (5, 2)})
+    assert leads.value(3, 5) == 6
+    assert leads.value(3, 6) == ExcelError("#DIV/0!")
+    assert leads.value(4, 5) == ExcelError("#N/A")
+    assert leads.value(4, 6) == "#N/A"  # typed by a person: text, not an error
+    hidden = book.sheet("Bob's list")
+    assert hidden is not None and hidden.hidden and hidden.value(2, 1) == "won"
+    empty = book.sheet("Empty")
+    assert empty is not None and empty.rows == [] and not empty.hidden
+
+
+def test_read_costs_two_requests_and_a_real_token_exchange(
+    rich: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    gs = backend()
+    gs.read()
+    assert gs.requests == 2
+    assert server.token_requests == 1
+    paths = [p.split("?")[0] for _, p, *_ in server.api_requests()]
+    assert paths == [f"/v4/spreadsheets/{SHEET_ID}", f"/v4/spreadsheets/{SHEET_ID}/values:batchGet"]
+    batch = server.api_requests()[1][1]
+    assert "valueRenderOption=UNFORMATTED_VALUE" in batch
+    assert "dateTimeRenderOption=SERIAL_NUMBER" in batch
+    assert "ranges=%27Bob%27%27s+list%27" in batch  # quoted, quote doubled
+
+
+# --------------------------------------------------------------------------- writing
+
+
+ALL_VALUES = [
+    ("text", "hello 世界", {"stringValue": "hello 世界"}),
+    ("formula-like text", '=HYPERLINK("x")', {"stringValue": '=HYPERLINK("x")'}),
+    ("int", 42, {"numberValue": 42}),
+    ("float", 3.25, {"numberValue": 3.25}),
+    ("bool", True, {"boolValue": True}),
+]
+
+
+@pytest.mark.parametrize(("label", "value", "entered"), ALL_VALUES)
+def test_written_values_are_typed(
+    server: SheetsServer,
+    backend: Callable[..., GoogleSheetsBackend],
+    label: str,
+    value: Any,
+    entered: dict[str, Any],
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(5, 3, value)]}))
+    cell = server.raw_cell(SHEET_ID, "S", 5, 3)
+    assert not isinstance(cell, Rich) or cell.formula is None
+    got = backend().read().sheet("S")
+    assert got is not None
+    assert got.value(5, 3) == value and type(got.value(5, 3)) is type(value)
+    assert (5, 3) not in got.formulas
+    stored = server.raw_cell(SHEET_ID, "S", 5, 3)
+    kind = next(iter(entered))  # what Google stored: a typed value, never a formula
+    expected = {"stringValue": str, "numberValue": float, "boolValue": bool}[kind]
+    assert type(stored) is expected and stored == value
+
+
+@pytest.mark.parametrize("value", [date(2024, 2, 29), datetime(2024, 3, 1, 13, 45, 30)])
+def test_dates_get_a_date_format_unless_the_cell_has_one(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend], value: date
+) -> None:
+    server.create(SHEET_ID, {"S": [["a", date(2020, 1, 1)]]})
+    fmt = server.raw_cell(SHEET_ID, "S", 1, 2).fmt
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(1, 2, value), CellWrite(2, 2, value)]}))
+    assert server.raw_cell(SHEET_ID, "S", 1, 2).fmt == fmt  # the user's format stays
+    fresh = server.raw_cell(SHEET_ID, "S", 2, 2)
+    kind = "DATE_TIME" if isinstance(value, datetime) else "DATE"
+    assert fresh.fmt["numberFormat"]["type"] == kind
+    got = backend().read().sheet("S")
+    assert got is not None and got.value(2, 2) == value
+
+
+def test_writes_keep_formats_and_none_clears_only_the_value(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a", 5, "keep"]]})
+    bold = {"textFormat": {"bold": True}, "numberFormat": {"type": "NUMBER", "pattern": "0.00"}}
+    server.books[SHEET_ID].sheets[0].grid[0][1] = Rich(value=5.0, fmt=bold)
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(1, 2, None), CellWrite(1, 4, "new")]}))
+    cell = server.raw_cell(SHEET_ID, "S", 1, 2)
+    assert isinstance(cell, Rich) and cell.value is None and cell.fmt == bold
+    assert server.grid(SHEET_ID, "S") == [["a", None, "keep", "new"]]
+
+
+def test_style_like_copies_the_format_of_a_neighbour(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["Name", "Owner"]]})
+    head = {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.8}}
+    server.books[SHEET_ID].sheets[0].grid[0][1] = Rich(value="Owner", fmt=head)
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(1, 3, "⚙ flags", style_like=(1, 2))]}))
+    cell = server.raw_cell(SHEET_ID, "S", 1, 3)
+    assert cell.value == "⚙ flags"
+    assert cell.fmt["textFormat"] == head["textFormat"]
+    assert cell.fmt["backgroundColor"] == head["backgroundColor"]
+
+
+def test_grid_grows_for_cells_beyond_it(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]}, rows=10, cols=3)
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(25, 5, "far")]}))
+    sheet = server.books[SHEET_ID].sheets[0]
+    assert (sheet.rows, sheet.cols) == (25, 5)
+    assert server.grid(SHEET_ID, "S")[24] == [None, None, None, None, "far"]
+
+
+def test_new_owned_tab_then_replaced_shorter(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"Leads": [["x"]]})
+    first = TabWrite(
+        "Issues",
+        (("Sheet", "Row", "When"), ("Leads", 3, date(2024, 1, 2)), ("Leads", 4, None)),
+        column_widths=(12, 8),
+    )
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(tabs=[first]))
+    book = server.books[SHEET_ID]
+    issues = book.sheet("Issues")
+    assert issues is not None and [s.title for s in book.sheets] == ["Leads", "Issues"]
+    assert issues.frozen_rows == 1
+    assert server.raw_cell(SHEET_ID, "Issues", 1, 1).fmt == {"textFormat": {"bold": True}}
+    assert issues.dims[("COLUMNS", 0)] == {"pixelSize": 89}
+    got = backend().read().sheet("Issues")
+    assert got is not None and got.value(2, 3) == date(2024, 1, 2)
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(tabs=[TabWrite("Issues", (("Sheet", "Row"), ("Leads", 9)))]))
+    assert server.grid(SHEET_ID, "Issues") == [["Sheet", "Row"], ["Leads", 9]]
+    assert len(book.sheets) == 2
+
+
+def test_formula_cells_and_unknown_tabs_are_refused_before_any_write(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a", "=1+1"]]})
+    gs = backend()
+    gs.read()
+    with pytest.raises(SalesyncError, match="formula"):
+        gs.apply(WritePlan(cells={"S": [CellWrite(1, 2, 1)]}))
+    with pytest.raises(SalesyncError, match="no tab named"):
+        gs.apply(WritePlan(cells={"Nope": [CellWrite(1, 1, 1)]}))
+    assert batch_updates(server) == 0
+
+
+def test_empty_plan_sends_nothing(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": []}))
+    assert gs.requests == 2
+
+
+def test_writes_are_split_only_above_the_size_limit(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]}, rows=3000)
+    plan = WritePlan(cells={"S": [CellWrite(r, 2, f"value {r}") for r in range(1, 2001)]})
+    gs = backend()
+    gs.read()
+    gs.apply(plan)
+    assert batch_updates(server) == 1
+    server.create(SHEET_ID, {"S": [["a"]]}, rows=3000)
+    server.log.clear()
+    plan = WritePlan(
+        cells={"S": [CellWrite(r, c, f"v{r}") for r in range(1, 2001) for c in (2, 4)]}
+    )
+    gs = backend(max_request_bytes=60_000)
+    gs.read()
+    gs.apply(plan)
+    assert batch_updates(server) > 2
+    assert all(n <= 60_000 for m, p, s, n in server.api_requests() if m == "POST")
+    assert server.grid(SHEET_ID, "S")[1999] == [None, "v2000", None, "v2000"]
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def leads_rows() -> list[list[Any]]:
+    return [
+        ["销售线索跟踪表"],
+        [],
+        HEADERS,
+        [
+            "L1",
+            "官网",
+            "甲公司",
+            "李雷",
+            datetime(2026, 6, 1, 9),
+            datetime(2026, 6, 1, 10),
+            datetime(2026, 6, 1, 11),
+            "是",
+            "是",
+            "是",
+            "是",
+            None,
+            "重点",
+        ],
+        [
+            "L1",
+            "抖音直播",
+            "乙公司",
+            "韩梅",
+            datetime(2026, 6, 2, 9),
+            datetime(2026, 6, 2, 10),
+            datetime(2026, 6, 2, 9),
+            "是",
+            "否",
+            "否",
+            "否",
+            "A",
+            '=HYPERLINK("x")',
+        ],
+        [
+            "L3",
+            "展会-行业展",
+            None,
+            "李雷",
+            "2026年6月3日",
+            "2026/6/3 10:00",
+            None,
+            "是",
+            "是",
+            "否",
+            "否",
+            None,
+            None,
+        ],
+    ]
+
+
+@pytest.fixture
+def team(server: SheetsServer) -> None:
+    server.create(
+        SHEET_ID,
+        {
+            "线索跟踪": leads_rows(),
+            "销售人员": [["姓名", "团队"], ["李雷", "华东"], ["韩梅", "华东"]],
+            "helper": [["x", "=1+1"]],
+        },
+    )
+    server.books[SHEET_ID].sheets[2].hidden = True
+
+
+def snapshot(server: SheetsServer) -> dict[tuple[str, int, int], Any]:
+    cells = {}
+    for sheet in server.books[SHEET_ID].sheets:
+        for r, row in enumerate(sheet.grid):
+            for c, cell in enumerate(row):
+                if cell is not None:
+                    cells[(sheet.title, r + 1, c + 1)] = cell
+    return cells
+
+
+def test_sync_writes_owned_cells_only(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    before = snapshot(server)
+    gs = backend()
+    result = sync_workbook(gs, write=True, as_of=AS_OF)
+    assert result.wrote
+    assert gs.requests == 4  # metadata, values, verify, one batch update
+    assert batch_updates(server) == 1
+    codes = {i.code for i in result.issues}
+    assert "duplicate-id" in codes
+    after = snapshot(server)
+    grid = server.grid(SHEET_ID, "线索跟踪")
+    flags_col = grid[2].index("⚙ 系统提示") + 1
+    owned_cols = {c + 1 for c, h in enumerate(grid[2]) if str(h).startswith("⚙")}
+    assert flags_col in owned_cols and min(owned_cols) == 14  # right of the user's columns
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    owned = {
+        k for k in changed if k[0] == "问题清单" or (k[0] == "线索跟踪" and k[2] in owned_cols)
+    }
+    assert changed - owned == {("线索跟踪", 4, 12), ("线索跟踪", 6, 12)}
+    assert (grid[3][11], grid[4][11], grid[5][11]) == ("A", "A", "B")
+    assert "编号重复" in grid[4][flags_col - 1]
+    assert after[("线索跟踪", 5, 13)].formula == '=HYPERLINK("x")'  # the user's own formula
+    assert server.books[SHEET_ID].sheet("helper").hidden  # type: ignore[union-attr]
+    issues = server.grid(SHEET_ID, "问题清单")
+    assert len(issues) == len(result.issues) + 1
+
+
+def test_second_sync_writes_nothing(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    sync_workbook(backend(), write=True, as_of=AS_OF)
+    first = snapshot(server)
+    gs = backend()
+    again = sync_workbook(gs, write=True, as_of=AS_OF)
+    assert again.plan.is_empty() and not again.wrote
+    assert gs.requests == 2 and batch_updates(server) == 1
+    assert snapshot(server) == first
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"Leads": [["Lead ID", "Source", "Customer"]]})
+    # typed as text by a web form: not a formula
+    server.books[SHEET_ID].sheets[0].grid.append(["=cmd|'/c calc'!A1", "nope", "x"])
+    sync_workbook(backend(), write=True, as_of=AS_OF)
+    issues = server.books[SHEET_ID].sheet("Issues")
+    assert issues is not None
+    cells = [c for row in issues.grid for c in row if c is not None]
+    assert cells and not any(isinstance(c, Rich) and c.formula for c in cells)
+
+
+def _leads(n: int) -> list[list[Any]]:
+    rows: list[list[Any]] = [["Lead ID", "Source", "Customer", "Owner", "BANT class"]]
+    rows += [[f"L{i}", "website", f"Customer {i}", "Li", None] for i in range(1, n + 1)]
+    return rows
+
+
+@pytest.mark.slow
+def test_same_number_of_requests_for_10_and_100000_rows(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    counts = []
+    for n in (10, 100_000):
+        server.create(SHEET_ID, {"Leads": _leads(n), "Reps": [["Name"], ["Li"]]})
+        server.log.clear()
+        gs = backend()
+        result = sync_workbook(gs, write=True, as_of=AS_OF)
+        assert result.wrote
+        counts.append(gs.requests)
+        assert batch_updates(server) == 1
+    assert counts[0] == counts[1] <= 4
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_an_edit_while_syncing_writes_nothing(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    seen: list[str] = []
+
+    def person_edits(method: str, path: str) -> None:
+        seen.append(path)
+        if len(seen) == 3:  # after the job's read, before its check
+            server.edit(SHEET_ID, "线索跟踪", 6, 3, "丙公司")
+
+    server.before_request = person_edits
+    before = snapshot(server)
+    with pytest.raises(SheetChanged, match="changed while syncing; nothing was written; run again"):
+        sync_workbook(backend(), write=True, as_of=AS_OF)
+    assert batch_updates(server) == 0
+    after = snapshot(server)
+    assert {k for k in after if after[k] != before.get(k)} == {("线索跟踪", 6, 3)}
+    assert SheetChanged("x").exit_code == 2
+
+
+# --------------------------------------------------------------------------- retries
+
+
+def test_reads_retry_429_honouring_retry_after(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend], sleeps: Sleeps
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    server.fail(429, times=2, match="values:batchGet", retry_after="3")
+    gs = backend()
+    assert gs.read().sheets[0].rows == [["a"]]
+    assert sleeps == [3.0, 3.0]
+    assert gs.requests == 4 and gs.retries == 2
+
+
+def test_5xx_on_read_retries_with_capped_jittered_backoff(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend], sleeps: Sleeps
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    server.fail(503, times=4, match=SHEET_ID)
+    policy = RetryPolicy(attempts=5, base=1.0, cap=2.5, sleep=sleeps)
+    backend(retry=policy).read()
+    assert len(sleeps) == 4
+    assert all(0 <= s <= bound for s, bound in zip(sleeps, [1, 2, 2.5, 2.5], strict=True))
+
+
+def test_retries_are_bounded(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend], sleeps: Sleeps
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    server.fail(429, times=100)
+    gs = backend(retry=RetryPolicy(attempts=4, sleep=sleeps))
+    with pytest.raises(QuotaExceeded, match="quota exceeded") as caught:
+        gs.read()
+    assert gs.requests == 4 and len(sleeps) == 3
+    assert caught.value.status == 429 and caught.value.exit_code == 2
+
+
+def test_long_retry_after_gives_up_at_once(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend], sleeps: Sleeps
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    server.fail(429, times=100, retry_after="3600")
+    with pytest.raises(QuotaExceeded):
+        backend().read()
+    assert sleeps == []
+
+
+def test_batch_update_is_retried_on_429_only(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend], sleeps: Sleeps
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    server.fail(429, times=1, match=":batchUpdate", retry_after="1")
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(1, 2, "b")]}))
+    assert server.grid(SHEET_ID, "S") == [["a", "b"]] and batch_updates(server) == 2
+    # a 500 may have been applied: never repeated, and the message says what to do
+    server.fail(500, times=1, match=":batchUpdate", applied=True)
+    gs = backend()
+    gs.read()
+    with pytest.raises(GoogleApiError, match="may or may not have been applied: run again"):
+        gs.apply(WritePlan(cells={"S": [CellWrite(1, 3, "c")]}))
+    assert batch_updates(server) == 3
+    assert server.grid(SHEET_ID, "S") == [["a", "b", "c"]]
+
+
+# --------------------------------------------------------------------------- access
+
+
+def test_wrong_id_is_not_found(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    with pytest.raises(WorkbookNotFound, match="no such Google Sheet") as caught:
+        backend("1NoSuchSheet00000000000000000000").read()
+    assert caught.value.exit_code == 2 and "\n" not in str(caught.value)
+
+
+def test_not_shared_names_the_service_account(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    book = server.create(SHEET_ID, {"S": [["a"]]})
+    book.readers, book.writers = {"someone@example.com"}, {"someone@example.com"}
+    with pytest.raises(SheetNotShared, match=f"not shared with {EMAIL}.*Share"):
+        backend().read()
+    book.readers = {EMAIL}  # a viewer: reads, may not write
+    gs = backend()
+    gs.read()
+    with pytest.raises(SheetNotShared, match="may view but not edit"):
+        gs.apply(WritePlan(cells={"S": [CellWrite(1, 2, "b")]}))
+
+
+def test_rejected_key_is_one_clear_line(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    stranger = key_json(server, _key())  # a key Google does not know for this account
+    with pytest.raises(CredentialsRejected, match=f"rejected the credentials of {EMAIL}"):
+        backend(credentials=stranger).read()
+    assert server.api_requests() == []
+
+
+def test_missing_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("SALESYNC_GOOGLE_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(CredentialsMissing, match="SALESYNC_GOOGLE_CREDENTIALS"):
+        GoogleSheetsBackend(SHEET_ID).read()
+    monkeypatch.setenv("SALESYNC_GOOGLE_CREDENTIALS", str(tmp_path / "nope.json"))
+    with pytest.raises(CredentialsMissing, match="no such credentials file"):
+        load_credentials()
+    monkeypatch.setenv("SALESYNC_GOOGLE_CREDENTIALS", '{"type": "weird"}')
+    with pytest.raises(CredentialsRejected, match="unsupported credentials type"):
+        load_credentials()
+
+
+def test_key_file_from_environment_has_the_spreadsheets_scope_only(
+    server: SheetsServer,
+    signing_key: rsa.RSAPrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "key.json"
+    path.write_text(key_json(server, signing_key))
+    monkeypatch.delenv("SALESYNC_GOOGLE_CREDENTIALS", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    creds = load_credentials()
+    assert tuple(creds.scopes) == (SCOPE,)
+    server.create(SHEET_ID, {"S": [["a"]]})
+    assert GoogleSheetsBackend(SHEET_ID, endpoint=server.url).read().sheets[0].rows == [["a"]]
+    assert all(scopes == {SCOPE} for _, scopes in server.tokens.values())
+
+
+def test_user_oauth_credentials(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.add_oauth_user(
+        "client.apps.googleusercontent.com", "s3cret", "1//refresh", "li@example.com"
+    )
+    user = {
+        "type": "authorized_user",
+        "client_id": "client.apps.googleusercontent.com",
+        "client_secret": "s3cret",
+        "refresh_token": "1//refresh",
+        "token_uri": server.token_uri,
+    }
+    book = server.create(SHEET_ID, {"S": [["a"]]})
+    book.readers = book.writers = {"li@example.com"}
+
+    def loopback(info: dict[str, str]) -> Any:
+        # google-auth always sends authorized_user refreshes to Google's endpoint
+        return credentials_from_info(info).with_token_uri(server.token_uri)
+
+    assert backend(credentials=loopback(user)).read().sheets[0].rows == [["a"]]
+    assert server.token_requests == 1
+    user["refresh_token"] = "1//revoked"
+    with pytest.raises(CredentialsRejected, match="rejected the credentials"):
+        backend(credentials=loopback(user)).read()
+
+
+# --------------------------------------------------------------------------- live (opt-in)
+
+
+LIVE_SHEET = os.environ.get("SALESYNC_LIVE_GOOGLE_SHEET")
+LIVE_CREDS = os.environ.get("SALESYNC_GOOGLE_CREDENTIALS") or os.environ.get(
+    "GOOGLE_APPLICATION_CREDENTIALS"
+)
+
+
+@pytest.mark.skipif(
+    not (LIVE_SHEET and LIVE_CREDS),
+    reason="live Google test: set SALESYNC_LIVE_GOOGLE_SHEET (a scratch sheet shared with the "
+    "service account as Editor) and SALESYNC_GOOGLE_CREDENTIALS",
+)
+def test_live_round_trip() -> None:
+    assert LIVE_SHEET is not None
+    gs = GoogleSheetsBackend(LIVE_SHEET)
+    book = gs.read()
+    title = "salesync-live-test"
+    gs.apply(
+        WritePlan(tabs=[TabWrite(title, (("text", "when"), ('=HYPERLINK("x")', date(2024, 1, 2))))])
+    )
+    again = GoogleSheetsBackend(LIVE_SHEET).read().sheet(title)
+    assert again is not None
+    assert again.value(2, 1) == '=HYPERLINK("x")' and (2, 1) not in again.formulas
+    assert again.value(2, 2) == date(2024, 1, 2)
+    assert book.source.endswith(parse_spreadsheet_id(LIVE_SHEET) or "")
