@@ -26,8 +26,10 @@ from .core.calendar import BusinessCalendar
 from .core.errors import LayoutError
 from .core.headers import Binding, bind_workbook
 from .core.issues import Issue, count_by_severity
+from .core.metrics import Metrics, compute_metrics, metric_issue
 from .core.model import RawWorkbook, WritePlan
-from .core.parse import ParseContext
+from .core.outputs import metric_tabs, reconciliation_column
+from .core.parse import ParseContext, Period
 from .core.plan import plan_sync
 from .core.schema import SCHEMA, Lang, Severity
 from .core.settings import DEFAULT_SETTINGS, SettingRow, Settings, read_settings
@@ -55,7 +57,9 @@ class SyncResult:
     plan: WritePlan
     tables: dict[str, TableData]
     settings: Settings
+    metrics: Metrics | None = None
     wrote: bool = False
+    requests: int | None = None  # HTTP requests made (Google Sheets backend)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -82,10 +86,16 @@ class SyncResult:
             "cells_to_write": sum(len(c) for c in self.plan.cells.values()),
             "tabs_to_write": [t.sheet for t in self.plan.tabs],
             "wrote": self.wrote,
+            "requests": self.requests,
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"issues": [i.to_record() for i in self.issues], "summary": self.summary()}
+        records = self.metrics.records() if self.metrics is not None else {}
+        return {
+            "issues": [i.to_record() for i in self.issues],
+            "summary": self.summary(),
+            **records,
+        }
 
 
 def sync_workbook(
@@ -126,8 +136,12 @@ def sync_workbook(
         tables["settings"] = settings_data
     validation = validate_tables(tables, lang, settings)
     rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
-    sla_computed, sla_issues = flag_sla(tables, rules, business_calendar(settings), now, lang)
-    computed = merge_computed(validation.computed, sla_computed)
+    calendar = business_calendar(settings)
+    sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
+    metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
+    computed = merge_computed(
+        validation.computed, sla_computed, reconciliation_column(metrics, lang)
+    )
     issues = (
         binding.issues
         + settings_issues
@@ -135,12 +149,21 @@ def sync_workbook(
         + validation.issues
         + rule_issues
         + sla_issues
+        + [metric_issue(p, lang, tables) for p in metrics.problems]
     )
-    planned = plan_sync(binding, tables, computed, issues, lang)
+    planned = plan_sync(binding, tables, computed, issues, lang, metric_tabs(metrics, lang))
     seconds["check"] = time.perf_counter() - started
 
     result = SyncResult(
-        raw.source, lang, now, planned.issues, planned.plan, tables, settings, seconds=seconds
+        raw.source,
+        lang,
+        now,
+        planned.issues,
+        planned.plan,
+        tables,
+        settings,
+        metrics=metrics,
+        seconds=seconds,
     )
     if write and not planned.plan.is_empty():
         step("write")
@@ -148,6 +171,7 @@ def sync_workbook(
         backend.apply(planned.plan)
         result.wrote = True
         seconds["write"] = time.perf_counter() - started
+    result.requests = getattr(backend, "requests", None)
     return result
 
 
@@ -176,6 +200,19 @@ def business_calendar(settings: Settings) -> BusinessCalendar:
         extra_workdays=settings.extra_workdays,
         business_hours=settings.business_hours,
     )
+
+
+def _workweeks(calendar: BusinessCalendar, now: datetime) -> Callable[[Period], float]:
+    """Working weeks of a quarter for follow-ups per week: its working days up to `now`, / 5
+    (an unfinished quarter is not judged on weeks that have not happened)."""
+
+    def weeks(quarter: Period) -> float:
+        end = min(quarter.end(), now.date())
+        if end < quarter.start():
+            return 0.0
+        return max(calendar.workdays_between(quarter.start(), end), 1) / 5
+
+    return weeks
 
 
 def _zone(name: str) -> ZoneInfo:

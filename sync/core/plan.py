@@ -89,7 +89,7 @@ def plan_sync(
     if issues_tab is not None:
         plan.tabs.append(issues_tab)
     for table_name, rows in (owned_tabs or {}).items():
-        tab = plan_owned_tab(binding, table_name, rows, lang)
+        tab = plan_owned_tab(binding, table_name, rows, lang, with_header=False)
         if tab is not None:
             plan.tabs.append(tab)
     return Planned(plan, found)
@@ -213,13 +213,19 @@ def _issues_tab(binding: Binding, issues: list[Issue], lang: Lang) -> TabWrite |
 
 
 def plan_owned_tab(
-    binding: Binding, table_name: str, rows: Sequence[Sequence[WritableValue]], lang: Lang
+    binding: Binding,
+    table_name: str,
+    rows: Sequence[Sequence[WritableValue]],
+    lang: Lang,
+    *,
+    with_header: bool = True,
 ) -> TabWrite | None:
-    """The whole owned tab `table_name` (schema headers, then `rows`), unless it is already so."""
+    """The whole owned tab `table_name` (the schema's header unless `rows` bring their own,
+    then `rows`), unless it already reads so."""
     table = SCHEMA.table(table_name)
-    header = tuple(f.header(lang) for f in table.fields)
+    header = (tuple(f.header(lang) for f in table.fields),) if with_header else ()
     widths = tuple(_column_width(f.kind) for f in table.fields)
-    return _tab_if_changed(binding, table_name, (header, *map(tuple, rows)), widths)
+    return _tab_if_changed(binding, table_name, (*header, *map(tuple, rows)), widths)
 
 
 def _column_width(kind: Kind) -> float:

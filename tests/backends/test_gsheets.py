@@ -36,6 +36,7 @@ from sync.backends.gsheets import (
 )
 from sync.core.errors import SalesyncError, WorkbookNotFound
 from sync.core.model import CellWrite, ExcelError, TabWrite, WritePlan
+from sync.core.schema import SCHEMA, Lang
 from sync.job import sync_workbook
 from tests.backends.sheets_server import SCOPE, Rich, SheetsServer
 
@@ -495,8 +496,9 @@ def test_sync_writes_owned_cells_only(
     owned_cols = {c + 1 for c, h in enumerate(grid[2]) if str(h).startswith("⚙")}
     assert flags_col in owned_cols and min(owned_cols) == 14  # right of the user's columns
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    owned_tabs = {t.title(Lang.ZH_HANS) for t in SCHEMA.owned_tables}
     owned = {
-        k for k in changed if k[0] == "问题清单" or (k[0] == "线索跟踪" and k[2] in owned_cols)
+        k for k in changed if k[0] in owned_tabs or (k[0] == "线索跟踪" and k[2] in owned_cols)
     }
     assert changed - owned == {("线索跟踪", 4, 12), ("线索跟踪", 6, 12)}
     assert (grid[3][11], grid[4][11], grid[5][11]) == ("A", "A", "B")

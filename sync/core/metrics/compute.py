@@ -84,6 +84,10 @@ def compute_metrics(
     problems += [p for p in evaluation.problems if p not in performance.problems]
     problems += funnel_result.problems + collections.problems
     problems += amount_unit_problems(tables, settings)
+    targets = tables.get("targets")
+    if targets is None or not len(targets):
+        # A team that keeps no targets is not told, month after month, that it has none.
+        problems = [p for p in problems if p.code != "sales-without-target"]
     return Metrics(
         performance.frame, evaluation.frame, funnel_result, collections, scoring, problems
     )
