@@ -21,6 +21,7 @@ from typing import Any
 import opencc
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from sync.core.customers import company_key
 from sync.core.schema import (
     BANT_CLASS,
     COMPLEXITY,
@@ -362,9 +363,10 @@ class _Gen:
             year = lead["created_at"].year
             per_year[year] = per_year.get(year, 0) + 1
             lead["lead_id"] = f"L{year}-{per_year[year]:04d}"
-            while lead["customer"] in names:  # one lead per customer (but see below)
+            # One lead per customer, as salesync tells companies apart (but see below).
+            while company_key(lead["customer"]) in names:
                 lead["customer"] = self.company(lead["_city"], lead["_business"])
-            names.add(lead["customer"])
+            names.add(company_key(lead["customer"]))
         # One customer approached by two reps of the same region.
         a, b = next(
             (x, y)
@@ -378,6 +380,7 @@ class _Gen:
             and y["_stage"] == "qualified"
         )
         b["customer"] = a["customer"]
+        self.split_customer = (a, b)
         return leads
 
     def company(self, city: str, business: str) -> str:
@@ -770,6 +773,7 @@ class _Gen:
             ("required", "tickets", "customer", no_customer),
             ("excel-error", "collections", "received_amount", na),
             ("next-step-date-unreadable", "follow_ups", "next_step", undated),
+            *(("duplicate-customer", "leads", "customer", r) for r in self.split_customer),
         ]
 
     def type_as_text(self, t: dict[str, list[Row]], avoid: set[int]) -> None:

@@ -26,6 +26,7 @@ from .core.calendar import BusinessCalendar
 from .core.errors import LayoutError
 from .core.headers import Binding, bind_workbook
 from .core.issues import Issue, count_by_severity
+from .core.lead_review import review_leads
 from .core.metrics import Metrics, compute_metrics, metric_issue
 from .core.model import RawWorkbook, WritePlan
 from .core.outputs import metric_tabs, reconciliation_column
@@ -104,9 +105,11 @@ def sync_workbook(
     write: bool,
     as_of: datetime | None = None,
     lang: Lang | None = None,
+    assign: bool = False,
     progress: Progress | None = None,
 ) -> SyncResult:
-    """Validate the workbook and, when `write`, put the owned cells and tabs back into it."""
+    """Validate the workbook and, when `write`, put the owned cells and tabs back into it.
+    `assign`: also fill blank lead owners (and their assignment time) from the proposals."""
     step = progress or (lambda _name: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -138,9 +141,10 @@ def sync_workbook(
     rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
     calendar = business_calendar(settings)
     sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
+    lead_computed, lead_issues = review_leads(tables, lang, now, assign=assign)
     metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
     computed = merge_computed(
-        validation.computed, sla_computed, reconciliation_column(metrics, lang)
+        validation.computed, sla_computed, lead_computed, reconciliation_column(metrics, lang)
     )
     issues = (
         binding.issues
@@ -149,6 +153,7 @@ def sync_workbook(
         + validation.issues
         + rule_issues
         + sla_issues
+        + lead_issues
         + [metric_issue(p, lang, tables) for p in metrics.problems]
     )
     planned = plan_sync(binding, tables, computed, issues, lang, metric_tabs(metrics, lang))

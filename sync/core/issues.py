@@ -394,6 +394,87 @@ CODES: dict[str, IssueKind] = {
             "in the wrong unit (this workbook's amounts are in {unit}).",
             ("单位可疑", "單位可疑", "unit?"),
         ),
+        # --- leads: duplicate customers and assignment ----------------------------------------
+        _k(
+            "duplicate-customer",
+            W,
+            "同一客户（{matched}）有多条线索由不同负责人跟进：第 {rows} 行，负责人 {owners}；"
+            "建议保留第 {keep_row} 行（最早分配）。",
+            "同一客戶（{matched}）有多筆線索由不同負責人跟進：第 {rows} 列，負責人 {owners}；"
+            "建議保留第 {keep_row} 列（最早分配）。",
+            "The same customer ({matched}) is followed by several reps: rows {rows}, owners "
+            "{owners}; keep row {keep_row} (assigned first).",
+            ("重复客户", "重複客戶", "duplicate customer"),
+        ),
+        _k(
+            "assign-rule-no-target",
+            E,
+            "分配规则缺少“分配给”（销售人员或团队），该规则未使用。",
+            "分配規則缺少「分配給」（銷售人員或團隊），該規則未使用。",
+            "The assignment rule names no rep or team to assign to; it was not used.",
+            ("缺分配对象", "缺分配對象", "no assignee"),
+        ),
+        _k(
+            "assign-rule-unknown-target",
+            E,
+            "“{value}”既不是销售人员也不是团队，该分配规则未使用。",
+            "「{value}」既不是銷售人員也不是團隊，該分配規則未使用。",
+            "“{value}” is neither a rep nor a team in Reps; the assignment rule was not used.",
+            ("分配对象不存在", "分配對象不存在", "unknown assignee"),
+        ),
+        _k(
+            "assign-rule-unknown-method",
+            E,
+            "“{value}”不是分配方式（可选：固定、轮流、最少），该分配规则未使用。",
+            "「{value}」不是分配方式（可選：固定、輪流、最少），該分配規則未使用。",
+            "“{value}” is not an assignment method (use Fixed, Round robin or Fewest open); "
+            "the rule was not used.",
+            ("分配方式无效", "分配方式無效", "bad method"),
+        ),
+        _k(
+            "assign-rule-unknown-source",
+            W,
+            "“{value}”不是来源类型，只匹配来源完全相同的线索。",
+            "「{value}」不是來源類型，只匹配來源完全相同的線索。",
+            "“{value}” is not a lead source; it matches only leads whose source reads the same.",
+            ("来源无效", "來源無效", "bad source"),
+        ),
+        _k(
+            "assign-no-rule",
+            W,
+            "没有匹配的分配规则（区域“{region}”、行业“{industry}”、产品线“{product_line}”、"
+            "来源“{source}”），未建议负责人。",
+            "沒有符合的分配規則（區域「{region}」、行業「{industry}」、產品線「{product_line}」、"
+            "來源「{source}」），未建議負責人。",
+            "No assignment rule matches (region “{region}”, industry “{industry}”, product line "
+            "“{product_line}”, source “{source}”); no owner proposed.",
+            ("无分配规则", "無分配規則", "no assignment rule"),
+        ),
+        _k(
+            "assign-no-active-rep",
+            W,
+            "分配规则（第 {rule_row} 行）的“{target}”没有在职人员，未建议负责人。",
+            "分配規則（第 {rule_row} 列）的「{target}」沒有在職人員，未建議負責人。",
+            "Assignment rule (row {rule_row}): “{target}” has no active rep; no owner proposed.",
+            ("无在职人员", "無在職人員", "no active rep"),
+        ),
+        _k(
+            "lead-assigned",
+            I,
+            "已分配给 {rep}（{reason}）。",
+            "已分配給 {rep}（{reason}）。",
+            "Assigned to {rep} ({reason}).",
+            ("已分配", "已分配", "assigned"),
+        ),
+        _k(
+            "referrer-unknown",
+            I,
+            "推荐客户“{value}”在合同中找不到，推荐次数按填写的名称统计。",
+            "推薦客戶「{value}」在合約中找不到，推薦次數按填寫的名稱統計。",
+            "The referring customer “{value}” has no contract; referrals are counted under the "
+            "name as typed.",
+            ("推荐人未知", "推薦人未知", "unknown referrer"),
+        ),
     )
 }
 

@@ -132,7 +132,7 @@ class _Layout:
             if (row, col) not in sheet.formulas:
                 continue
             current = sheet.value(row, col)
-            if owner is Owner.JOB_IF_BLANK or same_value(current, value):
+            if owner is not Owner.JOB or same_value(current, value):
                 continue
             issues.append(
                 make_issue(

@@ -20,6 +20,7 @@ from sync.demo import DEMO_AS_OF, DemoManifest, build_demo_workbook
 from sync.templates import setting_value
 
 PLANTED = {
+    ("duplicate-customer", "leads", "customer"),  # one customer split across two reps
     ("duplicate-id", "leads", "lead_id"),
     ("impossible-order", "leads", "first_contact_at"),
     ("invalid-date", "leads", "created_at"),
@@ -126,12 +127,12 @@ def planted(manifest: DemoManifest, code: str, table: str) -> set[int]:
     return {e.row for e in manifest.expected if e.code == code and e.table == table}
 
 
-def test_manifest_lists_the_twelve_mistakes_on_distinct_rows(demo) -> None:
+def test_manifest_lists_the_planted_mistakes_on_distinct_rows(demo) -> None:
     manifest, tabs = demo
     assert manifest.as_of == DEMO_AS_OF
     assert {(e.code, e.table, e.field) for e in manifest.expected} == PLANTED
-    assert len(manifest.expected) == 12
-    assert len({(e.table, e.row) for e in manifest.expected}) == 12
+    assert len(manifest.expected) == 14  # 12 mistakes, and both rows of the split customer
+    assert len({(e.table, e.row) for e in manifest.expected}) == 14
     assert manifest.counts == {name: len(tab.rows) for name, tab in tabs.items()}
     for e in manifest.expected:
         assert e.row in tabs[e.table].rows

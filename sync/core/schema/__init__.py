@@ -27,6 +27,7 @@ from .base import (
 )
 from .choices import (
     AMOUNT_UNIT,
+    ASSIGN_METHOD,
     BANT_CLASS,
     COMPLEXITY,
     LANGUAGE,
@@ -56,6 +57,7 @@ from .metric_tabs import (
 )
 from .settings_keys import SETTING_KEYS, Setting
 from .tables import (
+    ASSIGNMENT_RULES,
     COLLECTIONS,
     CONTRACTS,
     FOLLOW_UPS,
@@ -80,6 +82,7 @@ SCHEMA = Schema(
         SETTINGS,
         SLA_RULES,
         SCORING,
+        ASSIGNMENT_RULES,
         ISSUES,
         *OUTPUT_TABLES,
     )
@@ -87,6 +90,8 @@ SCHEMA = Schema(
 
 __all__ = [
     "AMOUNT_UNIT",
+    "ASSIGNMENT_RULES",
+    "ASSIGN_METHOD",
     "BANT_CLASS",
     "COLLECTIONS",
     "COMPLEXITY",

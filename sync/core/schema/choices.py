@@ -154,3 +154,34 @@ SLA_UNIT = Choices(
         ),
     ),
 )
+
+ASSIGN_METHOD = Choices(
+    "assign_method",
+    (
+        Choice(
+            "fixed",
+            _l("固定", "固定", "Fixed"),
+            ("固定分配", "指定", "专人", "fixed owner"),
+        ),
+        Choice(
+            "round_robin",
+            _l("轮流", "輪流", "Round robin"),
+            ("轮询", "輪詢", "轮换", "輪換", "依次", "平均分配", "round-robin", "rotate", "rr"),
+        ),
+        Choice(
+            "fewest_open",
+            _l("最少", "最少", "Fewest open"),
+            (
+                "最少线索",
+                "最少在跟",
+                "最少未结",
+                "负载最少",
+                "负载均衡",
+                "fewest",
+                "fewest open leads",
+                "least loaded",
+                "least open",
+            ),
+        ),
+    ),
+)

@@ -238,6 +238,30 @@ LEADS = Table(
         _owned("follow_up_count", Kind.INTEGER, _l("跟进次数", "跟進次數", "Follow-ups")),
         _owned("next_step_due", Kind.DATE, _l("下一步截止", "下一步截止", "Next step due")),
         _owned("days_in_pipeline", Kind.INTEGER, _l("在途天数", "在途天數", "Days in pipeline")),
+        _owned(
+            "suggested_owner",
+            Kind.TEXT,
+            _l("建议负责人", "建議負責人", "Suggested owner"),
+            "For a lead without an owner: the rep the assignment rules propose.",
+        ),
+        _owned(
+            "suggested_by",
+            Kind.TEXT,
+            _l("分配依据", "分配依據", "Assigned by"),
+            "The assignment rule (its Settings row and method) behind the suggestion.",
+        ),
+        _owned(
+            "duplicate_group",
+            Kind.INTEGER,
+            _l("重复组", "重複組", "Duplicate group"),
+            "Leads of the same company share the row number of the lead to keep.",
+        ),
+        _owned(
+            "linked_customer",
+            Kind.TEXT,
+            _l("关联客户", "關聯客戶", "Linked customer"),
+            "The existing customer (signed before) or the referring customer of this lead.",
+        ),
         _flags,
     ),
     orders=(
@@ -596,6 +620,35 @@ SETTINGS = Table(
         ),
         F("value", Kind.TEXT, _l("值", "值", "Value"), ("设定值", "取值", "value")),
         F("note", Kind.TEXT, _l("说明", "說明", "Note"), ("备注", "notes")),
+    ),
+)
+
+ASSIGNMENT_RULES = Table(
+    "assignment_rules",
+    _l("分配规则", "分配規則", "Assignment rules"),
+    aliases=("线索分配规则", "分配表"),
+    section_of="settings",
+    help="Who gets a new lead: the first row whose region, industry, product line and source "
+    "match names a rep or a team and a method (fixed, round robin, fewest open leads).",
+    fields=(
+        F("region", Kind.TEXT, _l("区域", "區域", "Region"), ("地区", "大区")),
+        F("industry", Kind.TEXT, _l("行业", "行業", "Industry"), ("所属行业",)),
+        F("product_line", Kind.TEXT, _l("产品线", "產品線", "Product line"), ("产品", "product")),
+        F("source", Kind.TEXT, _l("来源类型", "來源類型", "Source"), ("来源", "lead source")),
+        F(
+            "target",
+            Kind.TEXT,
+            _l("分配给", "分配給", "Assign to"),
+            ("分配对象", "assignee", "assign to"),
+            required=True,
+        ),
+        F(
+            "method",
+            Kind.TEXT,
+            _l("分配方式", "分配方式", "Method"),
+            ("分配方法", "assignment method"),
+        ),
+        F("note", Kind.TEXT, _l("说明", "說明", "Note"), ("备注",)),
     ),
 )
 

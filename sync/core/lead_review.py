@@ -1,0 +1,104 @@
+"""Leads as a whole: who should own the unassigned ones, which leads are one customer, and
+which come from (or through) customers already won.
+
+Proposals go into owned columns (建议负责人, 分配依据); only `assign=True` (`run --assign`)
+fills the users' own 负责人 and 分配时间, and only where they are blank.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .assign import Method, Proposal, Roster, parse_assignment_rules, propose_owners, rule_rows
+from .customers import (
+    Finding,
+    duplicate_findings,
+    finding_issue,
+    group_duplicates,
+    link_existing_customers,
+)
+from .issues import Issue
+from .schema import ASSIGN_METHOD, Lang
+from .tables import TableData
+from .validate import Computed
+
+_RULE_ROW = {
+    Lang.ZH_HANS: "规则第{row}行·{method}",
+    Lang.ZH_HANT: "規則第{row}列·{method}",
+    Lang.EN: "rule row {row} · {method}",
+}
+_SAME_CUSTOMER = {Lang.ZH_HANS: "同一客户", Lang.ZH_HANT: "同一客戶", Lang.EN: "same customer"}
+
+
+def reason(proposal: Proposal, lang: Lang) -> str:
+    """Why a rep was proposed, in a few words: the rule's Settings row and its method."""
+    if proposal.method is Method.SAME_CUSTOMER or proposal.rule_row is None:
+        return _SAME_CUSTOMER[lang]
+    method = ASSIGN_METHOD.label(proposal.method.value, lang)
+    return _RULE_ROW[lang].format(row=proposal.rule_row, method=method)
+
+
+def review_leads(
+    tables: dict[str, TableData], lang: Lang, as_of: datetime, *, assign: bool = False
+) -> tuple[Computed, list[Issue]]:
+    leads = tables.get("leads")
+    if leads is None or not len(leads):
+        return {}, []
+    roster = Roster.from_table(tables.get("reps"))
+    rules_data = tables.get("assignment_rules")
+    findings: list[Finding] = []
+    rules = []
+    if rules_data is not None:
+        rules, found = parse_assignment_rules(rule_rows(rules_data), roster)
+        # A blank target is already a `required` issue of the rules table.
+        findings += [f for f in found if f.code != "assign-rule-no-target"]
+    groups = group_duplicates(leads)
+    findings += duplicate_findings(groups)
+    proposals, found = propose_owners(leads, roster, rules, duplicates=groups)
+    findings += found
+
+    out: dict[str, dict[int, object]] = {
+        "suggested_owner": {},
+        "suggested_by": {},
+        "duplicate_group": {},
+        "linked_customer": {},
+    }
+    for row, proposal in proposals.items():
+        why = reason(proposal, lang)
+        if assign:
+            out.setdefault("owner", {})[row] = proposal.rep
+            out.setdefault("assigned_at", {})[row] = as_of
+            findings.append(
+                Finding(
+                    "lead-assigned",
+                    "leads",
+                    row,
+                    "owner",
+                    value=proposal.rep,
+                    params={"rep": proposal.rep, "reason": why},
+                )
+            )
+        else:
+            out["suggested_owner"][row] = proposal.rep
+            out["suggested_by"][row] = why
+    for group in groups:
+        if len(group.rows) > 1:
+            for row in group.rows:
+                out["duplicate_group"][row] = group.keep_row
+    for row, link in link_existing_customers(leads, tables.get("contracts")).items():
+        linked = link.existing or link.referred_by
+        if linked:
+            out["linked_customer"][row] = linked
+        if link.referred_by and not link.referrer_known:
+            findings.append(
+                Finding(
+                    "referrer-unknown",
+                    "leads",
+                    row,
+                    "source",
+                    value=link.referred_by,
+                    params={"value": link.referred_by},
+                )
+            )
+    computed: Computed = {"leads": {k: v for k, v in out.items() if v or not k.startswith("_")}}
+    return computed, [finding_issue(f, tables, lang) for f in findings]
