@@ -386,12 +386,6 @@ PROPOSED_CODES = {
 }
 
 
-@pytest.fixture
-def codes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(issues_module, "CODES", {**issues_module.CODES, **PROPOSED_CODES})
-
-
-@pytest.mark.usefixtures("codes")
 def test_a_finding_becomes_an_issue_in_its_tab_column_and_language() -> None:
     tables = leads_of({"Customer": "甲"}, {"Customer": "甲", "Owner": "Han Mei"})
     group = DuplicateGroup(((2, None), (3, "Han Mei"), (4, "Li Lei")), 3, ("甲",))
@@ -410,7 +404,6 @@ def test_a_finding_becomes_an_issue_in_its_tab_column_and_language() -> None:
     )
 
 
-@pytest.mark.usefixtures("codes")
 @pytest.mark.parametrize("lang", list(Lang))
 @pytest.mark.parametrize("code", sorted(PROPOSED_CODES))
 def test_every_proposed_message_renders_in_every_language(code: str, lang: Lang) -> None:
