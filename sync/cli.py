@@ -84,53 +84,27 @@ def _reported() -> Iterator[None]:
 
 
 def _sync(
-    target: str,
-    *,
-    write: bool,
-    as_of: str | None,
-    lang: Lang | None,
-    as_json: bool,
-    fail_on: FailOn,
+    target: str, *, as_json: bool, fail_on: FailOn, write: bool, as_of: str | None, **job: Any
 ) -> int:
+    """Run the job on `target` and print its result; `job` holds sync_workbook's options."""
     from .backends import open_backend
-
-    moment = _as_of(as_of)
-    with _reported():
-        return _sync_reported(
-            open_backend(target),
-            target,
-            write=write,
-            moment=moment,
-            lang=lang,
-            as_json=as_json,
-            fail_on=fail_on,
-        )
-
-
-def _sync_reported(
-    backend: Any,
-    target: str,
-    *,
-    write: bool,
-    moment: datetime | None,
-    lang: Lang | None,
-    as_json: bool,
-    fail_on: FailOn,
-) -> int:
     from .job import sync_workbook
     from .report import print_report
 
-    if as_json or not err.is_terminal:
-        result = sync_workbook(backend, write=write, as_of=moment, lang=lang)
-    else:
-        with err.status("…") as status:
-            result = sync_workbook(
-                backend,
-                write=write,
-                as_of=moment,
-                lang=lang,
-                progress=lambda name: status.update(f"salesync: {name} {target}"),
-            )
+    moment = _as_of(as_of)
+    with _reported():
+        backend = open_backend(target)
+        if as_json or not err.is_terminal:
+            result = sync_workbook(backend, write=write, as_of=moment, **job)
+        else:
+            with err.status("…") as status:
+                result = sync_workbook(
+                    backend,
+                    write=write,
+                    as_of=moment,
+                    progress=lambda name: status.update(f"salesync: {name} {target}"),
+                    **job,
+                )
     if as_json:
         out.print_json(json.dumps(result.to_json(), ensure_ascii=False, default=str))
     else:
@@ -159,10 +133,26 @@ def run(
     as_of: AsOfOpt = None,
     fail_on: FailOnOpt = FailOn.ERROR,
     lang: LangOpt = None,
+    assign: Annotated[
+        bool,
+        typer.Option(
+            "--assign",
+            help="Also fill blank lead owners (负责人) and assignment times (分配时间) from the "
+            "Settings assignment rules; non-blank cells are never changed.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, compute and write the owned columns and tabs back into the workbook."""
     raise typer.Exit(
-        _sync(target, write=True, as_of=as_of, lang=lang, as_json=as_json, fail_on=fail_on)
+        _sync(
+            target,
+            write=True,
+            as_of=as_of,
+            lang=lang,
+            as_json=as_json,
+            fail_on=fail_on,
+            assign=assign,
+        )
     )
 
 

@@ -23,6 +23,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from sync.core.customers import company_key
 from sync.core.schema import (
+    ASSIGN_METHOD,
+    ASSIGNMENT_RULES,
     BANT_CLASS,
     COMPLEXITY,
     METHOD,
@@ -855,7 +857,10 @@ def build_demo_workbook(
         first_data_row[table.name] = header_row + 2
         if table.name == "settings":
             written = write_settings_rows(ws, header_row + 1, lang, styles)
-            _write_sla_rules(ws, header_row + 2 + written, lang, styles)
+            sla_rows = _write_section(ws, header_row + 2 + written, rule_rows(lang), styles)
+            _write_section(
+                ws, header_row + 3 + written + sla_rows, assignment_rule_rows(lang), styles
+            )
             continue
         add_validations(ws, header_row + 1, max(VALIDATION_LAST_ROW - 1, last), columns, lang)
         refs = {f.name: c for c, f in enumerate(columns) if f}
@@ -878,16 +883,45 @@ def build_demo_workbook(
     return DemoManifest(path, lang, DEMO_AS_OF, expected, counts)
 
 
-def _write_sla_rules(ws: Any, first_row: int, lang: Lang, styles: Any) -> None:
-    """The SLA rules table below the key/value settings (0-based `first_row`, after a blank
-    row), holding the defaults for managers to edit."""
-    for i, row in enumerate(rule_rows(lang)):
+def _write_section(ws: Any, first_row: int, rows: list[list[Any]], styles: Any) -> int:
+    """A small table of Settings (its header first) from 0-based `first_row`; rows written."""
+    for i, row in enumerate(rows):
         for c, value in enumerate(row):
             fmt = styles.header if i == 0 else None
+            if value is None:
+                continue
             if isinstance(value, int | float):
                 ws.write_number(first_row + i, c, value, fmt)
             else:
                 ws.write_string(first_row + i, c, str(value), fmt)
+    return len(rows)
+
+
+def assignment_rule_rows(lang: Lang) -> list[list[Any]]:
+    """The demo team's assignment rules: one per region, each with another method."""
+    method = {
+        key: ASSIGN_METHOD.label(key, lang) for key in ("round_robin", "fewest_open", "fixed")
+    }
+    header = [f.headers[lang] for f in ASSIGNMENT_RULES.fields]
+    note = {
+        Lang.ZH_HANS: (
+            "华东新线索在组内轮流分配",
+            "华南分给在跟线索最少的人",
+            "华北由组长统一跟进",
+        ),
+        Lang.ZH_HANT: (
+            "華東新線索在組內輪流分配",
+            "華南分給在跟線索最少的人",
+            "華北由組長統一跟進",
+        ),
+        Lang.EN: ("East: take turns", "South: fewest open leads", "North: the team lead"),
+    }[lang]
+    return [
+        header,
+        ["华东", None, None, None, "华东销售组", method["round_robin"], note[0]],
+        ["华南", None, None, None, "华南销售组", method["fewest_open"], note[1]],
+        ["华北", None, None, None, "赵国栋", method["fixed"], note[2]],
+    ]
 
 
 def _put(

@@ -35,7 +35,7 @@ from .core.plan import plan_sync
 from .core.schema import SCHEMA, Lang, Severity
 from .core.settings import DEFAULT_SETTINGS, SettingRow, Settings, read_settings
 from .core.sla import flag_sla, merge_computed, read_rules
-from .core.tables import TableData, parse_table, parse_tables
+from .core.tables import TableData, fill_blanks, parse_table, parse_tables
 from .core.validate import validate_tables
 
 
@@ -142,6 +142,8 @@ def sync_workbook(
     calendar = business_calendar(settings)
     sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
     lead_computed, lead_issues = review_leads(tables, lang, now, assign=assign)
+    if assign:
+        fill_blanks(tables["leads"], lead_computed.get("leads", {}), ("owner", "assigned_at"))
     metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
     computed = merge_computed(
         validation.computed, sla_computed, lead_computed, reconciliation_column(metrics, lang)

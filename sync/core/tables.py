@@ -73,6 +73,20 @@ class TableData:
         ).set_axis(pd.Index(self.rows, name="row"))
 
 
+def fill_blanks(
+    data: TableData, values: dict[str, dict[int, Any]], fields: tuple[str, ...]
+) -> None:
+    """Put values the job is about to write into blank cells of `fields` (by spreadsheet row)
+    into the parsed table too, so that what is computed next sees the workbook as written."""
+    index = {row: i for i, row in enumerate(data.rows)}
+    for name in fields:
+        column = data.values.setdefault(name, [None] * len(data.rows))
+        for row, value in values.get(name, {}).items():
+            i = index.get(row)
+            if i is not None and column[i] is None:
+                column[i] = value
+
+
 def data_row_numbers(bound: BoundTable) -> list[int]:
     """Spreadsheet rows under the header that hold anything the users typed.
 
