@@ -37,14 +37,15 @@ from sync.core.schema import (
     Kind,
     Lang,
 )
-from sync.core.sla import rule_rows
 from sync.templates import (
     VALIDATION_LAST_ROW,
     add_validations,
     new_workbook,
+    settings_sections,
     table_layout,
     write_header,
     write_settings_rows,
+    write_settings_sections,
 )
 
 
@@ -857,10 +858,9 @@ def build_demo_workbook(
         first_data_row[table.name] = header_row + 2
         if table.name == "settings":
             written = write_settings_rows(ws, header_row + 1, lang, styles)
-            sla_rows = _write_section(ws, header_row + 2 + written, rule_rows(lang), styles)
-            _write_section(
-                ws, header_row + 3 + written + sla_rows, assignment_rule_rows(lang), styles
-            )
+            sections = settings_sections(lang)
+            sections[-1] = assignment_rule_rows(lang)  # the demo team's own rules
+            write_settings_sections(ws, header_row + 1 + written, lang, styles, sections)
             continue
         add_validations(ws, header_row + 1, max(VALIDATION_LAST_ROW - 1, last), columns, lang)
         refs = {f.name: c for c, f in enumerate(columns) if f}
@@ -881,20 +881,6 @@ def build_demo_workbook(
     counts = {table.name: len(t.get(table.name, [])) for table in SCHEMA.data_tables}
     counts["settings"] = len(SETTING_KEYS)
     return DemoManifest(path, lang, DEMO_AS_OF, expected, counts)
-
-
-def _write_section(ws: Any, first_row: int, rows: list[list[Any]], styles: Any) -> int:
-    """A small table of Settings (its header first) from 0-based `first_row`; rows written."""
-    for i, row in enumerate(rows):
-        for c, value in enumerate(row):
-            fmt = styles.header if i == 0 else None
-            if value is None:
-                continue
-            if isinstance(value, int | float):
-                ws.write_number(first_row + i, c, value, fmt)
-            else:
-                ws.write_string(first_row + i, c, str(value), fmt)
-    return len(rows)
 
 
 def assignment_rule_rows(lang: Lang) -> list[list[Any]]:

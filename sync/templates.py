@@ -172,6 +172,47 @@ def write_settings_rows(ws: Worksheet, first_row: int, lang: Lang, styles: Style
     return len(SETTING_KEYS)
 
 
+def settings_sections(lang: Lang) -> list[list[list[Any]]]:
+    """The small tables a blank Settings tab carries below its key/value rows, each header
+    first: the SLA rules and the scoring table with their defaults, and an empty assignment
+    rules table for managers to fill."""
+    from sync.core.metrics import scoring_rows
+    from sync.core.sla import rule_rows
+
+    assignment = [[f.headers[lang] for f in SCHEMA.table("assignment_rules").fields]]
+    return [rule_rows(lang), scoring_rows(lang), assignment]
+
+
+def write_section(ws: Worksheet, first_row: int, rows: list[list[Any]], styles: Styles) -> int:
+    """A small table (its header first) from 0-based `first_row`; returns the rows written."""
+    for i, row in enumerate(rows):
+        for c, value in enumerate(row):
+            fmt = styles.header if i == 0 else None
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                ws.write_boolean(first_row + i, c, value, fmt)
+            elif isinstance(value, int | float):
+                ws.write_number(first_row + i, c, value, fmt)
+            else:
+                ws.write_string(first_row + i, c, str(value), fmt)
+    return len(rows)
+
+
+def write_settings_sections(
+    ws: Worksheet,
+    first_row: int,
+    lang: Lang,
+    styles: Styles,
+    sections: list[list[list[Any]]] | None = None,
+) -> int:
+    """Every section from 0-based `first_row`, a blank row before each; returns rows used."""
+    row = first_row
+    for rows in sections if sections is not None else settings_sections(lang):
+        row += 1 + write_section(ws, row + 1, rows, styles)
+    return row - first_row
+
+
 def table_layout(
     table: Table, lang: Lang, styles: Styles
 ) -> tuple[list[tuple[str, bool]], list[float], list[Any]]:
@@ -192,7 +233,8 @@ def write_blank_workbook(path: str | Path, lang: Lang) -> Path:
         columns, widths, formats = table_layout(table, lang, styles)
         write_header(ws, 0, columns, styles, widths, formats)
         if table.name == "settings":
-            write_settings_rows(ws, 1, lang, styles)
+            written = write_settings_rows(ws, 1, lang, styles)
+            write_settings_sections(ws, 1 + written, lang, styles)
         else:
             add_validations(ws, 1, VALIDATION_LAST_ROW - 1, list(table.fields), lang)
     workbook.close()

@@ -39,17 +39,22 @@ def test_every_data_table_has_its_tab_and_headers(tmp_path: Path, lang: Lang) ->
     assert wb.sheetnames == [t.title(lang) for t in SCHEMA.data_tables]
     for table in SCHEMA.data_tables:
         ws = wb[table.title(lang)]
+        header_cells = ws[1][: len(table.fields)]  # the Settings sections below are wider
         headers = [c.value for c in ws[1]]
+        while headers and headers[-1] is None:
+            headers.pop()
         assert headers == [f.header(lang) for f in table.fields]
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref is not None
         owned_fill = {
-            c.fill.fgColor.rgb for c, f in zip(ws[1], table.fields, strict=True) if f.owned
+            c.fill.fgColor.rgb for c, f in zip(header_cells, table.fields, strict=True) if f.owned
         }
         user_fill = {
-            c.fill.fgColor.rgb for c, f in zip(ws[1], table.fields, strict=True) if not f.owned
+            c.fill.fgColor.rgb
+            for c, f in zip(header_cells, table.fields, strict=True)
+            if not f.owned
         }
-        assert all(c.font.b for c in ws[1])
+        assert all(c.font.b for c in header_cells)
         assert len(user_fill) == 1 and not owned_fill & user_fill
         if table.name == "settings":
             continue
@@ -71,8 +76,10 @@ def test_every_data_table_has_its_tab_and_headers(tmp_path: Path, lang: Lang) ->
 def test_settings_rows_hold_every_key_with_its_default(tmp_path: Path, lang: Lang) -> None:
     wb = openpyxl.load_workbook(write_blank_workbook(tmp_path / "t.xlsx", lang))
     ws = wb[SCHEMA.table("settings").title(lang)]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    last = 1 + len(SETTING_KEYS)
+    rows = list(ws.iter_rows(min_row=2, max_row=last, max_col=3, values_only=True))
     assert len(rows) == len(SETTING_KEYS)
+    assert all(v is None for v in next(ws.iter_rows(min_row=last + 1, values_only=True)))
     for (key, value, note), setting in zip(rows, SETTING_KEYS, strict=True):
         assert key == setting.labels[lang]
         assert note == setting.help[lang]
@@ -108,3 +115,15 @@ def test_same_language_gives_the_same_bytes(tmp_path: Path, lang: Lang) -> None:
     a = write_blank_workbook(tmp_path / "a.xlsx", lang).read_bytes()
     b = write_blank_workbook(tmp_path / "b.xlsx", lang).read_bytes()
     assert a == b
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_settings_carry_the_sla_scoring_and_assignment_sections(tmp_path, lang: Lang) -> None:
+    from sync.backends.xlsx import XlsxBackend
+    from sync.core.headers import bind_workbook
+
+    path = write_blank_workbook(tmp_path / "blank.xlsx", lang)
+    binding = bind_workbook(XlsxBackend(path).read().sheets)
+    for section in ("sla_rules", "scoring", "assignment_rules"):
+        assert binding.tables[section].sheet.name == SCHEMA.table("settings").title(lang)
+    assert binding.issues == [i for i in binding.issues if i.code == "missing-tab"] == []

@@ -66,6 +66,7 @@ from .scoring_table import (
     ScoringTable,
     parse_scoring_rows,
     scoring_from_table,
+    scoring_rows,
 )
 from .stages import FUNNEL_ORDER, OPEN_STAGES, is_converted, reached_rank
 from .units import UNIT_SUSPECT_RATIO, amount_unit_problems
@@ -126,6 +127,7 @@ __all__ = [
     "reconcile_collections",
     "score",
     "scoring_from_table",
+    "scoring_rows",
     "weighted_score",
     "weights_problem",
 ]

@@ -198,3 +198,22 @@ def scoring_from_table(data: TableData | None) -> tuple[ScoringTable, list[Metri
     return parse_scoring_rows(
         ScoringCells(r, *row) for r, *row in zip(data.rows, *cells, strict=True)
     )
+
+
+def scoring_rows(lang: Lang, table: ScoringTable | None = None) -> list[list[Any]]:
+    """The scoring table as a Settings section shows it: header row, then one row per
+    indicator (weights and ratio targets as percentages)."""
+    rows: list[list[Any]] = [[f.headers[lang] for f in SCORING.fields]]
+    for item in (table or DEFAULT_SCORING).rows:
+        ratio = item.indicator is not Indicator.FOLLOW_UPS_PER_WEEK
+        target = f"{item.target:.0%}" if ratio else f"{item.target:g}"
+        rows.append(
+            [
+                INDICATORS.label(item.indicator.value, lang),
+                DIMENSIONS.label(item.dimension.value, lang),
+                f"{item.weight:.0%}",
+                target,
+                None,
+            ]
+        )
+    return rows
