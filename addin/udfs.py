@@ -15,6 +15,7 @@ from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from sync.core.calendar import BusinessCalendar, UnknownRegion
+from sync.core.metrics import rates as metric_rates
 from sync.core.parse import (
     ParseContext,
     excel_serial_to_datetime,
@@ -24,7 +25,7 @@ from sync.core.parse import (
     parse_number_text,
     parse_value,
 )
-from sync.core.schema import LEADS, SLA_UNIT
+from sync.core.schema import LEADS, SLA_UNIT, Field, Kind, Lang
 from sync.core.scoring import BANT_FIELDS, bant_class
 from sync.core.sla import Unit, due_time, evaluate
 
@@ -221,3 +222,75 @@ def SALES_SLA_STATUS(
         cal,
     )
     return result.status.value
+
+
+# --- performance and evaluation -------------------------------------------------------------
+
+
+def _amount(value: Any, what: str) -> float | None:
+    """A cell's amount (50万 and 1,200 understood); None when blank."""
+    if is_blank(value):
+        return None
+    parsed, problem = parse_value(value, _AMOUNT_FIELD, _CTX)
+    if problem is not None or parsed is None:
+        raise _Bad(f"#{what}?")
+    return float(parsed)  # type: ignore[arg-type]
+
+
+_AMOUNT_FIELD = Field("amount", Kind.AMOUNT, {lang: "amount" for lang in Lang})
+
+
+@func
+@_cellwise
+def SALES_COMPLETION_RATE(actual: Any, target: Any) -> Any:
+    """actual ÷ target as a fraction (1.12 is 112%); "" when the target is blank or 0."""
+    rate = metric_rates.completion_rate(_amount(actual, "actual"), _amount(target, "target"))
+    return "" if rate is None else rate
+
+
+@func
+@_cellwise
+def SALES_COLLECTION_RATE(received: Any, invoiced: Any) -> Any:
+    """received ÷ invoiced as a fraction; "" when nothing was invoiced."""
+    rate = metric_rates.collection_rate(
+        _amount(received, "received"), _amount(invoiced, "invoiced")
+    )
+    return "" if rate is None else rate
+
+
+@func
+@_cellwise
+def SALES_SCORE(actual: Any, target: Any, rule: Any = "linear") -> Any:
+    """An indicator's score 0–100: linear min(100, 100·actual/target), or bands such as
+    "≥100%:100;≥80%:80;<80%:50"; "#rule?" for a rule it cannot read."""
+    text = "linear" if is_blank(rule) else str(rule)
+    if metric_rates.parse_scoring_rule(text) is None:
+        raise _Bad("#rule?")
+    value = metric_rates.score(_number(actual, "actual"), _number(target, "target"), text)
+    return "" if value is None else value
+
+
+@func
+def SALES_WEIGHTED_SCORE(scores: Any, weights: Any) -> Any:
+    """Σ score × weight over two ranges of the same size (weights as 15%, 0.15 or 15); an
+    error text naming the sum when the weights do not add up to 100%."""
+    flat_scores = [None if is_blank(s) else s for s in _flatten(scores)]
+    flat_weights = [w for w in _flatten(weights)]
+    if len(flat_scores) != len(flat_weights):
+        return "#size?"
+    problem = metric_rates.weights_problem(flat_weights)
+    if problem is not None:
+        total = problem.params.get("sum")
+        return f"#weights={total}" if total else "#weights?"
+    try:
+        numbers = [None if s is None else _number(s, "score") for s in flat_scores]
+    except _Bad as bad:
+        return str(bad)
+    value = metric_rates.weighted_score(numbers, flat_weights)
+    return "" if value is None else value
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return [x for item in value for x in _flatten(item)]
+    return [value]
