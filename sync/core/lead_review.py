@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .assign import Method, Proposal, Roster, parse_assignment_rules, propose_owners, rule_rows
+from .assign import (
+    AssignmentRule,
+    Method,
+    Proposal,
+    Roster,
+    parse_assignment_rules,
+    propose_owners,
+    rule_rows,
+)
 from .customers import (
     Finding,
     duplicate_findings,
@@ -47,7 +55,7 @@ def review_leads(
     roster = Roster.from_table(tables.get("reps"))
     rules_data = tables.get("assignment_rules")
     findings: list[Finding] = []
-    rules = []
+    rules: list[AssignmentRule] = []
     if rules_data is not None:
         rules, found = parse_assignment_rules(rule_rows(rules_data), roster)
         # A blank target is already a `required` issue of the rules table.

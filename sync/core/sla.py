@@ -748,7 +748,7 @@ def _run_rule(
         stages = _lead_stages(tables)
         where = "next_step_date" if data.has("next_step_date") else "next_step"
         for i in sorted(follow_ups.unreadable):
-            out.issues.append(_issue("next-step-date-unreadable", data, i, "next_step", lang))
+            out.issues.append(data.issue("next-step-date-unreadable", i, "next_step", lang))
     elif rule.end == FULL_COLLECTION:
         if "collections" not in tables:
             return
@@ -794,9 +794,8 @@ def _run_rule(
         if result.estimated_year is not None:
             estimated = _ESTIMATED[lang].format(year=result.estimated_year)
             out.issues.append(
-                _issue(
+                data.issue(
                     "calendar-estimated",
-                    data,
                     i,
                     where,
                     lang,
@@ -807,9 +806,8 @@ def _run_rule(
         if result.status in (Status.BREACHED, Status.OVERDUE):
             code = "sla-breached" if result.status is Status.BREACHED else "sla-overdue"
             out.issues.append(
-                _issue(
+                data.issue(
                     code,
-                    data,
                     i,
                     where,
                     lang,
@@ -872,22 +870,6 @@ def _duration(late: timedelta | None, lang: Lang, *, whole_day: bool) -> str:
         if mins and not days:
             parts.append(f"{mins}{'' if lang is Lang.EN else ' '}{units[2]}")
     return units[3].join(parts) or f"1{'' if lang is Lang.EN else ' '}{units[2]}"
-
-
-def _issue(code: str, data: TableData, i: int, name: str, lang: Lang, **kw: Any) -> Issue:
-    value = data.raw[name][i] if name in data.raw else None
-    return make_issue(
-        code,
-        lang,
-        tab=data.tab,
-        row=data.rows[i],
-        column=data.letter(name),
-        header=data.bound.header_of(name, lang),
-        value=value,
-        field=name,
-        table=data.name,
-        **kw,
-    )
 
 
 def _key(value: Any) -> str:

@@ -26,7 +26,7 @@ from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
 from .model import CellValue
 from .parse import ParseContext, is_blank, parse_column
-from .schema import Owner
+from .schema import Lang, Owner
 
 
 @dataclass(slots=True)
@@ -60,6 +60,23 @@ class TableData:
     def letter(self, field_name: str) -> str | None:
         col = self.bound.columns.get(field_name)
         return column_letter(col) if col else None
+
+    def issue(self, code: str, i: int, field_name: str, lang: Lang, **kw: Any) -> Issue:
+        """An issue about the cell of `field_name` in data row `i`: tab, spreadsheet row,
+        column letter, header as typed and, unless given, the value as typed."""
+        if "value" not in kw:
+            kw["value"] = self.raw[field_name][i] if field_name in self.raw else None
+        return make_issue(
+            code,
+            lang,
+            tab=self.tab,
+            row=self.rows[i],
+            column=self.letter(field_name),
+            header=self.bound.header_of(field_name, lang),
+            field=field_name,
+            table=self.name,
+            **kw,
+        )
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         names = list(self.values)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .issues import Issue, display_value, make_issue, short_label
+from .issues import Issue, display_value, short_label
 from .schema import SCHEMA, Kind, Lang, Severity
 from .scoring import BANT_FIELDS, bant_class, bant_yes_count
 from .settings import DEFAULT_SETTINGS, Settings
@@ -57,21 +57,6 @@ def validate_tables(
     return result
 
 
-def _issue(code: str, data: TableData, i: int, name: str, lang: Lang, **kw: Any) -> Issue:
-    kw.setdefault("value", data.raw.get(name, [None] * len(data))[i] if name in data.raw else None)
-    return make_issue(
-        code,
-        lang,
-        tab=data.tab,
-        row=data.rows[i],
-        column=data.letter(name),
-        header=data.bound.header_of(name, lang),
-        field=name,
-        table=data.name,
-        **kw,
-    )
-
-
 def _usable(data: TableData, name: str) -> Iterator[tuple[int, Any]]:
     """(index, value) of a field's cells that parsed to a value."""
     bad = data.bad.get(name, ())
@@ -87,7 +72,7 @@ def check_required(data: TableData, lang: Lang) -> Iterator[Issue]:
         bad = data.bad.get(f.name, ())
         for i, value in enumerate(data.values[f.name]):
             if value is None and i not in bad:
-                yield _issue("required", data, i, f.name, lang)
+                yield data.issue("required", i, f.name, lang)
 
 
 def check_unique(data: TableData, lang: Lang) -> Iterator[Issue]:
@@ -100,7 +85,7 @@ def check_unique(data: TableData, lang: Lang) -> Iterator[Issue]:
         for indices in seen.values():
             first = data.rows[indices[0]]
             for i in indices[1:]:
-                yield _issue("duplicate-id", data, i, f.name, lang, params={"other_rows": first})
+                yield data.issue("duplicate-id", i, f.name, lang, params={"other_rows": first})
 
 
 def check_ranges(data: TableData, lang: Lang) -> Iterator[Issue]:
@@ -111,14 +96,12 @@ def check_ranges(data: TableData, lang: Lang) -> Iterator[Issue]:
             if not isinstance(value, int | float):
                 continue
             if f.kind is Kind.AMOUNT and value < 0:
-                yield _issue("negative-amount", data, i, f.name, lang)
+                yield data.issue("negative-amount", i, f.name, lang)
             elif (f.minimum is not None and value < f.minimum) or (
                 f.maximum is not None and value > f.maximum
             ):
                 low, high = _bound_text(f.minimum, f.kind), _bound_text(f.maximum, f.kind)
-                yield _issue(
-                    "out-of-range", data, i, f.name, lang, params={"low": low, "high": high}
-                )
+                yield data.issue("out-of-range", i, f.name, lang, params={"low": low, "high": high})
 
 
 def _bound_text(limit: float | None, kind: Kind) -> str:
@@ -138,9 +121,8 @@ def check_orders(data: TableData, lang: Lang) -> Iterator[Issue]:
             first = earlier.get(i)
             if first is None or not _before(later, first, date_only):
                 continue
-            yield _issue(
+            yield data.issue(
                 "impossible-order",
-                data,
                 i,
                 order.later,
                 lang,
@@ -194,9 +176,8 @@ def check_references(data: TableData, tables: dict[str, TableData], lang: Lang) 
         for i, value in _usable(data, f.name):
             if key(value) in known:
                 continue
-            yield _issue(
+            yield data.issue(
                 "unknown-rep" if is_rep else "unknown-reference",
-                data,
                 i,
                 f.name,
                 lang,
@@ -223,9 +204,8 @@ def classify_leads(data: TableData, lang: Lang, settings: Settings, result: Vali
             result.set("leads", "bant_class", row, expected)
         elif entered[i] != expected:
             result.issues.append(
-                _issue(
+                data.issue(
                     "bant-mismatch",
-                    data,
                     i,
                     "bant_class",
                     lang,
