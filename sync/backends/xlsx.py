@@ -15,7 +15,9 @@ atomically.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
 import math
 import numbers
 import os
@@ -32,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.core.errors import SalesyncError, WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
 from sync.core.model import (
     CellValue,
@@ -67,6 +70,7 @@ _INVALID_TAB_CHARS = set("[]:*?/\\")
 # ----------------------------------------------------------------------------- small helpers
 
 
+@lru_cache(maxsize=MAX_COLS)
 def _col_letters(col: int) -> str:
     letters = ""
     while col:
@@ -121,9 +125,14 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 _OOXML_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 
 
+_NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff&<>\r_]")
+
+
 def _xml_text(text: str) -> str:
     """Text content for an inline string: illegal XML characters dropped, `_xHHHH_` kept
     literal (Excel would decode it), a carriage return kept as Excel encodes it."""
+    if not _NEEDS_ESCAPE.search(text):  # nearly all text: one scan instead of six
+        return text
     text = _ILLEGAL_XML.sub("", text)
     text = _OOXML_ESCAPE.sub("_x005F_", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -324,6 +333,10 @@ def _scan_region(
 ) -> bool:
     """Find error cells and formula cells in `region` (whole cells only). Returns False when a
     cell has no `r` attribute (the caller then falls back to a full parse)."""
+    # Most regions hold neither: a substring test (memchr-fast) spares both regex passes.
+    has_formula = b"<" + pfx + b"f" in region
+    if not has_formula and b'"e"' not in region and b"'e'" not in region:
+        return True
     formula_re, error_re = _scan_res(pfx)
     cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
     cell_close = b"</" + pfx + b"c>"
@@ -331,7 +344,7 @@ def _scan_region(
     def cell_start(before: int) -> int:
         return max(region.rfind(cell_open, 0, before), region.rfind(bare_open, 0, before))
 
-    for m in formula_re.finditer(region):
+    for m in formula_re.finditer(region) if has_formula else ():
         start = cell_start(m.start())
         if start < 0:
             continue
@@ -443,7 +456,9 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                 if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet):
                     continue  # chart sheets, dialog sheets: no cells
                 grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                rows: list[list[CellValue]] = [list(r) for r in grid]
+                # calamine hands back fresh lists: keep them rather than copy every row
+                rows: list[list[CellValue]] = [r if type(r) is list else list(r) for r in grid]
+                del grid
                 ref = pkg.sheet(meta.name)
                 formulas: set[Position] = set()
                 if ref is not None and ref.part in pkg.members:
@@ -684,7 +699,15 @@ class _Rendered:
     blank: bool = False
 
 
+@lru_cache(maxsize=1 << 14)
+def _render_text(value: str) -> _Rendered:
+    # Cached: owned columns and the Issues tab repeat the same few texts on many rows.
+    return _Rendered("inlineStr", f'<is><t xml:space="preserve">{_xml_text(value)}</t></is>')
+
+
 def _render_value(value: WritableValue, date1904: bool) -> _Rendered:
+    if type(value) is str:  # the common case first
+        return _render_text(value)
     if value is None or _is_nan(value):
         return _Rendered(None, "", blank=True)
     if isinstance(value, bool):
@@ -780,6 +803,37 @@ def _new_row(pfx: bytes, row: int, writes: dict[int, CellWrite], edits: _SheetEd
     return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
 
 
+@lru_cache(maxsize=8)
+def _cell_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    p = re.escape(pfx)
+    return (
+        re.compile(b"<" + p + rb"c(?=[\s/>])"),
+        re.compile(b"<" + p + rb'c r="([A-Z]{1,3})\d+"'),
+    )
+
+
+@lru_cache(maxsize=MAX_COLS)
+def _letters_col(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
+
+
+def _locate_cells(pfx: bytes, body: bytes) -> tuple[list[int], list[int]] | None:
+    """Columns and offsets of a row's cells, when every cell starts `<c r="…"` (as Excel,
+    LibreOffice, xlsxwriter and openpyxl write them) in column order; else None. Two scans in C
+    instead of a regex match per cell: rows that get a write in their middle are common."""
+    any_cell, with_ref = _cell_res(pfx)
+    refs = with_ref.findall(body)
+    if len(refs) != len(any_cell.findall(body)):  # `<` never occurs in text: the count is exact
+        return None
+    cols = [_letters_col(r) for r in refs]
+    if any(a >= b for a, b in itertools.pairwise(cols)):
+        return None
+    return cols, [m.start() for m in with_ref.finditer(body)]
+
+
 def _patch_row(
     pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite], edits: _SheetEdits
 ) -> bytes:
@@ -829,8 +883,32 @@ def _patch_row(
     last_col = 0
     if last_open >= 0:
         last_col = _col_of(body[last_open : body.find(b">", last_open)]) or MAX_COLS + 1
+    located = None if last_col < pending[0] else _locate_cells(pfx, body)
     if last_col < pending[0]:  # the usual case: every write goes after the last cell
         pass
+    elif located is not None:  # every cell has its reference: find the writes' places directly
+        cols, starts = located
+        close = b"</" + pfx + b"c>"
+        open_len = len(pfx) + 2
+        for col in pending:
+            i = bisect.bisect_left(cols, col)
+            if i < len(cols) and cols[i] == col:
+                start = starts[i]
+                tag_end = body.index(b">", start)
+                if body[tag_end - 1 : tag_end] == b"/":
+                    end, inner = tag_end + 1, None
+                else:
+                    close_at = body.index(close, tag_end)
+                    end, inner = close_at + len(close), body[tag_end + 1 : close_at]
+                pieces.append(body[last:start])
+                pieces.append(render(writes[col], _attrs(body[start + open_len : tag_end]), inner))
+                last = end
+            else:
+                at = starts[i] if i < len(starts) else len(body)
+                pieces.append(body[last:at])
+                pieces.append(render(writes[col], None, None))
+                last = at
+        wi = len(pending)
     else:
         for m in res["cell"].finditer(body):
             found = _col_of(m.group(1))
@@ -973,6 +1051,9 @@ def _find_styles(chunks: Iterable[bytes], positions: set[Position]) -> dict[Posi
     return found
 
 
+_ROW_NUMBER_RE = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
+
+
 def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _SheetEdits) -> None:
     """Stream a sheet's XML to `out`, patching only the rows that have writes."""
     it = iter(chunks)
@@ -1035,11 +1116,9 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
             buf = buf[cut:] + more
             pos = emit = 0
             continue
-        attrs = _attrs(m.group(0))
-        try:
-            row = int(attrs[b"r"]) if b"r" in attrs else prev + 1
-        except ValueError:
-            row = prev + 1
+        # Every row of the sheet passes here: read only its number, not all its attributes.
+        rm = _ROW_NUMBER_RE.search(m.group(0))
+        row = int(rm.group(1)) if rm else prev + 1
         while pi < len(pending) and pending[pi] < row:
             out(buf[emit : m.start()])
             out(_new_row(pfx, pending[pi], edits.writes[pending[pi]], edits))
@@ -1190,6 +1269,61 @@ def _raw_copy(
     out.NameToInfo[zinfo.filename] = zinfo
     out.start_dir = fp.tell()
     out._didModify = True  # type: ignore[attr-defined]
+
+
+# The raw copy reaches into zipfile's internals (ZipInfo.FileHeader, ZipFile.fp/filelist/
+# NameToInfo/start_dir/_didModify) because the public API offers no way to add a member
+# already compressed. Should a Python release rename them, these errors mean "internals
+# missing" and the member is copied by decompressing and recompressing it instead (same
+# compression method, identical uncompressed bytes, only slower).
+_INTERNALS_MISSING = (AttributeError, TypeError, NotImplementedError)
+
+
+def _recompress_copy(
+    src: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    out: zipfile.ZipFile,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
+) -> None:
+    """Copy one member through the public API: decompress, recompress the same way."""
+    zinfo = zipfile.ZipInfo(info.filename, date_time or info.date_time)
+    zinfo.compress_type = info.compress_type
+    zinfo.comment = info.comment
+    zinfo.external_attr = info.external_attr
+    zinfo.internal_attr = info.internal_attr
+    zinfo.create_system = info.create_system
+    big = info.file_size > zipfile.ZIP64_LIMIT
+    with src.open(info) as fh, out.open(zinfo, "w", force_zip64=big) as dst:
+        while block := fh.read(_CHUNK):
+            dst.write(block)
+
+
+def _copy_member(
+    src: zipfile.ZipFile,
+    src_fh,
+    info: zipfile.ZipInfo,
+    out: zipfile.ZipFile,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
+) -> None:
+    """Copy one member as its raw compressed bytes, or recompress it when zipfile's internals
+    are not what `_raw_copy` expects (anything written by the failed attempt is cut off)."""
+    fp = out.fp
+    start = fp.tell() if fp is not None else None
+    entries = len(out.filelist)
+    try:
+        _raw_copy(src_fh, info, out, date_time=date_time)
+        return
+    except _INTERNALS_MISSING:
+        if fp is None or start is None:
+            raise
+    fp.seek(start)
+    fp.truncate()
+    removed = out.filelist[entries:]
+    del out.filelist[entries:]
+    for zinfo in removed:
+        out.NameToInfo.pop(zinfo.filename, None)
+    out.start_dir = start
+    _recompress_copy(src, info, out, date_time=date_time)
 
 
 def _writestr(
@@ -1343,6 +1477,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
     dropped: set[str] = set()
     formulas_removed = False
     new_sheets: list[tuple[str, str, str, int]] = []  # (name, part, rid, sheetId)
+    table_texts: dict[str, bytes] = {}
 
     with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zs:
         for name, writes in plan.cells.items():
@@ -1360,6 +1495,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
             ):
                 raise SalesyncError(f"{src.name}: tab {name!r} is not a worksheet")
             edits = _SheetEdits(name, _group_writes(name, writes), styles, pkg.date1904)
+            table_texts.update(_grown_tables(zin, pkg, ref.part, edits.writes))
             likes = {w.style_like for w in writes if w.style_like is not None}
             if likes:
                 edits.like_styles = _find_styles(_iter_chunks(zin, ref.part), likes)
@@ -1413,7 +1549,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
     if formulas_removed and pkg.calc_chain_part:
         dropped.add(pkg.calc_chain_part)
 
-    texts: dict[str, bytes] = {}
+    texts: dict[str, bytes] = dict(table_texts)
     if styles.changed and pkg.styles_part:
         texts[pkg.styles_part] = styles.render().encode("utf-8")
     if new_sheets or pkg.calc_chain_part in dropped:
@@ -1432,13 +1568,34 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
             if name in dropped:
                 continue
             if name in replaced:
-                _raw_copy(scratch_fh, zs.getinfo(name), zout, date_time=info.date_time)
+                _copy_member(zs, scratch_fh, zs.getinfo(name), zout, date_time=info.date_time)
             elif name in texts:
                 _writestr(zout, name, texts[name], info, info.date_time)
             else:
-                _raw_copy(src_fh, info, zout)
+                _copy_member(zin, src_fh, info, zout)
         for _, part, _, _ in new_sheets:
-            _raw_copy(scratch_fh, zs.getinfo(part), zout, date_time=wb_info.date_time)
+            _copy_member(zs, scratch_fh, zs.getinfo(part), zout, date_time=wb_info.date_time)
+
+
+def _grown_tables(
+    zin: zipfile.ZipFile, pkg: _Package, sheet_part: str, writes: dict[int, dict[int, CellWrite]]
+) -> dict[str, bytes]:
+    """Table parts of `sheet_part` that grow to take in owned columns added beside them."""
+    rels = _rels_part(sheet_part)
+    if rels not in pkg.members:
+        return {}
+    values = {r: {c: w.value for c, w in cols.items()} for r, cols in writes.items()}
+    out: dict[str, bytes] = {}
+    for part in table_parts(sheet_part, zin.read(rels)):
+        if part not in pkg.members:
+            continue
+        try:
+            grown = extend_table(zin.read(part), values)
+        except (UnicodeDecodeError, ValueError):
+            continue  # a table part we cannot read is left exactly as it is
+        if grown is not None:
+            out[part] = grown
+    return out
 
 
 def _edit_package_parts(

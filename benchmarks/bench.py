@@ -1,0 +1,610 @@
+"""How close a sync stays to the cost of the file itself, at 10k … 1,048,575 follow-up rows.
+
+    python benchmarks/bench.py                          # 10,000 and 100,000 follow-ups
+    python benchmarks/bench.py --sizes 10000,100000,1048575 --out benchmarks/out/latest.json
+
+For each size it writes a realistic workbook (the demo's vocabulary: 12 reps in three regions,
+industrial customers, leads through every stage; follow-ups at the given count, leads about a
+fifth of that, contracts, collections, tickets, targets, and a few mistakes per thousand rows
+so that flags are written), then measures, each in a fresh subprocess so that peak memory is
+its own:
+
+- `check`: `sync_workbook(XlsxBackend(path), write=False)`, what `salesync check` does;
+- `run`: the same with `write=True` on a fresh copy, what `salesync run` does;
+- the floor, the unavoidable cost of the file: `read`, every tab read with the fastest reader
+  installed (fastexcel into Arrow, else python-calamine into Python lists), plus `rezip`, the
+  package rewritten with the sheets that `run` changed decompressed and recompressed (zip work
+  only, no XML changes; every other member copied raw) and fsync'ed;
+- the ratios run / (read + rezip) and check / read, and each step's peak RSS.
+
+A table is printed and the figures are written as JSON with the machine they came from.
+Generated workbooks are cached in the output folder's `work/` (delete it to regenerate). The
+1,048,575-row workbook takes a few minutes to generate and each measurement about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import date, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+AS_OF = datetime(2026, 11, 20, 18, 0)
+START = datetime(2025, 12, 1, 9, 0)
+DEFAULT_SIZES = "10000,100000"
+SEED = 2026
+GENERATOR_VERSION = 3  # bump when the workbook changes, so cached files are rebuilt
+
+# --------------------------------------------------------------------------- the workbook
+
+METHODS = ("电话", "拜访", "邮件", "微信", "会议")
+SOURCES = ("官网注册", "行业展会", "转介绍", "线上广告", "客户推荐", "其他")
+STAGES = (
+    ("线索", 0.30),
+    ("已筛选", 0.15),
+    ("需求分析", 0.12),
+    ("方案", 0.10),
+    ("商务谈判", 0.08),
+    ("赢单", 0.13),
+    ("输单", 0.12),
+)
+TITLES = ("采购经理", "设备部经理", "生产总监", "技术负责人", "总经理", "工程师")
+FEEDBACK = ("价格偏高，需再议", "认可方案，等待预算审批", "需要内部评估", "关注交付周期", "")
+NEXT_STEPS = ("发送报价单", "安排技术交流", "再次电话跟进", "提交方案", "邀请参观样板线")
+LOST = ("价格偏高", "选择了竞争对手", "项目预算取消", "需求延期")
+
+
+def _serial(t: datetime | date) -> float:
+    if isinstance(t, datetime):
+        delta = t - datetime(1899, 12, 30)
+        return delta.days + delta.seconds / 86400
+    return float((t - date(1899, 12, 30)).days)
+
+
+def generate(path: Path, n_follow_ups: int, seed: int = SEED) -> dict[str, int]:
+    """Write the benchmark workbook; returns the data rows per tab."""
+    import xlsxwriter
+
+    from sync.demo import BUSINESSES, CITIES, CORES, GIVEN, PRODUCTS, REPS, SURNAMES
+
+    rng = random.Random(seed)
+    n_leads = max(50, n_follow_ups // 5)
+    n_contracts = max(10, n_leads // 8)
+    n_collections = n_contracts * 3 // 2
+    n_tickets = max(5, n_contracts // 4)
+    reps = [r[0] for r in REPS]
+    regions = {r[0]: r[2] for r in REPS}
+    products = list(PRODUCTS)
+    span_days = (AS_OF - START).days
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    dt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    money = wb.add_format({"num_format": "#,##0"})
+    pct = wb.add_format({"num_format": "0%"})
+
+    def sheet(name: str, headers: list[str], widths: int = 12) -> Any:
+        ws = wb.add_worksheet(name)
+        ws.set_column(0, len(headers) - 1, widths)
+        ws.freeze_panes(1, 0)
+        ws.write_row(0, 0, headers, head)
+        return ws
+
+    def moment(lo: int = 0, hi: int = span_days) -> datetime:
+        d = START + timedelta(days=rng.randint(lo, hi))
+        return d.replace(hour=rng.randint(9, 17), minute=rng.choice((0, 15, 30, 45)))
+
+    def person() -> str:
+        return rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(("", *GIVEN))
+
+    # Leads ----------------------------------------------------------------------------
+    ws = sheet(
+        "线索跟踪",
+        [
+            "线索编号",
+            "来源类型",
+            "客户名称",
+            "联系人",
+            "职位",
+            "联系方式",
+            "区域",
+            "行业",
+            "产品线",
+            "初步需求",
+            "预算",
+            "决策权",
+            "需求匹配",
+            "时间线",
+            "筛选结果",
+            "负责人",
+            "创建时间",
+            "分配时间",
+            "首次跟进时间",
+            "当前阶段",
+            "预计金额",
+            "赢率",
+            "预计成交",
+            "跟进记录摘要",
+        ],
+    )
+    lead_rows: list[tuple[str, str, datetime, datetime]] = []
+    stage_names = [s for s, _ in STAGES]
+    stage_weights = [w for _, w in STAGES]
+    for i in range(n_leads):
+        r = i + 1
+        lead_id = f"L{i + 1:07d}"
+        owner = rng.choice(reps)
+        region = regions[owner]
+        city, area = rng.choice(CITIES[region])
+        business, industry = rng.choice(BUSINESSES)
+        product = rng.choice(products)
+        customer = f"{city}{rng.choice(CORES)}{business}有限公司"
+        created = moment(0, span_days - 5)
+        assigned = created + timedelta(hours=rng.randint(0, 8))
+        hours = rng.choices((2, 5, 12, 20, 30, 50), weights=(30, 30, 20, 12, 5, 3))[0]
+        first = assigned + timedelta(hours=hours)
+        stage = rng.choices(stage_names, stage_weights)[0]
+        lo, hi = PRODUCTS[product][0]
+        bant = [rng.random() < 0.6 for _ in range(4)]
+        source = rng.choice(SOURCES)
+        if rng.random() < 0.002:
+            source = "地推"  # not a source type: flagged
+        ws.write_string(r, 0, lead_id)
+        ws.write_string(r, 1, source)
+        ws.write_string(r, 2, customer)
+        ws.write_string(r, 3, person())
+        ws.write_string(r, 4, rng.choice(TITLES))
+        ws.write_string(r, 5, f"{area}-{rng.randint(6000000, 8999999)}")
+        ws.write_string(r, 6, region)
+        ws.write_string(r, 7, industry)
+        ws.write_string(r, 8, product)
+        ws.write_string(r, 9, rng.choice(PRODUCTS[product][1]))
+        for c, yes in enumerate(bant, start=10):
+            ws.write_string(r, c, "是" if yes else "否")
+        if rng.random() < 0.5:  # half the classes left for the job to fill
+            yes = sum(bant) + (rng.random() < 0.002)  # now and then one that contradicts
+            ws.write_string(r, 14, "A" if yes >= 4 else "B" if yes >= 2 else "C")
+        ws.write_string(r, 15, owner)
+        ws.write_number(r, 16, _serial(created), dt)
+        ws.write_number(r, 17, _serial(assigned), dt)
+        if first < AS_OF:
+            ws.write_number(r, 18, _serial(first), dt)
+        ws.write_string(r, 19, stage)
+        ws.write_number(r, 20, rng.randrange(lo, hi, 10_000), money)
+        ws.write_number(r, 21, rng.choice((0.1, 0.3, 0.5, 0.7, 0.9)), pct)
+        close = (created + timedelta(days=rng.randint(30, 180))).date()
+        ws.write_number(r, 22, _serial(close), day)
+        ws.write_string(r, 23, f"{product}：{rng.choice(FEEDBACK) or '跟进中'}")
+        lead_rows.append((lead_id, owner, created, first))
+
+    # Follow-ups --------------------------------------------------------------------------
+    ws = sheet(
+        "跟进记录",
+        [
+            "日期",
+            "线索编号",
+            "跟进方式",
+            "沟通对象",
+            "沟通内容摘要",
+            "客户反馈/异议",
+            "下一步计划",
+            "下一步日期",
+            "跟进人",
+            "纪要发送时间",
+        ],
+    )
+    # Each lead's follow-ups form a chain: every one promises a next step that the next one
+    # keeps, now and then late; a lead's last follow-up promises one that may still be open.
+    per_lead = [n_follow_ups // n_leads] * n_leads
+    for i in rng.sample(range(n_leads), n_follow_ups % n_leads):
+        per_lead[i] += 1
+    events: list[tuple[datetime, str, str, date | None]] = []
+    for (lead_id, owner, _, first), k in zip(lead_rows, per_lead, strict=True):
+        t = min(first, AS_OF - timedelta(hours=1))
+        span = max(1, (AS_OF - t).days)
+        for j in range(k):
+            gap = timedelta(days=rng.randint(1, max(1, min(10, span // (k + 1)))), hours=2)
+            nxt = min(t + gap, AS_OF - timedelta(minutes=k - j))
+            if j < k - 1:
+                late = rng.random() < 0.08
+                slip = timedelta(days=rng.randint(1, 3) if late else 0)
+                promised: date | None = max(t.date(), nxt.date() - slip)
+            else:
+                promised = (t + gap).date() if rng.random() < 0.5 else None
+            events.append((t, lead_id, owner, promised))
+            t = nxt
+    events.sort(key=lambda e: e[0])
+    for r, (when, lead_id, owner, promised) in enumerate(events, start=1):
+        method = rng.choice(METHODS)
+        if rng.random() < 0.002:
+            lead_id = f"L{n_leads + rng.randint(1, 999):07d}"  # no such lead: flagged
+        ws.write_number(r, 0, _serial(when), dt)
+        ws.write_string(r, 1, lead_id)
+        ws.write_string(r, 2, method)
+        ws.write_string(r, 3, person())
+        ws.write_string(r, 4, f"沟通{rng.choice(products)}方案细节")
+        feedback = rng.choice(FEEDBACK)
+        if feedback:
+            ws.write_string(r, 5, feedback)
+        if promised is not None:
+            ws.write_string(r, 6, rng.choice(NEXT_STEPS))
+            ws.write_number(r, 7, _serial(promised), day)
+        ws.write_string(r, 8, owner)
+        if method in ("拜访", "会议"):
+            hours = rng.choices((2, 4, 8, 20, 70, None), weights=(30, 30, 20, 10, 6, 4))[0]
+            if hours is not None and when + timedelta(hours=hours) < AS_OF:
+                ws.write_number(r, 9, _serial(when + timedelta(hours=hours)), dt)
+
+    # Contracts, collections, tickets -----------------------------------------------------
+    ws = sheet(
+        "合同订单",
+        [
+            "合同编号",
+            "线索编号",
+            "客户名称",
+            "负责人",
+            "签约日期",
+            "合同金额",
+            "交付期限",
+            "交付日期",
+            "验收日期",
+            "付款账期",
+            "首次回访",
+        ],
+    )
+    contracts: list[tuple[str, str, float, date]] = []
+    for i in range(n_contracts):
+        r = i + 1
+        lead_id, owner, created, _ = lead_rows[rng.randrange(n_leads)]
+        signed = min(created + timedelta(days=rng.randint(20, 120)), AS_OF - timedelta(days=3))
+        amount = float(rng.randrange(100_000, 2_000_000, 10_000))
+        cid = f"HT{i + 1:06d}"
+        due = signed.date() + timedelta(days=rng.randint(20, 60))
+        ws.write_string(r, 0, cid)
+        ws.write_string(r, 1, lead_id)
+        ws.write_string(r, 2, f"{rng.choice(CORES)}{rng.choice(BUSINESSES)[0]}有限公司")
+        ws.write_string(r, 3, owner)
+        ws.write_number(r, 4, _serial(signed.date()), day)
+        ws.write_number(r, 5, amount, money)
+        ws.write_number(r, 6, _serial(due), day)
+        delivered = due + timedelta(days=rng.randint(-10, 10))
+        if delivered < AS_OF.date():
+            ws.write_number(r, 7, _serial(delivered), day)
+            accepted = delivered + timedelta(days=rng.randint(3, 15))
+            if accepted < AS_OF.date():
+                ws.write_number(r, 8, _serial(accepted), day)
+            visit = datetime.combine(delivered, datetime.min.time()) + timedelta(
+                days=rng.randint(2, 12), hours=10
+            )
+            if visit < AS_OF:
+                ws.write_number(r, 10, _serial(visit), dt)
+        ws.write_number(r, 9, rng.choice((30, 45, 60)))
+        contracts.append((cid, owner, amount, signed.date()))
+
+    ws = sheet(
+        "回款", ["发票号", "合同编号", "开票日期", "发票金额", "到期日", "回款日期", "回款金额"]
+    )
+    for i in range(n_collections):
+        r = i + 1
+        cid, _, amount, signed = contracts[i % n_contracts]
+        invoiced = signed + timedelta(days=rng.randint(5, 40))
+        part = amount / 2
+        ws.write_string(r, 0, f"FP{i + 1:07d}")
+        ws.write_string(r, 1, cid)
+        ws.write_number(r, 2, _serial(invoiced), day)
+        ws.write_number(r, 3, part, money)
+        ws.write_number(r, 4, _serial(invoiced + timedelta(days=30)), day)
+        received = invoiced + timedelta(days=rng.randint(10, 60))
+        if received < AS_OF.date() and rng.random() < 0.85:
+            ws.write_number(r, 5, _serial(received), day)
+            ws.write_number(r, 6, part if rng.random() < 0.9 else part * 0.8, money)
+
+    ws = sheet(
+        "售后问题",
+        ["问题编号", "客户名称", "合同编号", "提出时间", "复杂度", "解决时间", "方案时间"],
+    )
+    for i in range(n_tickets):
+        r = i + 1
+        cid, _, _, signed = contracts[rng.randrange(n_contracts)]
+        opened = datetime.combine(signed, datetime.min.time()) + timedelta(
+            days=rng.randint(30, 200), hours=rng.randint(9, 17)
+        )
+        opened = min(opened, AS_OF - timedelta(days=1))
+        complex_ = rng.random() < 0.3
+        ws.write_string(r, 0, f"WT{i + 1:06d}")
+        ws.write_string(r, 1, f"{rng.choice(CORES)}{rng.choice(BUSINESSES)[0]}有限公司")
+        ws.write_string(r, 2, cid)
+        ws.write_number(r, 3, _serial(opened), dt)
+        ws.write_string(r, 4, "复杂" if complex_ else "一般")
+        done = opened + timedelta(hours=rng.choice((4, 20, 30, 60)))
+        ws.write_number(r, 6 if complex_ else 5, _serial(done), dt)
+
+    # Reps and targets --------------------------------------------------------------------
+    ws = sheet("销售人员", ["姓名", "团队", "区域", "主管", "邮箱", "在职"])
+    for i, (name, login, region) in enumerate(REPS, start=1):
+        ws.write_row(i, 0, [name, f"{region}组", region, "周总", f"{login}@example.com", "是"])
+    ws = sheet("目标", ["销售员", "周期", "目标销售额", "目标新签客户数", "目标回款率"])
+    r = 1
+    for name in reps:
+        for month in range(12):
+            period = date(2025, 12, 1) + timedelta(days=31 * month)
+            ws.write_row(r, 0, [name, f"{period.year}-{period.month:02d}", 1_500_000, 3])
+            ws.write_number(r, 4, 0.9, pct)
+            r += 1
+    wb.close()
+    return {
+        "leads": n_leads,
+        "follow_ups": n_follow_ups,
+        "contracts": n_contracts,
+        "collections": n_collections,
+        "tickets": n_tickets,
+    }
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    from sync.backends.xlsx import _load_package
+
+    with zipfile.ZipFile(path) as zf:
+        return {s.name: s.part for s in _load_package(zf).sheets}
+
+
+def measure(kind: str, path: Path, extra: str) -> dict[str, Any]:
+    """One measurement, in this (fresh) process."""
+    result: dict[str, Any] = {}
+    if kind in ("check", "run"):
+        from sync.backends.xlsx import XlsxBackend
+        from sync.job import sync_workbook
+
+        started = time.perf_counter()
+        res = sync_workbook(XlsxBackend(path), write=kind == "run", as_of=AS_OF)
+        result["seconds"] = time.perf_counter() - started
+        result["steps"] = {k: round(v, 3) for k, v in res.seconds.items()}
+        result["issues"] = sum(res.counts().values())
+        result["cells_written"] = sum(len(c) for c in res.plan.cells.values())
+        parts = _sheet_parts(path)
+        result["changed_sheets"] = [parts[name] for name, cells in res.plan.cells.items() if cells]
+    elif kind == "read":
+        started = time.perf_counter()
+        result["reader"], result["cells"] = _read_all(path)
+        result["seconds"] = time.perf_counter() - started
+    elif kind == "rezip":
+        changed = set(json.loads(extra))
+        out = path.with_name(path.stem + ".rezip.xlsx")
+        started = time.perf_counter()
+        _rezip(path, out, changed)
+        result["seconds"] = time.perf_counter() - started
+        out.unlink()
+    else:
+        raise SystemExit(f"unknown measurement {kind}")
+    result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return result
+
+
+def _read_all(path: Path) -> tuple[str, int]:
+    """Every tab, with the fastest reader installed."""
+    try:
+        import fastexcel
+    except ImportError:
+        fastexcel = None
+    if fastexcel is not None:
+        reader = fastexcel.read_excel(str(path))
+        cells = 0
+        for name in reader.sheet_names:
+            sheet = reader.load_sheet_by_name(name, header_row=None)
+            cells += sheet.height * sheet.width
+        return f"fastexcel {fastexcel.__version__}", cells
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    cells = 0
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        cells += sum(len(r) for r in rows)
+    return f"python-calamine {metadata.version('python-calamine')}", cells
+
+
+def _rezip(src: Path, dst: Path, changed: set[str]) -> None:
+    """The package rewritten: `changed` members decompressed and recompressed, the rest copied
+    as raw bytes — the zip work any lossless write of those sheets must do."""
+    from sync.backends.xlsx import _CHUNK, _copy_member
+
+    with (
+        zipfile.ZipFile(src) as zin,
+        open(src, "rb") as src_fh,
+        open(dst, "wb") as fh,
+        zipfile.ZipFile(fh, "w", allowZip64=True) as zout,
+    ):
+        for info in zin.infolist():
+            if info.filename in changed:
+                zinfo = zipfile.ZipInfo(info.filename, info.date_time)
+                zinfo.compress_type = zipfile.ZIP_DEFLATED
+                with zin.open(info) as r, zout.open(zinfo, "w", force_zip64=True) as w:
+                    while block := r.read(_CHUNK):
+                        w.write(block)
+            else:
+                _copy_member(zin, src_fh, info, zout)
+        zout.close()
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _subprocess(kind: str, path: Path, extra: str = "") -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--measure", kind, "--path", str(path), "--extra", extra]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    versions = {}
+    for pkg in ("python-calamine", "fastexcel", "pandas", "xlsxwriter"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[pkg] = metadata.version(pkg)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": mem_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+    }
+
+
+def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
+    book = work / f"bench-{n}-v{GENERATOR_VERSION}.xlsx"
+    rows_file = book.with_suffix(".json")
+    if book.exists() and rows_file.exists():
+        rows = json.loads(rows_file.read_text())
+        gen_seconds = None
+    else:
+        say(f"[{n:,}] generating {book.name} …")
+        started = time.perf_counter()
+        rows = generate(book, n)
+        gen_seconds = round(time.perf_counter() - started, 1)
+        rows_file.write_text(json.dumps(rows))
+    say(f"[{n:,}] check …")
+    check = _subprocess("check", book)
+    target = work / f"run-{n}.xlsx"
+    shutil.copy(book, target)
+    say(f"[{n:,}] run …")
+    run = _subprocess("run", target)
+    target.unlink()
+    say(f"[{n:,}] floor: read …")
+    read = _subprocess("read", book)
+    say(f"[{n:,}] floor: rezip …")
+    rezip = _subprocess("rezip", book, json.dumps(run["changed_sheets"]))
+    floor = read["seconds"] + rezip["seconds"]
+    return {
+        "follow_ups": n,
+        "rows": rows,
+        "file_mb": round(book.stat().st_size / 1e6, 1),
+        "generate_seconds": gen_seconds,
+        "check": check,
+        "run": run,
+        "floor": {
+            "read": read,
+            "rezip": rezip,
+            "seconds": floor,
+            "peak_rss_mb": max(read["peak_rss_mb"], rezip["peak_rss_mb"]),
+        },
+        "ratios": {
+            "run_to_floor": round(run["seconds"] / floor, 2),
+            "check_to_read": round(check["seconds"] / read["seconds"], 2),
+            # the write step alone (patching the changed sheets, the Issues tab, the copy)
+            # against the zip work of recompressing those sheets
+            "write_to_rezip": round(run["steps"].get("write", 0.0) / rezip["seconds"], 2),
+        },
+    }
+
+
+def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"salesync xlsx · {info['cpu']} · {info['cores']} cores")
+    for col in (
+        "follow-ups",
+        "leads",
+        "MB",
+        "check s",
+        "run s",
+        "read s",
+        "rezip s",
+        "run/floor",
+        "check/read",
+        "write/rezip",
+        "peak MB check/run/floor",
+    ):
+        table.add_column(col, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r['follow_ups']:,}",
+            f"{r['rows']['leads']:,}",
+            f"{r['file_mb']}",
+            f"{r['check']['seconds']:.2f}",
+            f"{r['run']['seconds']:.2f}",
+            f"{r['floor']['read']['seconds']:.2f}",
+            f"{r['floor']['rezip']['seconds']:.2f}",
+            f"{r['ratios']['run_to_floor']:.2f}×",
+            f"{r['ratios']['check_to_read']:.2f}×",
+            f"{r['ratios']['write_to_rezip']:.2f}×",
+            f"{r['check']['peak_rss_mb']:.0f}/{r['run']['peak_rss_mb']:.0f}/"
+            f"{r['floor']['peak_rss_mb']:.0f}",
+        )
+    console = Console(width=160)
+    console.print(table)
+    if results:
+        console.print(f"floor reader: {results[0]['floor']['read']['reader']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="follow-up rows, comma-separated")
+    parser.add_argument("--out", default="benchmarks/out/latest.json", help="JSON results")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure, Path(args.path), args.extra)))
+        return 0
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if any(not 1 <= s <= 1_048_575 for s in sizes):
+        parser.error("sizes must be between 1 and 1,048,575 follow-up rows")
+    out = Path(args.out)
+    work = out.parent / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    results = []
+    for n in sizes:
+        results.append(bench_size(n, work, lambda msg: print(msg, file=sys.stderr, flush=True)))
+    report = {
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "machine": info,
+        "results": results,
+    }
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print_table(results, info)
+    print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
