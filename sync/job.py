@@ -59,6 +59,7 @@ class SyncResult:
     tables: dict[str, TableData]
     settings: Settings
     metrics: Metrics | None = None
+    referrals: list[dict[str, object]] = field(default_factory=list)
     wrote: bool = False
     requests: int | None = None  # HTTP requests made (Google Sheets backend)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -96,6 +97,7 @@ class SyncResult:
             "issues": [i.to_record() for i in self.issues],
             "summary": self.summary(),
             **records,
+            "referrals": self.referrals,
         }
 
 
@@ -141,12 +143,12 @@ def sync_workbook(
     rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
     calendar = business_calendar(settings)
     sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
-    lead_computed, lead_issues = review_leads(tables, lang, now, assign=assign)
+    leads = review_leads(tables, lang, now, assign=assign)
     if assign:
-        fill_blanks(tables["leads"], lead_computed.get("leads", {}), ("owner", "assigned_at"))
+        fill_blanks(tables["leads"], leads.computed.get("leads", {}), ("owner", "assigned_at"))
     metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
     computed = merge_computed(
-        validation.computed, sla_computed, lead_computed, reconciliation_column(metrics, lang)
+        validation.computed, sla_computed, leads.computed, reconciliation_column(metrics, lang)
     )
     issues = (
         binding.issues
@@ -155,7 +157,7 @@ def sync_workbook(
         + validation.issues
         + rule_issues
         + sla_issues
-        + lead_issues
+        + leads.issues
         + [metric_issue(p, lang, tables) for p in metrics.problems]
     )
     planned = plan_sync(binding, tables, computed, issues, lang, metric_tabs(metrics, lang))
@@ -170,6 +172,7 @@ def sync_workbook(
         tables,
         settings,
         metrics=metrics,
+        referrals=leads.records(),
         seconds=seconds,
     )
     if write and not planned.plan.is_empty():

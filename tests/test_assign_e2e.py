@@ -105,3 +105,28 @@ def test_run_assign_fills_only_blank_owner_cells(cli: Callable, tmp_path: Path) 
     assert column(load_workbook(path)["线索跟踪"], "负责人") == owners
     again = cli("run", str(path), "--assign", *moment)
     assert "没有需要写回的内容" in again.stdout
+
+
+def test_repeat_and_referral_business_is_linked_and_counted(cli: Callable, tmp_path: Path) -> None:
+    leads = [
+        LEADS,
+        ["L1", "官网", "甲科技有限公司", "华东", None, "李雷", datetime(2026, 7, 1, 9), None],
+        ["L2", "客户推荐-甲科技", "庚医疗", "华东", None, "李雷", datetime(2026, 7, 2, 9), None],
+        ["L3", "客户推荐-无名公司", "辛材料", "华东", None, "李雷", datetime(2026, 7, 3, 9), None],
+    ]
+    contracts = [
+        ["合同编号", "客户名称", "负责人", "签约日期", "合同金额"],
+        ["C1", "甲科技（上海）有限公司", "李雷", datetime(2026, 3, 1), 100],
+    ]
+    path = write_xlsx(
+        tmp_path / "b.xlsx", {"线索跟踪": leads, "合同订单": contracts, "销售人员": REPS}
+    )
+    result = cli("run", str(path), "--json", "--as-of", "2026-07-10T12:00", "--fail-on", "never")
+    data = result.json()
+    referrals = {r["customer"]: r["referred_leads"] for r in data["referrals"]}
+    assert referrals == {"甲科技（上海）有限公司": 1, "无名公司": 1}
+    assert ("referrer-unknown", 4) in [(i["code"], i["row"]) for i in data["issues"]]
+    linked = column(load_workbook(path)["线索跟踪"], "⚙ 关联客户")
+    assert linked[2] == "甲科技（上海）有限公司"  # a repeat customer: signed in March
+    assert linked[3] == "甲科技（上海）有限公司"  # referred by that customer
+    assert linked[4] == "无名公司"

@@ -7,6 +7,7 @@ fills the users' own 负责人 and 分配时间, and only where they are blank.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .assign import (
@@ -24,6 +25,7 @@ from .customers import (
     finding_issue,
     group_duplicates,
     link_existing_customers,
+    referral_counts,
 )
 from .issues import Issue
 from .schema import ASSIGN_METHOD, Lang
@@ -46,12 +48,23 @@ def reason(proposal: Proposal, lang: Lang) -> str:
     return _RULE_ROW[lang].format(row=proposal.rule_row, method=method)
 
 
+@dataclass(slots=True)
+class LeadReview:
+    computed: Computed = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    referrals: dict[str, int] = field(default_factory=dict)  # referring customer → leads
+
+    def records(self) -> list[dict[str, object]]:
+        """Referrals per referring customer, for --json."""
+        return [{"customer": name, "referred_leads": n} for name, n in self.referrals.items()]
+
+
 def review_leads(
     tables: dict[str, TableData], lang: Lang, as_of: datetime, *, assign: bool = False
-) -> tuple[Computed, list[Issue]]:
+) -> LeadReview:
     leads = tables.get("leads")
     if leads is None or not len(leads):
-        return {}, []
+        return LeadReview()
     roster = Roster.from_table(tables.get("reps"))
     rules_data = tables.get("assignment_rules")
     findings: list[Finding] = []
@@ -93,7 +106,8 @@ def review_leads(
         if len(group.rows) > 1:
             for row in group.rows:
                 out["duplicate_group"][row] = group.keep_row
-    for row, link in link_existing_customers(leads, tables.get("contracts")).items():
+    links = link_existing_customers(leads, tables.get("contracts"))
+    for row, link in links.items():
         linked = link.existing or link.referred_by
         if linked:
             out["linked_customer"][row] = linked
@@ -109,4 +123,5 @@ def review_leads(
                 )
             )
     computed: Computed = {"leads": {k: v for k, v in out.items() if v or not k.startswith("_")}}
-    return computed, [finding_issue(f, tables, lang) for f in findings]
+    issues = [finding_issue(f, tables, lang) for f in findings]
+    return LeadReview(computed, issues, referral_counts(links))
