@@ -2,7 +2,8 @@
 
 `open_backend(target)` picks the backend for a target: local .xlsx/.xlsm files go to
 `sync.backends.xlsx.XlsxBackend`, Google Sheet URLs and ids to
-`sync.backends.gsheets.GoogleSheetsBackend` (extra `google`).
+`sync.backends.gsheets.GoogleSheetsBackend` (extra `google`), and `excel=True` to the workbook
+active in the running Excel, `sync.backends.excel.ExcelBackend` (extra `excel`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from sync.core.errors import SalesyncError
 
 if TYPE_CHECKING:
+    from sync.backends.excel import ExcelBackend
     from sync.backends.gsheets import GoogleSheetsBackend
     from sync.backends.xlsx import XlsxBackend
 
@@ -21,8 +23,21 @@ __all__ = ["open_backend"]
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-def open_backend(target: str) -> XlsxBackend | GoogleSheetsBackend:
-    """Return the backend for `target`: a path ending .xlsx or .xlsm, or a Google Sheet."""
+def open_backend(
+    target: str | None, *, excel: bool = False
+) -> XlsxBackend | GoogleSheetsBackend | ExcelBackend:
+    """Return the backend for `target`: a path ending .xlsx or .xlsm, or a Google Sheet; or,
+    with `excel`, the active workbook of the running Excel."""
+    if excel:
+        if target:
+            raise SalesyncError("give a workbook or --excel, not both")
+        from sync.backends.excel import ExcelBackend
+
+        return ExcelBackend.active()
+    if not target:
+        raise SalesyncError(
+            "give a workbook (a .xlsx/.xlsm path or a Google Sheet URL or id) or --excel"
+        )
     from sync.backends.gsheets import GoogleSheetsBackend, is_google_target
 
     if is_google_target(target):
