@@ -177,6 +177,25 @@ def init(
 
 
 @app.command()
+def template(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="The folder to write the templates into.")
+    ] = Path("workbook_templates"),
+) -> None:
+    """Write the workbook templates, one a language (salesync-zh-Hans.xlsx, salesync-zh-Hant.xlsx,
+    salesync-en.xlsx), generated from the schema: the same bytes every time."""
+    from .templates import write_templates
+
+    with _reported():
+        try:
+            paths = write_templates(out_dir)
+        except OSError as error:
+            raise SalesyncError(f"{out_dir}: cannot write the templates ({error})") from error
+    for path in paths:
+        out.print(str(path))
+
+
+@app.command()
 def demo(
     out_path: Annotated[
         Path, typer.Option("--out", help="Where to write the sample workbook.")

@@ -145,4 +145,4 @@ def test_the_console_script_is_installed() -> None:
         [sys.executable, "-m", "sync.cli", "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "demo" in done.stdout
-    assert set(typer.main.get_command(app).commands) == {"check", "run", "init", "demo"}
+    assert set(typer.main.get_command(app).commands) == {"check", "run", "init", "demo", "template"}
