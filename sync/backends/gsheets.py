@@ -25,6 +25,15 @@ jitter, honouring Retry-After, a bounded number of times, and only when repeatin
 reads always, a batch update only on 429 (Google rejected it before applying anything).
 gspread's own BackOffHTTPClient is not used: it never stops retrying.
 
+With ``protect_owned=True`` the metadata read also asks for the protected ranges, and the batch
+update of step 4 also adds a warning-only protected range ("computed by salesync") for each ⚙
+column and owned tab not yet covered by one: same four requests, none added the second time.
+
+`init_google_workbook` (``salesync init --google``) sets up the template in an existing
+spreadsheet in two requests: a metadata read, then one batch update (tabs, bold frozen
+headers, drop-downs, number formats, SLA conditional formats, Settings defaults, owned tabs,
+protection). It never writes into a tab that has content.
+
 >>> parse_spreadsheet_id("https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit#gid=0")
 '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'
 >>> parse_spreadsheet_id("report.xlsx") is None
@@ -57,6 +66,7 @@ from sync.core.model import (
     WritableValue,
     WritePlan,
 )
+from sync.core.schema import Lang, Table
 
 from .google_auth import CredentialsRejected, load_credentials, principal
 
@@ -85,6 +95,9 @@ METADATA_FIELDS = (
     "userEnteredValue/formulaValue,effectiveValue/errorValue/type,"
     "effectiveFormat/numberFormat/type))))"
 )
+# with protect_owned: the protected ranges already there, so a second sync adds none
+PROTECTED_FIELDS = "protectedRanges(protectedRangeId,range,description,warningOnly)"
+PROTECTION_DESCRIPTION = "computed by salesync: edits are overwritten by the next sync"
 VALUE_PARAMS = {
     "valueRenderOption": "UNFORMATTED_VALUE",
     "dateTimeRenderOption": "SERIAL_NUMBER",
@@ -272,6 +285,7 @@ class _Tab:
     formulas: frozenset[Position] = frozenset()
     dated: frozenset[Position] = frozenset()
     grid: list[list[CellValue]] = field(default_factory=list)
+    protected: list[dict[str, Any]] = field(default_factory=list)  # protectedRanges
 
 
 # --------------------------------------------------------------------------- the backend
@@ -284,6 +298,12 @@ class GoogleSheetsBackend:
     environment (see `sync.backends.google_auth`). `endpoint` replaces
     https://sheets.googleapis.com (tests use a loopback server). After a sync, `requests`,
     `bytes_sent` and `retries` tell what it cost.
+
+    `protect_owned`: every write also puts a warning-only protection ("computed by salesync")
+    on each ⚙ column and owned tab that has none yet, in the same batch update (no extra
+    request: the metadata read also returns the existing protected ranges, so a second sync
+    adds none). People can still edit those cells; Google asks them to confirm first.
+    `protections_added` counts what the last write added.
     """
 
     def __init__(
@@ -295,6 +315,7 @@ class GoogleSheetsBackend:
         retry: RetryPolicy | None = None,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         timeout: float | tuple[float, float] = (10.0, 300.0),
+        protect_owned: bool = False,
     ) -> None:
         spreadsheet_id = parse_spreadsheet_id(spreadsheet)
         if spreadsheet_id is None:
@@ -313,6 +334,8 @@ class GoogleSheetsBackend:
         self._tabs: dict[str, _Tab] = {}
         self._ranges: list[str] = []
         self._digest: str | None = None
+        self.protect_owned = protect_owned
+        self.protections_added = 0
 
     def __repr__(self) -> str:
         return f"GoogleSheetsBackend({self.spreadsheet_id!r})"
@@ -400,7 +423,10 @@ class GoogleSheetsBackend:
 
     # -- read
     def read(self) -> RawWorkbook:
-        meta = self._call("reading", "fetch_sheet_metadata", {"fields": METADATA_FIELDS})
+        fields = METADATA_FIELDS
+        if self.protect_owned:
+            fields = fields.replace("sheets(", f"sheets({PROTECTED_FIELDS},", 1)
+        meta = self._call("reading", "fetch_sheet_metadata", {"fields": fields})
         tabs = [self._tab(entry) for entry in meta.get("sheets", [])]
         self._ranges = [_quote(tab.title) for tab in tabs]
         batch = self._batch_get() if tabs else {"valueRanges": []}
@@ -427,6 +453,7 @@ class GoogleSheetsBackend:
             str(props.get("title", "")),
             int(grid.get("rowCount", 0)),
             int(grid.get("columnCount", 0)),
+            protected=list(entry.get("protectedRanges", [])),
         )
 
     @staticmethod
@@ -471,6 +498,11 @@ class GoogleSheetsBackend:
         if self._digest is None:
             self.read()
         requests = self._requests(plan)  # checks the plan before any request is sent
+        self.protections_added = 0
+        if self.protect_owned:
+            protections = self._protection_requests(plan)
+            self.protections_added = len(protections)
+            requests += protections
         if _digest(self._batch_get().get("valueRanges", [])) != self._digest:
             raise SheetChanged(
                 f"{self.source}: the sheet changed while syncing; nothing was written; run again"
@@ -604,6 +636,259 @@ class GoogleSheetsBackend:
                 start, chunk, size = start + len(chunk), [], 0
         yield _replace_rows(tab.sheet_id, start, total, chunk, fields)
 
+    # -- init
+    def init_template(
+        self, lang: Lang | str, *, protect_owned: bool = True, as_of: datetime | None = None
+    ) -> InitSummary:
+        """Set up the template's tabs in this (existing) spreadsheet: one metadata read, then
+        one batch update. See `init_google_workbook`."""
+        from sync.core.headers import find_header_row, find_table_by_name
+        from sync.core.schema import SCHEMA
+
+        lang = Lang(lang)
+        meta = self._call("reading", "fetch_sheet_metadata", {"fields": INIT_FIELDS})
+        entries = meta.get("sheets", [])
+        self._tabs = {}
+        existing: dict[str, tuple[_Tab, dict[str, Any], RawSheet]] = {}
+        for entry in entries:
+            tab = self._tab(entry)
+            tab.grid = _entered_grid(entry)
+            self._tabs[tab.title] = tab
+            existing[tab.title] = (tab, entry, RawSheet(tab.title, tab.grid))
+        by_table: dict[str, str] = {}  # table name → the existing tab that holds it
+        for title in existing:
+            table = find_table_by_name(title)
+            if table is not None and (table.name not in by_table or title == table.title(lang)):
+                by_table[table.name] = title
+
+        summary = InitSummary(self.source, lang)
+        conflicts: list[str] = []
+        setups: list[tuple[Table, _Tab | None, dict[str, Any] | None]] = []
+        for table in SCHEMA.data_tables:
+            found = by_table.get(table.name)
+            if found is None:
+                setups.append((table, None, None))
+                continue
+            tab, entry, sheet = existing[found]
+            if not any(v not in (None, "") for row in tab.grid for v in row):
+                setups.append((table, tab, entry))  # an empty tab of that name: set it up
+            elif find_header_row(sheet, table)[0]:
+                summary.kept.append(found)  # already a salesync tab: left as it is
+            else:
+                conflicts.append(found)
+        if conflicts:
+            names = ", ".join(repr(t) for t in conflicts)
+            raise InitConflict(
+                f"{self.source}: {names} already hold data that is not a salesync table; "
+                "nothing was changed: rename or empty them, then run init again"
+            )
+
+        used = {tab.sheet_id for tab in self._tabs.values()}
+        requests: list[dict[str, Any]] = []
+        for table, target, entry in setups:
+            if target is None:
+                summary.created.append(table.title(lang))
+            else:
+                summary.prepared.append(target.title)
+            requests.extend(
+                self._table_setup(table, lang, target, entry or {}, used, protect_owned, summary)
+            )
+        for tab_write in _owned_tabs(lang, as_of):
+            table = find_table_by_name(tab_write.sheet)
+            if table is not None and table.name in by_table:
+                summary.kept.append(by_table[table.name])  # the sync regenerates it
+                continue
+            requests.extend(self._tab_requests(tab_write, used))
+            summary.created.append(tab_write.sheet)
+            if protect_owned:
+                requests.append(_protect(self._tabs[tab_write.sheet].sheet_id, None))
+                summary.protected += 1
+        summary.updates = len(requests)
+        for body in self._bodies(requests):
+            self._call("writing", "batch_update", body)
+        self._digest = None
+        summary.requests = self.requests
+        return summary
+
+    def _table_setup(
+        self,
+        table: Table,
+        lang: Lang,
+        tab: _Tab | None,
+        entry: dict[str, Any],
+        used: set[int],
+        protect: bool,
+        summary: InitSummary,
+    ) -> Iterator[dict[str, Any]]:
+        """The requests that give a new tab (`tab` None) or an existing empty one the
+        template's header, widths, formats, drop-downs, conditional formats and protection."""
+        from sync.core.schema import SETTING_KEYS, Owner
+        from sync.templates import (
+            HEADER_FILL,
+            OWNED_FILL,
+            choice_labels,
+            column_format_hint,
+            setting_value,
+        )
+
+        fields = list(table.fields)
+        rows: list[list[Any]] = [[f.header(lang) for f in fields]]
+        bold_rows = {0}
+        choice_rows: list[tuple[int, list[str]]] = []
+        if table.name == "settings":
+            from sync.templates import settings_sections
+
+            for setting in SETTING_KEYS:
+                value = setting_value(setting, lang)
+                rows.append([setting.labels[lang], value, setting.help.get(lang, "")])
+                if setting.choices is not None:
+                    labels = [c.labels[lang] for c in setting.choices.choices]
+                    choice_rows.append((len(rows) - 1, labels))
+            for section in settings_sections(lang):
+                rows.append([])
+                bold_rows.add(len(rows))
+                rows.extend(list(r) for r in section)
+        width = max(len(r) for r in rows)
+        height = max(INIT_ROWS, len(rows) + 1)
+        if tab is None:
+            sheet_id = _new_sheet_id(used, table.title(lang))
+            used.add(sheet_id)
+            yield {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": sheet_id,
+                        "title": table.title(lang),
+                        "gridProperties": {
+                            "rowCount": height,
+                            "columnCount": width,
+                            "frozenRowCount": 1,
+                        },
+                    }
+                }
+            }
+            tab = _Tab(sheet_id, table.title(lang), height, width)
+            self._tabs[tab.title] = tab
+        else:
+            sheet_id = tab.sheet_id
+            yield from _grow(tab, len(rows) + 1, width)
+            yield {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+                    "fields": "gridProperties.frozenRowCount",
+                }
+            }
+        header = [
+            {
+                "userEnteredValue": {"stringValue": h},
+                "userEnteredFormat": {
+                    "textFormat": {"bold": True},
+                    "backgroundColor": _color(OWNED_FILL if f.owned else HEADER_FILL),
+                },
+            }
+            for h, f in zip(rows[0], fields, strict=True)
+        ]
+        body = [{"values": header}]
+        for i, row in enumerate(rows[1:], start=1):
+            cells = [_cell(v if v != "" else None, False)[0] for v in row]
+            if i in bold_rows:
+                for cell in cells:
+                    cell["userEnteredFormat"] = {"textFormat": {"bold": True}}
+            body.append({"values": cells})
+        yield {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                "rows": body,
+                "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,"
+                "userEnteredFormat.backgroundColor",
+            }
+        }
+        for i, chars in enumerate(_widths(table, lang)):
+            yield {
+                "updateDimensionProperties": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "startIndex": i,
+                        "endIndex": i + 1,
+                    },
+                    "properties": {"pixelSize": round(chars * 7 + 5)},
+                    "fields": "pixelSize",
+                }
+            }
+        data = {"sheetId": sheet_id, "startRowIndex": 1}  # below the header, every row
+        for c, f in enumerate(fields):
+            column = data | {"startColumnIndex": c, "endColumnIndex": c + 1}
+            kind = _NUMBER_TYPES.get(f.kind.value)
+            pattern = column_format_hint(f)
+            if table.name != "settings" and kind and pattern:
+                number_format = {"type": kind, "pattern": pattern}
+                yield {
+                    "repeatCell": {
+                        "range": column,
+                        "cell": {"userEnteredFormat": {"numberFormat": number_format}},
+                        "fields": "userEnteredFormat.numberFormat",
+                    }
+                }
+            options = choice_labels(f, lang)
+            if table.name != "settings" and options:
+                yield _one_of(column, options)
+            if protect and f.owner is Owner.JOB and not _covered(tab.protected, c + 1):
+                yield _protect(sheet_id, c + 1)
+                summary.protected += 1
+        for at, labels in choice_rows:
+            yield _one_of(
+                {
+                    "sheetId": sheet_id,
+                    "startRowIndex": at,
+                    "endRowIndex": at + 1,
+                    "startColumnIndex": 1,
+                    "endColumnIndex": 2,
+                },
+                labels,
+            )
+        yield from _status_formats(table, lang, sheet_id, entry)
+
+    def _protection_requests(self, plan: WritePlan) -> list[dict[str, Any]]:
+        """addProtectedRange (warning only) for every ⚙ column and owned tab as they will be
+        after `plan`, unless a protected range already covers it. Call after `_requests`
+        (new owned tabs have their sheet id then)."""
+        from sync.core.headers import HEADER_SCAN_ROWS, bind_workbook
+        from sync.core.schema import Owner
+
+        # the tabs' header rows as they will be once the plan's cells are written
+        sheets = []
+        for tab in self._tabs.values():
+            top = [list(row) for row in tab.grid[:HEADER_SCAN_ROWS]]
+            for w in plan.cells.get(tab.title, ()):
+                if w.row <= HEADER_SCAN_ROWS and isinstance(w.value, str):
+                    while len(top) < w.row:
+                        top.append([])
+                    row = top[w.row - 1]
+                    row.extend([None] * (w.col - len(row)))
+                    row[w.col - 1] = w.value
+            sheets.append(RawSheet(tab.title, top))
+        binding = bind_workbook(sheets)
+        whole = {t.sheet for t in plan.tabs}
+        columns: list[tuple[str, int]] = []
+        for bound in binding.tables.values():
+            if bound.table.owned:
+                whole.add(bound.sheet.name)
+            elif bound.table.section_of is None:
+                for f in bound.table.fields:
+                    col = bound.columns.get(f.name)
+                    if f.owner is Owner.JOB and col and f.name not in bound.unusable:
+                        columns.append((bound.sheet.name, col))
+        out = []
+        for title in sorted(whole):
+            tab = self._tabs[title]
+            if not _covered(tab.protected, None):
+                out.append(_protect(tab.sheet_id, None))
+        for title, col in columns:
+            tab = self._tabs[title]
+            if title not in whole and not _covered(tab.protected, col):
+                out.append(_protect(tab.sheet_id, col))
+        return out
+
     def _bodies(self, requests: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """One batchUpdate body, or several when Google's size limit demands it."""
         batch: list[dict[str, Any]] = []
@@ -621,6 +906,255 @@ class GoogleSheetsBackend:
             size += n
         if batch:
             yield {"requests": batch}
+
+
+# --------------------------------------------------------------------------- init
+
+
+class InitConflict(SalesyncError):
+    """A tab that init would set up already holds something else; nothing was written."""
+
+
+@dataclass(slots=True)
+class InitSummary:
+    """What `init_google_workbook` did: tabs created, existing empty tabs set up, existing
+    salesync tabs kept as they were, protected ranges added, and what it cost (`updates`
+    requests inside the batch update, `requests` HTTP requests to the Sheets API)."""
+
+    source: str
+    lang: Lang
+    created: list[str] = field(default_factory=list)
+    prepared: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    protected: int = 0
+    updates: int = 0
+    requests: int = 0
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.created:
+            out.append("created: " + ", ".join(self.created))
+        if self.prepared:
+            out.append("set up (were empty): " + ", ".join(self.prepared))
+        if self.kept:
+            out.append("kept as they were: " + ", ".join(self.kept))
+        if not self.created and not self.prepared:
+            out.append("nothing to do: every tab of the template is there")
+        out.append(f"{self.requests} Google Sheets API requests")
+        return out
+
+
+def init_google_workbook(
+    target: str,
+    lang: Lang | str,
+    *,
+    credentials: Any = None,
+    endpoint: str | None = None,
+    protect_owned: bool = True,
+    as_of: datetime | None = None,
+    retry: RetryPolicy | None = None,
+) -> InitSummary:
+    """Set up the template in an existing Google spreadsheet (`salesync init --google`).
+
+    One metadata read, then one batch update (split only above Google's size limit) that adds
+    each data tab of the template in `lang` with its bold frozen header (⚙ columns grey),
+    column widths, date/percent number formats, drop-downs on every enumeration and yes/no
+    column (a list, not strict: aliases such as "展会-行业展" can still be typed), red/amber
+    conditional formats on the SLA status columns, the Settings rows with their defaults and
+    the SLA, scoring and assignment tables; the owned tabs as a sync of the empty workbook
+    writes them; and, with `protect_owned`, a warning-only protection on each ⚙ column and
+    owned tab.
+
+    Tabs are matched by name in any language. A missing tab is added; an existing empty tab is
+    set up in place; an existing tab that already holds its salesync table (its header found)
+    is kept untouched, and so is an existing owned tab. A tab under a template name that holds
+    anything else stops init before anything is written (`InitConflict`): user data is never
+    overwritten. Running init again changes nothing.
+    """
+    backend = GoogleSheetsBackend(target, credentials, endpoint=endpoint, retry=retry)
+    return backend.init_template(lang, protect_owned=protect_owned, as_of=as_of)
+
+
+INIT_ROWS = 1000  # a new tab's grid, as Google makes one
+INIT_FIELDS = (
+    "properties/title,"
+    "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
+    f"{PROTECTED_FIELDS},conditionalFormats(ranges,booleanRule/condition),"
+    "data(startRow,startColumn,rowData(values(userEnteredValue))))"
+)
+_NUMBER_TYPES = {"date": "DATE", "datetime": "DATE_TIME", "percent": "PERCENT"}
+
+
+def _entered_grid(entry: dict[str, Any]) -> list[list[CellValue]]:
+    """A tab's content as typed (formulas as their text), from grid data."""
+    grid: list[list[CellValue]] = []
+    for block in entry.get("data", []):
+        r0, c0 = block.get("startRow", 0), block.get("startColumn", 0)
+        for i, row in enumerate(block.get("rowData", [])):
+            for j, cell in enumerate(row.get("values", [])):
+                entered = cell.get("userEnteredValue") if cell else None
+                if not entered:
+                    continue
+                r, c = r0 + i, c0 + j
+                while len(grid) <= r:
+                    grid.append([])
+                line = grid[r]
+                line.extend([None] * (c + 1 - len(line)))
+                line[c] = next(iter(entered.values()))
+    return grid
+
+
+def _widths(table: Table, lang: Lang) -> list[float]:
+    from sync.templates import column_width
+
+    if table.name == "settings":
+        return [22.0, 18.0, 60.0]  # label, value, help: as the xlsx template
+    return [column_width(f, lang) for f in table.fields]
+
+
+def _color(hex_rgb: str) -> dict[str, float]:
+    value = hex_rgb.lstrip("#")
+    red, green, blue = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return {"red": round(red, 4), "green": round(green, 4), "blue": round(blue, 4)}
+
+
+def _one_of(span: dict[str, int], labels: list[str]) -> dict[str, Any]:
+    """A drop-down that warns but accepts other text (aliases, "展会-detail")."""
+    return {
+        "setDataValidation": {
+            "range": span,
+            "rule": {
+                "condition": {
+                    "type": "ONE_OF_LIST",
+                    "values": [{"userEnteredValue": label} for label in labels],
+                },
+                "strict": False,
+                "showCustomUi": True,
+            },
+        }
+    }
+
+
+def _status_formats(
+    table: Table, lang: Lang, sheet_id: int, entry: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Red for breached / overdue, amber for open, on the table's SLA status columns; a rule
+    the tab already has (same word, same column) is not added twice."""
+    from sync.core.sla import DEFAULT_RULES, OUTPUTS, STATUS_LABELS, Status
+    from sync.templates import BAD_FILL, BAD_FONT, OPEN_FILL, OPEN_FONT
+
+    names = {
+        OUTPUTS[r.id][1] for r in DEFAULT_RULES if r.table == table.name and r.id in OUTPUTS
+    } - {None}
+    columns = [i for i, f in enumerate(table.fields) if f.name in names]
+    if not columns:
+        return
+    have = set()
+    for rule in entry.get("conditionalFormats", []):
+        condition = rule.get("booleanRule", {}).get("condition", {})
+        words = tuple(v.get("userEnteredValue") for v in condition.get("values", []))
+        for span in rule.get("ranges", []):
+            have.add((condition.get("type"), words, span.get("startColumnIndex", 0)))
+    looks = [
+        (Status.BREACHED, BAD_FILL, BAD_FONT),
+        (Status.OVERDUE, BAD_FILL, BAD_FONT),
+        (Status.OPEN, OPEN_FILL, OPEN_FONT),
+    ]
+    for status, fill, font in looks:
+        word = STATUS_LABELS[status][lang]
+        spans = [
+            {
+                "sheetId": sheet_id,
+                "startRowIndex": 1,
+                "startColumnIndex": c,
+                "endColumnIndex": c + 1,
+            }
+            for c in columns
+            if ("TEXT_EQ", (word,), c) not in have
+        ]
+        if spans:
+            yield {
+                "addConditionalFormatRule": {
+                    "rule": {
+                        "ranges": spans,
+                        "booleanRule": {
+                            "condition": {
+                                "type": "TEXT_EQ",
+                                "values": [{"userEnteredValue": word}],
+                            },
+                            "format": {
+                                "backgroundColor": _color(fill),
+                                "textFormat": {"foregroundColor": _color(font)},
+                            },
+                        },
+                    },
+                    "index": 0,
+                }
+            }
+
+
+def _owned_tabs(lang: Lang, as_of: datetime | None) -> list[TabWrite]:
+    """The owned tabs as a sync of the blank workbook writes them: the job itself is run on
+    the template's tabs in memory, so `check` on a fresh sheet has nothing to change."""
+    from sync.core.schema import SCHEMA, SETTING_KEYS
+    from sync.job import sync_workbook
+    from sync.templates import setting_value, settings_sections
+
+    sheets = []
+    for table in SCHEMA.data_tables:
+        rows: list[list[CellValue]] = [[f.header(lang) for f in table.fields]]
+        if table.name == "settings":
+            for s in SETTING_KEYS:
+                rows.append([s.labels[lang], setting_value(s, lang), s.help.get(lang, "")])
+            for section in settings_sections(lang):
+                rows.append([])
+                rows.extend(list(r) for r in section)
+        sheets.append(RawSheet(table.title(lang), rows))
+
+    class Blank:
+        plan = WritePlan()
+
+        def read(self) -> RawWorkbook:
+            return RawWorkbook(sheets, "template")
+
+        def apply(self, plan: WritePlan) -> None:
+            self.plan = plan
+
+    blank = Blank()
+    sync_workbook(blank, write=True, as_of=as_of, lang=lang)
+    return list(blank.plan.tabs)
+
+
+def _protect(sheet_id: int, col: int | None) -> dict[str, Any]:
+    """A warning-only protected range: the whole tab, or the whole (1-based) column `col`."""
+    span: dict[str, int] = {"sheetId": sheet_id}
+    if col is not None:
+        span |= {"startColumnIndex": col - 1, "endColumnIndex": col}
+    return {
+        "addProtectedRange": {
+            "protectedRange": {
+                "range": span,
+                "description": PROTECTION_DESCRIPTION,
+                "warningOnly": True,
+            }
+        }
+    }
+
+
+def _covered(protected: list[dict[str, Any]], col: int | None) -> bool:
+    """Whether a protected range of the tab already spans the whole tab (`col` None) or every
+    row of column `col`. Google leaves zero indexes and unbounded ends out of its answers."""
+    for entry in protected:
+        span = entry.get("range")
+        if span is None or span.get("startRowIndex", 0) or "endRowIndex" in span:
+            continue
+        start, end = span.get("startColumnIndex", 0), span.get("endColumnIndex")
+        if col is None:
+            if start == 0 and end is None:
+                return True
+        elif start <= col - 1 and (end is None or end >= col):
+            return True
+    return False
 
 
 def _digest(value_ranges: list[dict[str, Any]]) -> str:

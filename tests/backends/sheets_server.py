@@ -602,6 +602,7 @@ class SheetsServer:
         self.tokens: dict[str, tuple[str, set[str]]] = {}  # access token → (principal, scopes)
         self.failures: list[Failure] = []
         self.log: list[tuple[str, str, int, int]] = []  # method, path, status, body bytes
+        self.batches: list[list[str]] = []  # the request kinds of each applied batchUpdate
         self.token_requests = 0
         self.before_request: Callable[[str, str], None] | None = None
         self.lock = threading.RLock()
@@ -1124,6 +1125,7 @@ class SheetsServer:
                     error.code, f"Invalid requests[{i}].{kind}: {error.message}"
                 ) from None
         book.sheets = work.sheets  # all or nothing
+        self.batches.append([next(iter(r)) for r in requests])
         return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
 
     def _do_addSheet(self, book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str, Any]:
@@ -1342,6 +1344,9 @@ class SheetsServer:
     ) -> dict[str, Any]:
         sheet = book.by_id(body.get("range", {}).get("sheetId", 0))
         r0, c0, r1, c1 = self._span(sheet, body.get("range", {}))
+        rule = body.get("rule")
+        if rule is not None:
+            _check_condition(rule.get("condition") or {}, "dataValidation")
         for r in range(r0, r1):
             for c in range(c0, c1):
                 self._set_cell(
@@ -1353,9 +1358,23 @@ class SheetsServer:
         self, book: Spreadsheet, body: dict[str, Any], where: str
     ) -> dict[str, Any]:
         rule = body.get("rule", {})
-        sheet = book.by_id(rule.get("ranges", [{}])[0].get("sheetId", 0))
+        ranges = rule.get("ranges") or []
+        if not ranges:
+            raise ApiError(400, "At least one range must be specified.")
+        sheet = book.by_id(ranges[0].get("sheetId", 0))
+        for span in ranges:
+            if span.get("sheetId", 0) != sheet.sheet_id:
+                raise ApiError(400, "All ranges of a conditional format must be on one sheet.")
+            self._span(sheet, span)
+        if ("booleanRule" in rule) == ("gradientRule" in rule):
+            raise ApiError(400, "Exactly one of booleanRule or gradientRule must be set.")
+        if "booleanRule" in rule:
+            _check_condition(rule["booleanRule"].get("condition") or {}, "conditionalFormat")
         rules = sheet.extra.setdefault("conditionalFormats", [])
-        rules.insert(body.get("index", len(rules)), rule)
+        index = body.get("index", 0)  # Google: the rule goes first unless an index is given
+        if index > len(rules):
+            raise ApiError(400, f"index {index} is beyond the {len(rules)} rules of the sheet")
+        rules.insert(index, _proto(_with_color_styles(rule)))
         return {}
 
     def _do_addProtectedRange(
@@ -1364,18 +1383,38 @@ class SheetsServer:
         # as Google answers: nulls and proto defaults (sheetId 0) left out, the caller can edit
         protected = _proto(body.get("protectedRange", {}))
         sheet = book.by_id(protected.get("range", {}).get("sheetId", 0))
+        self._span(sheet, protected.get("range", {}))
+        if protected.get("warningOnly") and protected.get("editors"):
+            raise ApiError(400, "Cannot set editors on a warning only protected range.")
         protected = {
             "protectedRangeId": protected.get("protectedRangeId") or self._new_id(),
             **{k: v for k, v in protected.items() if k != "protectedRangeId"},
         }
         protected["requestingUserCanEdit"] = True
-        protected.setdefault("editors", {})
+        protected.setdefault("editors", {})  # recorded: {} for warning-only ranges too
         sheet.extra.setdefault("protectedRanges", []).append(protected)
         return {"addProtectedRange": {"protectedRange": protected}}
 
 
+_LIST_CONDITIONS = {"ONE_OF_LIST", "TEXT_EQ", "TEXT_CONTAINS", "NUMBER_GREATER", "NUMBER_EQ"}
+
+
+def _check_condition(condition: dict[str, Any], what: str) -> None:
+    """What Google checks beyond the discovery document: a condition that compares with
+    values needs them (ONE_OF_LIST at least one, TEXT_EQ exactly one)."""
+    kind = condition.get("type")
+    values = condition.get("values") or []
+    if kind in _LIST_CONDITIONS and not values:
+        raise ApiError(400, f"Invalid {what}: condition type {kind} requires at least 1 value.")
+    if kind == "TEXT_EQ" and len(values) != 1:
+        raise ApiError(400, f"Invalid {what}: condition type TEXT_EQ requires exactly 1 value.")
+    if kind == "ONE_OF_LIST" and what == "conditionalFormat":
+        raise ApiError(400, "Invalid conditionalFormat: ONE_OF_LIST is for data validation only.")
+
+
 def _proto(value: Any) -> Any:
-    """proto3 JSON as Google writes it: no nulls, no zero sheetId."""
+    """proto3 JSON as Google writes it: no nulls, no zero sheetId (indexes sent as 0 stay:
+    they are optional fields, recorded as sent)."""
     if isinstance(value, dict):
         return {
             k: _proto(v)

@@ -25,19 +25,25 @@ from sync.backends.google_auth import (
     load_credentials,
 )
 from sync.backends.gsheets import (
+    PROTECTION_DESCRIPTION,
     GoogleApiError,
     GoogleSheetsBackend,
+    InitConflict,
+    InitSummary,
     QuotaExceeded,
     RetryPolicy,
     SheetChanged,
     SheetNotShared,
+    init_google_workbook,
     is_google_target,
     parse_spreadsheet_id,
 )
 from sync.core.errors import SalesyncError, WorkbookNotFound
 from sync.core.model import CellWrite, ExcelError, TabWrite, WritePlan
-from sync.core.schema import SCHEMA, Lang
+from sync.core.schema import SCHEMA, SETTING_KEYS, Kind, Lang, Owner
+from sync.core.sla import STATUS_LABELS, Status
 from sync.job import sync_workbook
+from sync.templates import choice_labels, setting_value
 from tests.backends.sheets_server import SCOPE, Rich, SheetsServer
 
 EMAIL = "salesync-bot@sales-team.iam.gserviceaccount.com"
@@ -735,6 +741,241 @@ def test_user_oauth_credentials(
     user["refresh_token"] = "1//revoked"
     with pytest.raises(CredentialsRejected, match="rejected the credentials"):
         backend(credentials=loopback(user)).read()
+
+
+# --------------------------------------------------------------------------- init --google
+
+
+@pytest.fixture
+def init(
+    server: SheetsServer, signing_key: rsa.RSAPrivateKey, sleeps: Sleeps
+) -> Callable[..., InitSummary]:
+    def run(lang: Lang = Lang.ZH_HANS, **kwargs: Any) -> InitSummary:
+        server.log.clear()
+        return init_google_workbook(
+            SHEET_ID,
+            lang,
+            credentials=key_json(server, signing_key),
+            endpoint=server.url,
+            as_of=AS_OF,
+            retry=RetryPolicy(sleep=sleeps),
+            **kwargs,
+        )
+
+    return run
+
+
+def tab(server: SheetsServer, title: str) -> Any:
+    sheet = server.books[SHEET_ID].sheet(title)
+    assert sheet is not None, title
+    return sheet
+
+
+def job_columns(table_name: str) -> list[int]:
+    return [i for i, f in enumerate(SCHEMA.table(table_name).fields) if f.owner is Owner.JOB]
+
+
+def test_init_sets_up_the_template_in_one_batch_update(
+    server: SheetsServer, init: Callable[..., InitSummary]
+) -> None:
+    server.create(SHEET_ID)  # a new spreadsheet: one empty Sheet1
+    summary = init()
+    lang = Lang.ZH_HANS
+    # one metadata read, one batch update; every request of it valid for the discovery doc
+    assert summary.requests == 2 and [m for m, *_ in server.api_requests()] == ["GET", "POST"]
+    assert len(server.batches) == 1 and len(server.batches[0]) == summary.updates
+    kinds = set(server.batches[0])
+    assert {"addSheet", "updateCells", "setDataValidation", "repeatCell"} <= kinds
+    assert {"addConditionalFormatRule", "addProtectedRange"} <= kinds
+    titles = [s.title for s in server.books[SHEET_ID].sheets]
+    expected = [t.title(lang) for t in SCHEMA.data_tables]
+    assert titles[0] == "Sheet1" and titles[1 : 1 + len(expected)] == expected
+    assert summary.created[: len(expected)] == expected and not summary.kept
+    assert {"问题清单", "业绩", "绩效", "漏斗"} <= set(titles)
+
+    for table in SCHEMA.data_tables:
+        sheet = tab(server, table.title(lang))
+        assert sheet.frozen_rows == 1
+        header = [f.header(lang) for f in table.fields]
+        assert server.grid(SHEET_ID, table.title(lang))[0][: len(header)] == header
+        assert all(sheet.get(0, c).fmt["textFormat"]["bold"] for c in range(len(header)))
+        if table.name == "settings":
+            continue
+        for c, f in enumerate(table.fields):
+            labels = choice_labels(f, lang)
+            for row in (1, sheet.rows - 1):  # every row below the header, none above
+                cell = sheet.get(row, c)
+                rule = cell.validation if isinstance(cell, Rich) else None
+                if labels:
+                    assert rule is not None, (table.name, f.name)
+                    assert rule["condition"]["type"] == "ONE_OF_LIST"
+                    assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == labels
+                    assert rule["strict"] is False  # aliases can still be typed
+                else:
+                    assert rule is None
+                fmt = (cell.fmt or {}).get("numberFormat") if isinstance(cell, Rich) else None
+                if f.kind in (Kind.DATE, Kind.DATETIME, Kind.PERCENT):
+                    assert fmt is not None and fmt["type"] in ("DATE", "DATE_TIME", "PERCENT")
+                else:
+                    assert fmt is None
+            assert not isinstance(sheet.get(0, c), Rich) or sheet.get(0, c).validation is None
+
+    # the Settings tab: every key with its default, then the SLA/scoring/assignment tables
+    settings = server.grid(SHEET_ID, "设置")
+    for i, setting in enumerate(SETTING_KEYS, start=1):
+        default = setting_value(setting, lang)
+        assert settings[i][:2] == [setting.labels[lang], default if default != "" else None]
+    assert any(row and row[0] == "SLA规则" for row in settings)
+
+    # SLA status columns: breached/overdue red, open amber
+    leads = tab(server, "线索跟踪")
+    status_col = [f.name for f in SCHEMA.table("leads").fields].index("first_contact_sla")
+    rules = leads.extra["conditionalFormats"]
+    words = {}
+    for rule in rules:
+        assert any(r.get("startColumnIndex") == status_col for r in rule["ranges"])
+        condition = rule["booleanRule"]["condition"]
+        assert condition["type"] == "TEXT_EQ"
+        words[condition["values"][0]["userEnteredValue"]] = rule["booleanRule"]["format"]
+    red = words[STATUS_LABELS[Status.BREACHED][lang]]["backgroundColor"]
+    assert words[STATUS_LABELS[Status.OVERDUE][lang]]["backgroundColor"] == red
+    amber = words[STATUS_LABELS[Status.OPEN][lang]]["backgroundColor"]
+    assert red["red"] > 0.9 and red["green"] < 0.8 and amber["green"] > red["green"]
+    assert "conditionalFormats" not in tab(server, "销售人员").extra
+
+    # warning-only protection of every ⚙ column and of the owned tabs
+    protected = leads.extra["protectedRanges"]
+    assert sorted(p["range"]["startColumnIndex"] for p in protected) == job_columns("leads")
+    assert all(p["warningOnly"] and p["description"] == PROTECTION_DESCRIPTION for p in protected)
+    assert all("startRowIndex" not in p["range"] for p in protected)
+    assert [p["range"] for p in tab(server, "问题清单").extra["protectedRanges"]] == [
+        {"sheetId": tab(server, "问题清单").sheet_id}
+    ]
+    assert "protectedRanges" not in tab(server, "销售人员").extra
+
+
+def test_a_sync_of_the_new_sheet_finds_nothing_to_do(
+    server: SheetsServer,
+    init: Callable[..., InitSummary],
+    backend: Callable[..., GoogleSheetsBackend],
+) -> None:
+    server.create(SHEET_ID)
+    init()
+    gs = backend()
+    result = sync_workbook(gs, write=True, as_of=AS_OF)
+    assert result.issues == []
+    assert result.plan.is_empty() and not result.wrote and gs.requests == 2
+
+
+@pytest.mark.parametrize("lang", [Lang.ZH_HANT, Lang.EN])
+def test_init_in_other_languages(
+    lang: Lang,
+    server: SheetsServer,
+    init: Callable[..., InitSummary],
+    backend: Callable[..., GoogleSheetsBackend],
+) -> None:
+    server.create(SHEET_ID)
+    summary = init(lang)
+    assert SCHEMA.table("leads").title(lang) in summary.created
+    result = sync_workbook(backend(), write=True, as_of=AS_OF)
+    assert result.lang is lang and result.issues == [] and result.plan.is_empty()
+
+
+def test_init_again_changes_nothing(server: SheetsServer, init: Callable[..., InitSummary]) -> None:
+    server.create(SHEET_ID)
+    first = init()
+    before = snapshot(server)
+    again = init()
+    assert not again.created and not again.prepared and again.protected == 0
+    assert sorted(again.kept) == sorted(first.created)
+    assert again.requests == 1 and len(server.batches) == 1  # the metadata read only
+    assert snapshot(server) == before
+
+
+def test_init_refuses_a_template_tab_holding_other_data(
+    server: SheetsServer, init: Callable[..., InitSummary]
+) -> None:
+    server.create(SHEET_ID, {"Leads": [["Name", "Phone"], ["Ann", "555"]], "跟进记录": []})
+    before = snapshot(server)
+    with pytest.raises(InitConflict, match=r"'Leads' already hold data.*nothing was changed"):
+        init()
+    assert server.batches == [] and snapshot(server) == before
+    assert InitConflict("x").exit_code == 2
+
+
+def test_init_keeps_salesync_tabs_and_sets_up_empty_ones(
+    team: None, server: SheetsServer, init: Callable[..., InitSummary]
+) -> None:
+    book = server.books[SHEET_ID]
+    book.sheets.append(type(book.sheets[0])(424242, "Follow-ups", rows=50, cols=5))
+    before = snapshot(server)
+    summary = init()
+    assert {"线索跟踪", "销售人员"} <= set(summary.kept)
+    assert summary.prepared == ["Follow-ups"]  # found by its English name, empty: set up
+    assert "跟进记录" not in summary.created and "合同订单" in summary.created
+    after = snapshot(server)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing overwritten
+    assert not any(k[0] in ("线索跟踪", "销售人员", "helper") for k in set(after) - set(before))
+    follow_ups = tab(server, "Follow-ups")
+    header = [f.header(Lang.ZH_HANS) for f in SCHEMA.table("follow_ups").fields]
+    assert server.grid(SHEET_ID, "Follow-ups")[0] == header
+    assert follow_ups.frozen_rows == 1 and follow_ups.cols >= len(header)
+    assert "protectedRanges" not in tab(server, "线索跟踪").extra  # kept: left as it was
+
+
+def test_init_without_protection(server: SheetsServer, init: Callable[..., InitSummary]) -> None:
+    server.create(SHEET_ID)
+    summary = init(protect_owned=False)
+    assert summary.protected == 0 and "addProtectedRange" not in server.batches[0]
+
+
+# --------------------------------------------------------------------------- protection
+
+
+def protections(server: SheetsServer) -> dict[str, list[dict[str, Any]]]:
+    return {
+        s.title: s.extra["protectedRanges"]
+        for s in server.books[SHEET_ID].sheets
+        if s.extra.get("protectedRanges")
+    }
+
+
+def test_owned_columns_and_tabs_are_protected_once(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    gs = backend(protect_owned=True)
+    sync_workbook(gs, write=True, as_of=AS_OF)
+    assert gs.requests == 4 and batch_updates(server) == 1  # the same budget
+    found = protections(server)
+    grid = server.grid(SHEET_ID, "线索跟踪")
+    gear = sorted(c for c, h in enumerate(grid[2]) if str(h).startswith("⚙"))
+    assert gear  # the owned columns the sync added right of the user's columns
+    columns = sorted(p["range"]["startColumnIndex"] for p in found["线索跟踪"])
+    assert columns == gear
+    for entries in found.values():
+        assert all(p["warningOnly"] and p["description"] == PROTECTION_DESCRIPTION for p in entries)
+    owned = {"问题清单", "业绩", "绩效", "漏斗"} & set(found)
+    assert owned and all(
+        len(found[t]) == 1 and set(found[t][0]["range"]) <= {"sheetId"} for t in owned
+    )
+    assert "销售人员" not in found and "helper" not in found
+    assert gs.protections_added == sum(len(v) for v in found.values())
+
+    server.edit(SHEET_ID, "线索跟踪", 6, 3, "丙公司")  # a change that the next sync writes
+    again = backend(protect_owned=True)
+    result = sync_workbook(again, write=True, as_of=AS_OF)
+    assert result.wrote and again.protections_added == 0
+    assert again.requests == 4 and batch_updates(server) == 2
+    assert protections(server) == found
+    assert "addProtectedRange" not in server.batches[-1]
+
+
+def test_protection_is_off_by_default(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    sync_workbook(backend(), write=True, as_of=AS_OF)
+    assert protections(server) == {}
+    assert "protectedRanges" not in server.api_requests()[0][1]
 
 
 # --------------------------------------------------------------------------- live (opt-in)

@@ -306,3 +306,109 @@ def test_auth_is_required(server: SheetsServer) -> None:
         timeout=10,
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_grant"
+
+
+def test_formats_validation_and_protection_of_a_template(server: SheetsServer) -> None:
+    """What `salesync init --google` sends: frozen header, a drop-down, a conditional format
+    and a warning-only protection; returned by a metadata read with a field mask."""
+    _book(server)
+    column = {"sheetId": 0, "startRowIndex": 1, "startColumnIndex": 2, "endColumnIndex": 3}
+    requests_ = [
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": 0, "gridProperties": {"frozenRowCount": 1}},
+                "fields": "gridProperties.frozenRowCount",
+            }
+        },
+        {
+            "setDataValidation": {
+                "range": column,
+                "rule": {
+                    "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "a"}]},
+                    "strict": False,
+                },
+            }
+        },
+        {
+            "addConditionalFormatRule": {
+                "rule": {
+                    "ranges": [column],
+                    "booleanRule": {
+                        "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "x"}]},
+                        "format": {"backgroundColor": {"red": 1}},
+                    },
+                },
+                "index": 0,
+            }
+        },
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {"sheetId": 0, "startColumnIndex": 2, "endColumnIndex": 3},
+                    "description": "computed",
+                    "warningOnly": True,
+                }
+            }
+        },
+    ]
+    got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", {"requests": requests_})
+    assert got.status_code == 200, got.text
+    assert server.batches == [[next(iter(r)) for r in requests_]]
+    fields = (
+        "sheets(properties(gridProperties(frozenRowCount)),"
+        "protectedRanges(range,description,warningOnly),conditionalFormats(ranges,booleanRule/condition))"
+    )
+    meta = call(server, "GET", "/v4/spreadsheets/book", params={"fields": fields}).json()
+    (sheet,) = meta["sheets"]
+    assert sheet["properties"] == {"gridProperties": {"frozenRowCount": 1}}
+    assert sheet["protectedRanges"] == [
+        {
+            "range": {"startColumnIndex": 2, "endColumnIndex": 3},  # sheetId 0 left out
+            "description": "computed",
+            "warningOnly": True,
+        }
+    ]
+    (rule,) = sheet["conditionalFormats"]
+    assert rule == {
+        "ranges": [{"startRowIndex": 1, "startColumnIndex": 2, "endColumnIndex": 3}],
+        "booleanRule": {"condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "x"}]}},
+    }
+    assert server.raw_cell("book", "My Tab", 2, 3).validation["strict"] is False
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {
+            "setDataValidation": {
+                "range": {"sheetId": 0},
+                "rule": {"condition": {"type": "ONE_OF_LIST", "values": []}},
+            }
+        },
+        {"addConditionalFormatRule": {"rule": {"ranges": []}}},
+        {
+            "addConditionalFormatRule": {
+                "rule": {
+                    "ranges": [{"sheetId": 0}],
+                    "booleanRule": {"condition": {"type": "TEXT_EQ"}, "format": {}},
+                }
+            }
+        },
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {"sheetId": 0},
+                    "warningOnly": True,
+                    "editors": {"users": ["a@example.com"]},
+                }
+            }
+        },
+        {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0, "endRowIndex": 5000}}}},
+    ],
+    ids=["empty-list", "no-ranges", "no-value", "warning-with-editors", "beyond-grid"],
+)
+def test_invalid_template_requests_are_refused(server: SheetsServer, request_: Any) -> None:
+    _book(server)
+    got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", {"requests": [request_]})
+    assert got.status_code == 400 and got.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert server.batches == []
