@@ -38,8 +38,26 @@ class FailOn(StrEnum):
 
 
 TargetArg = Annotated[
-    str,
-    typer.Argument(help="Workbook: a path to an .xlsx or .xlsm file, or a Google Sheet URL or id."),
+    str | None,
+    typer.Argument(
+        help="Workbook: a path to an .xlsx or .xlsm file, or a Google Sheet URL or id "
+        "(omit it with --excel)."
+    ),
+]
+ExcelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--excel",
+        help="Use the workbook active in the running Excel (Windows or macOS; "
+        "pip install 'salesync[excel]'). Changes are not saved: save in Excel.",
+    ),
+]
+ProtectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--protect",
+        help="Google Sheets: add warning-only protection to the owned columns and tabs.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object: issues and summary.")]
 AsOfOpt = Annotated[
@@ -84,7 +102,15 @@ def _reported() -> Iterator[None]:
 
 
 def _sync(
-    target: str, *, as_json: bool, fail_on: FailOn, write: bool, as_of: str | None, **job: Any
+    target: str | None,
+    *,
+    as_json: bool,
+    fail_on: FailOn,
+    write: bool,
+    as_of: str | None,
+    excel: bool = False,
+    protect: bool = False,
+    **job: Any,
 ) -> int:
     """Run the job on `target` and print its result; `job` holds sync_workbook's options."""
     from .backends import open_backend
@@ -93,7 +119,7 @@ def _sync(
 
     moment = _as_of(as_of)
     with _reported():
-        backend = open_backend(target)
+        backend = open_backend(target, excel=excel, protect=protect)
         if as_json or not err.is_terminal:
             result = sync_workbook(backend, write=write, as_of=moment, **job)
         else:
@@ -102,7 +128,7 @@ def _sync(
                     backend,
                     write=write,
                     as_of=moment,
-                    progress=lambda name: status.update(f"salesync: {name} {target}"),
+                    progress=lambda name: status.update(f"salesync: {name} {target or 'Excel'}"),
                     **job,
                 )
     if as_json:
@@ -114,21 +140,30 @@ def _sync(
 
 @app.command()
 def check(
-    target: TargetArg,
+    target: TargetArg = None,
     as_json: JsonOpt = False,
     as_of: AsOfOpt = None,
     fail_on: FailOnOpt = FailOn.ERROR,
     lang: LangOpt = None,
+    excel: ExcelOpt = False,
 ) -> None:
     """Validate the workbook and report every issue; write nothing."""
     raise typer.Exit(
-        _sync(target, write=False, as_of=as_of, lang=lang, as_json=as_json, fail_on=fail_on)
+        _sync(
+            target,
+            write=False,
+            as_of=as_of,
+            lang=lang,
+            as_json=as_json,
+            fail_on=fail_on,
+            excel=excel,
+        )
     )
 
 
 @app.command()
 def run(
-    target: TargetArg,
+    target: TargetArg = None,
     as_json: JsonOpt = False,
     as_of: AsOfOpt = None,
     fail_on: FailOnOpt = FailOn.ERROR,
@@ -141,6 +176,8 @@ def run(
             "Settings assignment rules; non-blank cells are never changed.",
         ),
     ] = False,
+    excel: ExcelOpt = False,
+    protect: ProtectOpt = False,
 ) -> None:
     """Validate, compute and write the owned columns and tabs back into the workbook."""
     raise typer.Exit(
@@ -152,28 +189,53 @@ def run(
             as_json=as_json,
             fail_on=fail_on,
             assign=assign,
+            excel=excel,
+            protect=protect,
         )
     )
 
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to create the workbook (.xlsx).")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="Where to create the workbook (.xlsx), or with --google an existing Google "
+            "Sheet's URL or id to set up."
+        ),
+    ],
     lang: Annotated[
         Lang, typer.Option("--lang", help="Language of tabs and headers.")
     ] = Lang.ZH_HANS,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    google: Annotated[
+        bool,
+        typer.Option(
+            "--google",
+            help="Set up the tabs, headers, drop-downs and formats in an existing Google "
+            "Sheet (one batch update; tabs holding other data are never overwritten).",
+        ),
+    ] = False,
 ) -> None:
-    """Create a blank workbook with every tab and header."""
+    """Create a blank workbook with every tab and header (or set up a Google Sheet)."""
+    if google:
+        from .backends.gsheets import init_google_workbook
+
+        with _reported():
+            summary = init_google_workbook(path, lang)
+        for line in summary.lines():
+            out.print(line)
+        return
     from .templates import write_blank_workbook
 
+    target = Path(path)
     with _reported():
-        if path.suffix.lower() != ".xlsx":
-            raise SalesyncError(f"{path}: the workbook name must end in .xlsx")
-        if path.exists() and not force:
-            raise SalesyncError(f"{path} already exists; pass --force to replace it")
-        write_blank_workbook(path, lang)
-    out.print(f"{path} ({lang.value})")
+        if target.suffix.lower() != ".xlsx":
+            raise SalesyncError(f"{target}: the workbook name must end in .xlsx")
+        if target.exists() and not force:
+            raise SalesyncError(f"{target} already exists; pass --force to replace it")
+        write_blank_workbook(target, lang)
+    out.print(f"{target} ({lang.value})")
 
 
 @app.command()

@@ -24,10 +24,11 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
 def open_backend(
-    target: str | None, *, excel: bool = False
+    target: str | None, *, excel: bool = False, protect: bool = False
 ) -> XlsxBackend | GoogleSheetsBackend | ExcelBackend:
     """Return the backend for `target`: a path ending .xlsx or .xlsm, or a Google Sheet; or,
-    with `excel`, the active workbook of the running Excel."""
+    with `excel`, the active workbook of the running Excel. `protect`: Google Sheets only,
+    warning-only protection of the owned columns."""
     if excel:
         if target:
             raise SalesyncError("give a workbook or --excel, not both")
@@ -41,7 +42,7 @@ def open_backend(
     from sync.backends.gsheets import GoogleSheetsBackend, is_google_target
 
     if is_google_target(target):
-        return GoogleSheetsBackend(target)
+        return GoogleSheetsBackend(target, protect_owned=protect)
     suffix = Path(target).suffix.lower()
     if suffix in _XLSX_SUFFIXES:
         from sync.backends.xlsx import XlsxBackend

@@ -132,7 +132,7 @@ def test_demo_command_writes_and_syncs_a_sample(cli: Callable, tmp_path: Path) -
     assert "没有需要写回的内容" in again.stdout
 
 
-@pytest.mark.parametrize("command", ["check", "run", "init", "demo"])
+@pytest.mark.parametrize("command", ["check", "run", "init", "template", "demo"])
 def test_every_command_has_help_and_is_documented(cli: Callable, command: str) -> None:
     result = cli(command, "--help")
     assert result.code == 0 and "Usage" in result.stdout
@@ -146,3 +146,24 @@ def test_the_console_script_is_installed() -> None:
     )
     assert done.returncode == 0 and "demo" in done.stdout
     assert set(typer.main.get_command(app).commands) == {"check", "run", "init", "demo", "template"}
+
+
+def test_a_target_or_excel_is_needed_and_not_both(cli: Callable, xlsx: Callable) -> None:
+    missing = cli("check")
+    assert missing.code == 2 and "or --excel" in missing.stderr
+    both = cli("check", str(xlsx(CLEAN)), "--excel")
+    assert both.code == 2 and "not both" in both.stderr
+
+
+def test_run_excel_syncs_the_active_workbook(
+    cli: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.backends.excel import ExcelBackend
+    from tests.backends.test_excel import FakeBook
+
+    book = FakeBook({"Leads": [["Lead ID", "Source", "Customer"], ["L1", "Website", None]]})
+    monkeypatch.setattr(ExcelBackend, "active", classmethod(lambda cls: cls(book)))
+    result = cli("run", "--excel", "--as-of", "2026-06-30", "--json")
+    assert result.code == 1
+    assert [i["code"] for i in result.json()["issues"] if i["tab"] == "Leads"] == ["required"]
+    assert "Issues" in [s.name for s in book.sheets]  # the Issues tab was written into Excel
