@@ -40,6 +40,7 @@ from sync.core.schema import (
 from sync.templates import (
     VALIDATION_LAST_ROW,
     add_validations,
+    extras,
     new_workbook,
     settings_sections,
     table_layout,
@@ -869,6 +870,11 @@ def build_demo_workbook(
             for c, f in enumerate(columns):
                 value = row.get(f.name if f else EXTRA)
                 _put(ws, r, c, value, f, styles, convert, refs)
+    # The owned tabs as the template has them, and its Dashboard, whose charts read them: the
+    # sync that follows fills the tabs and the charts follow.
+    for title, grid in extras.owned_tab_grids(lang).items():
+        extras.write_owned_tab(workbook.add_worksheet(title), grid, styles.owned_header)
+    extras.write_dashboard(workbook, workbook.add_worksheet(extras.DASHBOARD[lang]), lang, styles)
     workbook.close()
 
     def row_of(table: str, target: Row) -> int:
