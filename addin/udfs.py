@@ -25,23 +25,81 @@ from sync.core.parse import (
     parse_number_text,
     parse_value,
 )
-from sync.core.schema import LEADS, SLA_UNIT, Field, Kind, Lang
+from sync.core.schema import (
+    COLLECTIONS,
+    LEADS,
+    PERFORMANCE,
+    SCORING,
+    SETTING_KEYS,
+    SLA_RULES,
+    SLA_UNIT,
+    YES_NO,
+    Choices,
+    Field,
+    Kind,
+    Lang,
+)
 from sync.core.scoring import BANT_FIELDS, bant_class
 from sync.core.sla import Unit, due_time, evaluate
 
 F = TypeVar("F", bound=Callable[..., Any])
+CALENDAR_REGION = next(s for s in SETTING_KEYS if s.key == "calendar_region")
 
 try:  # xlwings is optional; its decorators leave functions callable as plain Python
     import xlwings as xw
 
     func: Callable[[F], F] = xw.func
+    xl_arg: Callable[..., Callable[[F], F]] | None = xw.arg
 except ImportError:  # pragma: no cover - depends on the environment
+    xl_arg = None
 
     def func(fn: F) -> F:
         return fn
 
 
+def labelled(*headers: dict[Lang, str]) -> str:
+    """A help text from schema labels: "预算 / 預算 / Budget" (repeats dropped)."""
+    parts = [text for h in headers for text in (h[Lang.ZH_HANS], h[Lang.ZH_HANT], h[Lang.EN])]
+    return " / ".join(dict.fromkeys(parts))
+
+
+def choices_help(choices: Choices) -> str:
+    return ", ".join(
+        dict.fromkeys(text for c in choices.choices for text in (c.key, *c.labels.values()))
+    )
+
+
+def arg_docs(**docs: str) -> Callable[[F], F]:
+    """Excel's help for each argument (xlwings `@xw.arg(name, doc=...)`), built from the schema
+    so a cell's tooltip and the workbook's headers use the same words; kept on the function as
+    `__arg_docs__` too."""
+
+    def decorate(fn: F) -> F:
+        fn.__arg_docs__ = docs  # type: ignore[attr-defined]
+        if xl_arg is not None:
+            for name, doc in docs.items():
+                fn = xl_arg(name, doc=doc)(fn)
+        return fn
+
+    return decorate
+
+
+_YES_NO = f"({choices_help(YES_NO)}, ✓/✗)"
+_REGION = labelled(CALENDAR_REGION.labels) + ": CN, TW, HK …"
+_UNIT = labelled(SLA_RULES.field("unit").headers) + f": {choices_help(SLA_UNIT)}"
+_LIMIT = labelled(SLA_RULES.field("limit").headers)
+_START = "start: a date, date-time, Excel serial or date text (2026-06-02, 2026年6月2日)"
+
+
 @func
+@arg_docs(
+    budget=labelled(LEADS.field("budget").headers) + " " + _YES_NO,
+    authority=labelled(LEADS.field("authority").headers) + " " + _YES_NO,
+    need_fit=labelled(LEADS.field("need_fit").headers) + " " + _YES_NO,
+    timeline=labelled(LEADS.field("timeline").headers) + " " + _YES_NO,
+    a_min_yes=labelled(next(s for s in SETTING_KEYS if s.key == "bant_a_min_yes").labels),
+    b_min_yes=labelled(next(s for s in SETTING_KEYS if s.key == "bant_b_min_yes").labels),
+)
 def SALES_BANT_CLASS(
     budget: Any,
     authority: Any,
@@ -166,6 +224,7 @@ def _as_day(value: date) -> date:
 
 
 @func
+@arg_docs(start=_START, end="end: " + _START.split(": ", 1)[1], region=_REGION)
 @_cellwise
 def SALES_WORKDAYS(start: Any, end: Any, region: Any = "CN") -> Any:
     """Working days from start to end, both counted, like NETWORKDAYS, on the region's
@@ -180,6 +239,7 @@ def SALES_WORKDAYS(start: Any, end: Any, region: Any = "CN") -> Any:
 
 
 @func
+@arg_docs(start=_START, days="working days (negative: before)", region=_REGION)
 @_cellwise
 def SALES_WORKDAY(start: Any, days: Any, region: Any = "CN") -> Any:
     """The working day `days` working days after start (before it when negative), like WORKDAY.
@@ -193,6 +253,7 @@ def SALES_WORKDAY(start: Any, days: Any, region: Any = "CN") -> Any:
 
 
 @func
+@arg_docs(start=_START, limit=_LIMIT, unit=_UNIT, region=_REGION)
 @_cellwise
 def SALES_SLA_DUE(start: Any, limit: Any, unit: Any, region: Any = "CN") -> Any:
     """When something started at `start` is due: `limit` in hours, days, workdays or workhours
@@ -205,6 +266,14 @@ def SALES_SLA_DUE(start: Any, limit: Any, unit: Any, region: Any = "CN") -> Any:
 
 
 @func
+@arg_docs(
+    start=_START,
+    done="done: when it was done (blank: not yet)",
+    limit=_LIMIT,
+    unit=_UNIT,
+    as_of="as of (blank: now)",
+    region=_REGION,
+)
 @_cellwise
 def SALES_SLA_STATUS(
     start: Any, done: Any, limit: Any, unit: Any, as_of: Any = None, region: Any = "CN"
@@ -241,6 +310,10 @@ _AMOUNT_FIELD = Field("amount", Kind.AMOUNT, {lang: "amount" for lang in Lang})
 
 
 @func
+@arg_docs(
+    actual=labelled(PERFORMANCE.field("actual_sales").headers),
+    target=labelled(PERFORMANCE.field("sales_target").headers),
+)
 @_cellwise
 def SALES_COMPLETION_RATE(actual: Any, target: Any) -> Any:
     """actual ÷ target as a fraction (1.12 is 112%); "" when the target is blank or 0."""
@@ -249,6 +322,10 @@ def SALES_COMPLETION_RATE(actual: Any, target: Any) -> Any:
 
 
 @func
+@arg_docs(
+    received=labelled(COLLECTIONS.field("received_amount").headers),
+    invoiced=labelled(COLLECTIONS.field("invoice_amount").headers),
+)
 @_cellwise
 def SALES_COLLECTION_RATE(received: Any, invoiced: Any) -> Any:
     """received ÷ invoiced as a fraction; "" when nothing was invoiced."""
@@ -259,6 +336,11 @@ def SALES_COLLECTION_RATE(received: Any, invoiced: Any) -> Any:
 
 
 @func
+@arg_docs(
+    actual="actual value",
+    target=labelled(SCORING.field("target").headers),
+    rule=labelled(SCORING.field("rule").headers) + ": linear, ≥100%:100;≥80%:80;<80%:50",
+)
 @_cellwise
 def SALES_SCORE(actual: Any, target: Any, rule: Any = "linear") -> Any:
     """An indicator's score 0–100: linear min(100, 100·actual/target), or bands such as
@@ -271,6 +353,10 @@ def SALES_SCORE(actual: Any, target: Any, rule: Any = "linear") -> Any:
 
 
 @func
+@arg_docs(
+    scores="scores 0–100 (a range)",
+    weights=labelled(SCORING.field("weight").headers) + " (a range: 15%, 0.15 or 15)",
+)
 def SALES_WEIGHTED_SCORE(scores: Any, weights: Any) -> Any:
     """Σ score × weight over two ranges of the same size (weights as 15%, 0.15 or 15); an
     error text naming the sum when the weights do not add up to 100%."""

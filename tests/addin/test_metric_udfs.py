@@ -64,3 +64,18 @@ def test_weighted_score_and_the_222_point_table() -> None:
     )
     assert SALES_WEIGHTED_SCORE([1, 2, 3, 4, 5], [30, 25, 22, 85, 60]) == "#weights=222%"
     assert SALES_WEIGHTED_SCORE([1, 2], [100]) == "#size?"
+
+
+def test_every_cell_function_documents_every_argument_from_the_schema() -> None:
+    import inspect
+
+    import addin.udfs as udfs
+    from sync.core.schema import LEADS
+
+    functions = [getattr(udfs, n) for n in dir(udfs) if n.startswith("SALES_")]
+    assert len(functions) == 9
+    for fn in functions:
+        assert fn.__doc__, fn.__name__
+        assert set(fn.__arg_docs__) == set(inspect.signature(fn).parameters), fn.__name__
+    budget = udfs.SALES_BANT_CLASS.__arg_docs__["budget"]
+    assert all(header in budget for header in LEADS.field("budget").headers.values())
