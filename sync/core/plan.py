@@ -175,11 +175,26 @@ class _Layout:
             last = max(len(sheet.rows), max(values, default=0))
             if self.bound.end_row is not None:
                 last = min(last, self.bound.end_row - 1)
-            rows = range(self.bound.header_row + 1, last + 1)
-            for row in rows:
+            first, grid, index = self.bound.header_row + 1, sheet.rows, col - 1
+            # Only rows with a value to write or a cell to clear can change: the others are
+            # blank and stay blank.
+            filled = (
+                row
+                for row, cells in enumerate(grid[first - 1 : last], start=first)
+                if index < len(cells) and not (cells[index] is None or cells[index] == "")
+            )
+            candidates = sorted({*filled, *(r for r in values if first <= r <= last)})
+            formula_rows = {r for r, c in sheet.formulas if c == col}
+            for row in candidates:
                 desired = values.get(row)
-                current = sheet.value(row, col)
-                if (row, col) in sheet.formulas or same_value(current, desired):
+                if row in formula_rows:
+                    continue
+                cells = grid[row - 1] if row <= len(grid) else ()
+                current = cells[index] if index < len(cells) else None
+                if current is None or current == "":  # the common blank cell, decided here
+                    if desired is None or desired == "":
+                        continue
+                elif same_value(current, desired):
                     continue
                 writes.append(CellWrite(row, col, desired))
         else:  # JOB_IF_BLANK: only blank cells are filled

@@ -19,13 +19,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from .calendar import BusinessCalendar
 from .headers import find_table_by_name
@@ -314,6 +317,176 @@ def _is_day_only(value: date) -> bool:
 
 def _to_minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
+
+
+# --- whole columns ----------------------------------------------------------------------------
+
+_DAY_US = 86_400_000_000
+_MINUTE_US = 60_000_000
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_MIN_US = (datetime.min - _EPOCH) // timedelta(microseconds=1)
+_MAX_US = (datetime.max - _EPOCH) // timedelta(microseconds=1)
+_MAX_ORDINAL = date.max.toordinal()
+# Status codes of `evaluate_many`, indices into _STATUSES.
+_NA_CODE, _MET_CODE, _BREACHED_CODE, _OPEN_CODE, _OVERDUE_CODE = range(5)
+_STATUSES = (Status.NA, Status.MET, Status.BREACHED, Status.OPEN, Status.OVERDUE)
+
+
+@dataclass(slots=True)
+class Evaluations:
+    """`evaluate` of many rows, column-wise: `due[k]`, `status[k]` … of row k."""
+
+    due: list[date | datetime | None]
+    status: list[Status]
+    late_by: list[timedelta | None]
+    estimated_year: list[int | None]
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+
+def evaluate_many(
+    starts: Sequence[date | datetime | None],
+    dones: Sequence[date | datetime | None],
+    limits: Sequence[float],
+    unit: Unit | str,
+    as_of: datetime,
+    calendar: BusinessCalendar,
+) -> Evaluations:
+    """`evaluate` of every row at once: due times as whole columns (working days through
+    `add_workdays_many`), statuses by comparing arrays. Same results, row for row.
+
+    >>> cal = BusinessCalendar("CN")
+    >>> ev = evaluate_many([date(2026, 2, 12)], [None], [2], "workdays", datetime(2026, 2, 20), cal)
+    >>> ev.due, ev.status
+    ([datetime.date(2026, 2, 14)], [<Status.OVERDUE: 'overdue'>])
+    """
+    unit = Unit(unit)
+    if unit is Unit.WORKHOURS or not starts:  # a walk through business hours: row by row
+        return _row_by_row(starts, dones, limits, unit, as_of, calendar)
+    try:
+        start_us = _microseconds(starts)
+        done_us = _microseconds(dones)
+    except (TypeError, ValueError, OverflowError):  # not plain dates: the careful way
+        return _row_by_row(starts, dones, limits, unit, as_of, calendar)
+    has_start = start_us != _NAT
+    start_day = np.where(has_start, start_us // _DAY_US, 0) + _EPOCH_ORDINAL  # ordinals
+    limit = np.asarray(limits, dtype=np.float64)
+    whole_day = unit is not Unit.HOURS
+    due_us = np.zeros(len(starts), dtype=np.int64)
+    if unit is Unit.HOURS:
+        # timedelta(hours=x) rounds to the microsecond the way Python does: per distinct limit
+        steps = [_hours_us(x) for x in limit.tolist()]
+        step = np.array([0 if x is None else x for x in steps], dtype=np.int64)
+        due_us = start_us + step
+        ok = has_start & np.array([x is not None for x in steps])
+        ok &= (due_us >= _MIN_US) & (due_us <= _MAX_US)
+        due_us = np.where(ok, due_us - due_us % _MINUTE_US, 0)
+        due_day = due_us // _DAY_US + _EPOCH_ORDINAL
+    else:
+        # beyond ±10 million days every due falls outside 0001…9999 anyway
+        days = np.trunc(np.clip(np.nan_to_num(limit), -1e7, 1e7)).astype(np.int64)
+        finite = np.isfinite(limit)
+        if unit is Unit.DAYS:
+            due_day = start_day + days
+            ok = has_start & finite & (due_day >= 1) & (due_day <= _MAX_ORDINAL)
+        else:
+            due_day = calendar.add_workdays_many(np.where(has_start & finite, start_day, 0), days)
+            ok = has_start & finite & (due_day > 0)
+    has_done = done_us != _NAT
+    done_day = np.where(has_done, done_us // _DAY_US, 0) + _EPOCH_ORDINAL
+    day_only = has_done & (done_us % _DAY_US == 0)
+    as_of_us = (as_of - _EPOCH) // timedelta(microseconds=1)
+    by_day = np.full(len(starts), whole_day) | (has_done & day_only)
+    # lateness: whole days where compared by day, else microseconds
+    late_days = np.where(has_done, done_day, as_of.date().toordinal()) - due_day
+    late_us = np.where(has_done, done_us, as_of_us) - due_us
+    late = np.where(by_day, late_days > 0, late_us > 0) & ok
+    status = np.where(
+        has_done,
+        np.where(late, _BREACHED_CODE, _MET_CODE),
+        np.where(late, _OVERDUE_CODE, _OPEN_CODE),
+    )
+    status = np.where(ok, status, _NA_CODE)
+    if whole_day:
+        dues: list[Any] = (
+            (np.where(ok, due_day, _EPOCH_ORDINAL) - _EPOCH_ORDINAL)
+            .astype("datetime64[D]")
+            .tolist()
+        )
+    else:
+        dues = due_us.astype("datetime64[us]").tolist()
+    late_by: list[timedelta | None] = [None] * len(starts)
+    for k in np.flatnonzero(late).tolist():
+        late_by[k] = (
+            timedelta(days=int(late_days[k]))
+            if by_day[k]
+            else timedelta(microseconds=int(late_us[k]))
+        )
+    estimated: list[int | None] = [None] * len(starts)
+    if unit is Unit.WORKDAYS:
+        rows = np.flatnonzero(ok).tolist()
+        first, last = _years(start_day[ok]).tolist(), _years(due_day[ok]).tolist()
+        seen: dict[tuple[int, int], int | None] = {}
+        for k, pair in zip(rows, zip(first, last, strict=True), strict=True):
+            if pair not in seen:
+                seen[pair] = calendar.estimated_year(date(pair[0], 1, 1), date(pair[1], 1, 1))
+            estimated[k] = seen[pair]
+    codes = status.tolist()
+    return Evaluations(
+        [dues[k] if c else None for k, c in enumerate(codes)],
+        [_STATUSES[c] for c in codes],
+        late_by,
+        estimated,
+    )
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _microseconds(values: Sequence[date | datetime | None]) -> np.ndarray:
+    """Microseconds since 1970 of dates (their midnight) and naive datetimes; NaT for None."""
+    for v in values:
+        if v is not None and (not isinstance(v, date) or getattr(v, "tzinfo", None) is not None):
+            raise TypeError(f"not a naive date or datetime: {v!r}")
+    stamps = pd.to_datetime(pd.Series(values, dtype=object))
+    return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
+
+
+@lru_cache(maxsize=256)
+def _hours_us(hours: float) -> int | None:
+    """timedelta(hours=hours) in microseconds; None where `due_time` would fail."""
+    try:
+        found = timedelta(hours=hours) // timedelta(microseconds=1)
+    except (OverflowError, ValueError):
+        return None
+    return found if abs(found) < _MAX_US - _MIN_US else None
+
+
+def _years(ordinals: np.ndarray) -> np.ndarray:
+    days = (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")
+    return days.astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def _row_by_row(
+    starts: Sequence[date | datetime | None],
+    dones: Sequence[date | datetime | None],
+    limits: Sequence[float],
+    unit: Unit,
+    as_of: datetime,
+    calendar: BusinessCalendar,
+) -> Evaluations:
+    found = [
+        evaluate(s, d, lim, unit, as_of, calendar)
+        for s, d, lim in zip(starts, dones, limits, strict=True)
+    ]
+    return Evaluations(
+        [e.due for e in found],
+        [e.status for e in found],
+        [e.late_by for e in found],
+        [e.estimated_year for e in found],
+    )
 
 
 # --- the rules table in Settings --------------------------------------------------------------
@@ -612,6 +785,12 @@ class _Out:
         if SCHEMA.table(table).has(name):
             self.computed.setdefault(table, {}).setdefault(name, {})[row] = value
 
+    def target(self, table: str, name: str) -> dict[int, Any] | None:
+        """The values of one owned column by row, to fill in; None when the schema has none."""
+        if not SCHEMA.table(table).has(name):
+            return None
+        return self.computed.setdefault(table, {}).setdefault(name, {})
+
     def column(self, table: str, name: str) -> None:
         """Own a column even when no row gets a value: stale values are cleared."""
         if SCHEMA.table(table).has(name):
@@ -766,33 +945,53 @@ def _run_rule(
     end_bad = data.bad.get(rule.end, set())
     label = rule.label(lang)
     as_of_text = as_of.strftime("%Y-%m-%d %H:%M")
+    chosen: list[int] = []  # the rows the rule measures
     for i, start in enumerate(starts):
-        row = data.rows[i]
         if start is None or i in end_bad:
             continue
         if condition is not None and not condition.matches(cond_values[i]):  # type: ignore[index]
             continue
-        limit = rule.limit
-        if limits is not None:
-            limit = limits[i] if limits[i] is not None else DEFAULT_PAYMENT_TERMS
-        done = ends[i]
         if (
             rule.end == NEXT_FOLLOW_UP
-            and done is None
+            and ends[i] is None
             and stages.get(_key(follow_ups.leads[i]) if follow_ups.leads[i] else "")  # type: ignore[union-attr]
             in CLOSED_STAGES
         ):
             continue  # the lead is closed: its last promised step no longer applies
-        result = evaluate(start, done, float(limit or 0), rule.unit, as_of, calendar)
-        if result.status is Status.NA:
+        chosen.append(i)
+    if limits is None:
+        chosen_limits = [float(rule.limit or 0)] * len(chosen)
+    else:
+        chosen_limits = [
+            float((limits[i] if limits[i] is not None else DEFAULT_PAYMENT_TERMS) or 0)
+            for i in chosen
+        ]
+    found = evaluate_many(
+        [starts[i] for i in chosen],
+        [ends[i] for i in chosen],
+        chosen_limits,
+        rule.unit,
+        as_of,
+        calendar,
+    )
+    dues = out.target(rule.table, due_column) if due_column else None
+    statuses = out.target(rule.table, status_column) if status_column else None
+    status_labels = {status: labels[lang] for status, labels in STATUS_LABELS.items()}
+    due_kind = data.bound.table.field(due_column).kind if due_column else None
+    for k, i in enumerate(chosen):
+        status = found.status[k]
+        if status is Status.NA:
             continue
-        if due_column:
-            out.set(rule.table, due_column, row, _cell_value(result.due, data, due_column))
-        if status_column:
-            out.set(rule.table, status_column, row, STATUS_LABELS[result.status][lang])
+        row = data.rows[i]
+        due = found.due[k]
+        if dues is not None:
+            dues[row] = _cell_value(due, due_kind)
+        if statuses is not None:
+            statuses[row] = status_labels[status]
         estimated = ""
-        if result.estimated_year is not None:
-            estimated = _ESTIMATED[lang].format(year=result.estimated_year)
+        year = found.estimated_year[k]
+        if year is not None:
+            estimated = _ESTIMATED[lang].format(year=year)
             out.issues.append(
                 data.issue(
                     "calendar-estimated",
@@ -800,11 +999,12 @@ def _run_rule(
                     where,
                     lang,
                     rule=rule.id,
-                    params={"year": result.estimated_year, "rule_label": label},
+                    params={"year": year, "rule_label": label},
                 )
             )
-        if result.status in (Status.BREACHED, Status.OVERDUE):
-            code = "sla-breached" if result.status is Status.BREACHED else "sla-overdue"
+        if status is Status.BREACHED or status is Status.OVERDUE:
+            code = "sla-breached" if status is Status.BREACHED else "sla-overdue"
+            done = ends[i]
             out.issues.append(
                 data.issue(
                     code,
@@ -814,9 +1014,9 @@ def _run_rule(
                     rule=rule.id,
                     params={
                         "rule_label": label,
-                        "due": _show_due(result.due),
+                        "due": _show_due(due),
                         "done": display_value(done) if done is not None else "",
-                        "late": _duration(result.late_by, lang, whole_day=_whole(result.due)),
+                        "late": _duration(found.late_by[k], lang, whole_day=_whole(due)),
                         "as_of": as_of_text,
                         "estimated": estimated,
                     },
@@ -841,10 +1041,9 @@ def _show_due(due: Any) -> str:
     return due.isoformat()
 
 
-def _cell_value(due: Any, data: TableData, column: str) -> Any:
-    """What a due column holds: a date for DATE columns and whole-day dues, else a datetime
-    to the minute."""
-    kind = data.bound.table.field(column).kind
+def _cell_value(due: Any, kind: Kind | None) -> Any:
+    """What a due column of `kind` holds: a date for DATE columns and whole-day dues, else a
+    datetime to the minute."""
     if kind is Kind.DATE or not isinstance(due, datetime):
         return _day(due)
     return _to_minute(due)

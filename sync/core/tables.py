@@ -129,11 +129,13 @@ def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[I
     data = TableData(bound, rows)
     issues: list[Issue] = []
     grid = bound.sheet.rows
+    lines = [grid[r - 1] for r in rows]
     for name, col in bound.columns.items():
         f = bound.table.field(name)
         if f.owner is Owner.JOB:
             continue  # computed columns are outputs, never inputs
-        raw = [_cell(grid, r, col) for r in rows]
+        index = col - 1
+        raw = [cells[index] if index < len(cells) else None for cells in lines]
         parsed = parse_column(raw, f, ctx)
         data.values[name] = parsed.values
         data.raw[name] = raw
@@ -171,8 +173,3 @@ def parse_tables(
         tables[name] = data
         issues.extend(found)
     return tables, issues
-
-
-def _cell(grid: list[list[CellValue]], row: int, col: int) -> CellValue:
-    cells = grid[row - 1]
-    return cells[col - 1] if col - 1 < len(cells) else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import date
 
@@ -124,6 +124,17 @@ class Book:
         targets, problems = _read_targets(tables, people)
         leads = _read_leads(tables, people)
         return cls(people, customers, contracts, by_id, invoices, targets, leads, problems)
+
+    def copy(self) -> Book:
+        """A book to hand to one metric: the rows are shared (no metric changes them), the
+        name registers are its own (looking a name up registers how it is shown)."""
+        people = People(dict(self.people.display), dict(self.people.team), dict(self.people.order))
+        return replace(
+            self,
+            people=people,
+            customers=Names(dict(self.customers.display)),
+            problems=list(self.problems),
+        )
 
     def first_contracts(self) -> dict[str, Contract]:
         """Each customer's first contract overall (earliest signing, then the higher row)."""

@@ -13,6 +13,7 @@ import pandas as pd
 from ..parse import Period
 from ..settings import DEFAULT_SETTINGS, Settings
 from ..tables import TableData
+from .book import Book
 from .definitions import SCORING
 from .evaluation import Workweeks, quarterly_evaluation
 from .performance import monthly_performance
@@ -76,14 +77,17 @@ def compute_metrics(
     if scoring is None:
         scoring, found = scoring_from_table(tables.get(SCORING.name))
         problems += found
-    performance = monthly_performance(tables, as_of=as_of)
-    evaluation = quarterly_evaluation(tables, scoring, as_of=as_of, workweeks=workweeks)
-    funnel_result = funnel(tables)
-    collections = reconcile_collections(tables, as_of=as_of)
+    book = Book.read(tables)  # once: each metric gets its own copy of the name registers
+    performance = monthly_performance(tables, as_of=as_of, book=book.copy())
+    evaluation = quarterly_evaluation(
+        tables, scoring, as_of=as_of, workweeks=workweeks, book=book.copy()
+    )
+    funnel_result = funnel(tables, book=book.copy())
+    collections = reconcile_collections(tables, as_of=as_of, book=book.copy())
     problems += performance.problems
     problems += [p for p in evaluation.problems if p not in performance.problems]
     problems += funnel_result.problems + collections.problems
-    problems += amount_unit_problems(tables, settings)
+    problems += amount_unit_problems(tables, settings, book=book.copy())
     targets = tables.get("targets")
     if targets is None or not len(targets):
         # A team that keeps no targets is not told, month after month, that it has none.

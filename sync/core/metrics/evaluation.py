@@ -43,6 +43,7 @@ def quarterly_evaluation(
     as_of: date | datetime | None = None,
     quarters: Iterable[Period] | None = None,
     workweeks: Workweeks = None,
+    book: Book | None = None,
 ) -> MetricTable:
     """Per rep and quarter (columns of `EVALUATION`): one row per indicator of `scoring`, then
     a `total` row.
@@ -63,7 +64,7 @@ def quarterly_evaluation(
     that scored weight. When the scoring weights do not add up to 100%, the total is blank
     (the problem comes from `parse_scoring_rows`).
     """
-    book = Book.read(tables)
+    book = book or Book.read(tables)
     problems = list(book.problems)
     stats = _tally(book, tables, day_of(as_of))
     records: list[dict[str, Any]] = []

@@ -21,6 +21,7 @@ def monthly_performance(
     *,
     as_of: date | datetime | None = None,
     months: Iterable[Period] | None = None,
+    book: Book | None = None,
 ) -> MetricTable:
     """Per rep and month (columns of `PERFORMANCE`): the month's target from Targets, contract
     amounts signed in the month, completion (blank without a positive target), customers whose
@@ -32,7 +33,7 @@ def monthly_performance(
     month of `as_of` (all months when None), or only `months` when given. A quarter target
     does not enter monthly figures (see `quarterly_evaluation`).
     """
-    book = Book.read(tables)
+    book = book or Book.read(tables)
     problems = list(book.problems)
     sales = book.sales_by(month_of)
     # customer → (amount, first row) per rep and month, for the top customers

@@ -31,7 +31,10 @@ def _close(a: float, b: float) -> bool:
 
 
 def reconcile_collections(
-    tables: Mapping[str, TableData], *, as_of: date | datetime | None = None
+    tables: Mapping[str, TableData],
+    *,
+    as_of: date | datetime | None = None,
+    book: Book | None = None,
 ) -> Reconciliation:
     """Collections against contracts.
 
@@ -44,7 +47,7 @@ def reconcile_collections(
     Per contract: amount, invoiced, received, not yet invoiced. Per rep and month of the due
     date: invoiced, received and their rate, the same figures as the Performance tab's.
     """
-    book = Book.read(tables)
+    book = book or Book.read(tables)
     today = day_of(as_of)
     per_contract: dict[int, list[Invoice]] = defaultdict(list)
     for inv in book.invoices:

@@ -38,7 +38,7 @@ Members = set[str | None] | None  # rep keys; None for everyone
 Pipeline = dict[tuple[str | None, Period], list[float]]  # → [open leads, expected, weighted]
 
 
-def funnel(tables: Mapping[str, TableData]) -> Funnel:
+def funnel(tables: Mapping[str, TableData], *, book: Book | None = None) -> Funnel:
     """Stage counts and conversion, win rate, median cycle and weighted pipeline; per rep
     (team and rep set), per team of the Reps tab (rep None) and for everyone (both None).
 
@@ -51,7 +51,7 @@ def funnel(tables: Mapping[str, TableData]) -> Funnel:
     - weighted pipeline: Σ expected_amount × probability of open leads (every stage but won and
       lost) with both filled, by expected close month; leads without one are left out.
     """
-    book = Book.read(tables)
+    book = book or Book.read(tables)
     cycles = _cycles(book, tables)
     pipeline = _pipeline(book.leads)
     groups = _groups(book.people, {lead.rep for lead in book.leads} | {r for r, _ in pipeline})

@@ -27,13 +27,16 @@ def _suspect(value: float | None, typical: float | None) -> float | None:
 
 
 def amount_unit_problems(
-    tables: Mapping[str, TableData], settings: Settings = DEFAULT_SETTINGS
+    tables: Mapping[str, TableData],
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    book: Book | None = None,
 ) -> list[MetricProblem]:
     """Amounts probably typed in the other unit than the workbook's (a heuristic): a contract
     amount far from the median contract, a target far from the median monthly target (a
     quarter's counts a third) or from the median month of a rep's sales, an invoice far from
     its contract's amount. A median needs at least three amounts."""
-    book = Book.read(tables)
+    book = book or Book.read(tables)
     problems: list[MetricProblem] = []
 
     def check(
