@@ -15,8 +15,10 @@ One function, `sync_workbook`, runs the whole pipeline against any backend (an o
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -122,45 +124,48 @@ def sync_workbook(
 
     step("check")
     started = time.perf_counter()
-    binding = bind_workbook(raw.sheets, lang=lang)
-    if not any(not b.table.owned for b in binding.tables.values()):
-        raise LayoutError(
-            f"{raw.source or 'the workbook'}: no tab looks like a salesync tab "
-            f"(expected tabs such as 线索跟踪 / 線索跟蹤 / Leads with their headers); "
-            f"run 'salesync init' for a blank workbook"
-        )
-    settings_data, settings, settings_issues = _settings(binding)
-    if lang is None and settings.language is not None and settings.language != binding.lang:
-        binding = bind_workbook(raw.sheets, lang=settings.language)
+    # The check allocates millions of small objects and frees almost none of them in cycles:
+    # the cyclic collector would walk the whole workbook again and again for nothing.
+    with gc_paused():
+        binding = bind_workbook(raw.sheets, lang=lang)
+        if not any(not b.table.owned for b in binding.tables.values()):
+            raise LayoutError(
+                f"{raw.source or 'the workbook'}: no tab looks like a salesync tab "
+                f"(expected tabs such as 线索跟踪 / 線索跟蹤 / Leads with their headers); "
+                f"run 'salesync init' for a blank workbook"
+            )
         settings_data, settings, settings_issues = _settings(binding)
-    lang = binding.lang
-    now = as_of or datetime.now(_zone(settings.timezone)).replace(tzinfo=None, microsecond=0)
-    ctx = ParseContext(lang=lang, amount_unit=settings.amount_unit, as_of=now.date())
-    tables, parse_issues = parse_tables(binding, ctx, skip=frozenset({"settings"}))
-    if settings_data is not None:
-        tables["settings"] = settings_data
-    validation = validate_tables(tables, lang, settings)
-    rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
-    calendar = business_calendar(settings)
-    sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
-    leads = review_leads(tables, lang, now, assign=assign)
-    if assign:
-        fill_blanks(tables["leads"], leads.computed.get("leads", {}), ("owner", "assigned_at"))
-    metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
-    computed = merge_computed(
-        validation.computed, sla_computed, leads.computed, reconciliation_column(metrics, lang)
-    )
-    issues = (
-        binding.issues
-        + settings_issues
-        + parse_issues
-        + validation.issues
-        + rule_issues
-        + sla_issues
-        + leads.issues
-        + [metric_issue(p, lang, tables) for p in metrics.problems]
-    )
-    planned = plan_sync(binding, tables, computed, issues, lang, metric_tabs(metrics, lang))
+        if lang is None and settings.language is not None and settings.language != binding.lang:
+            binding = bind_workbook(raw.sheets, lang=settings.language)
+            settings_data, settings, settings_issues = _settings(binding)
+        lang = binding.lang
+        now = as_of or datetime.now(_zone(settings.timezone)).replace(tzinfo=None, microsecond=0)
+        ctx = ParseContext(lang=lang, amount_unit=settings.amount_unit, as_of=now.date())
+        tables, parse_issues = parse_tables(binding, ctx, skip=frozenset({"settings"}))
+        if settings_data is not None:
+            tables["settings"] = settings_data
+        validation = validate_tables(tables, lang, settings)
+        rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
+        calendar = business_calendar(settings)
+        sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
+        leads = review_leads(tables, lang, now, assign=assign)
+        if assign:
+            fill_blanks(tables["leads"], leads.computed.get("leads", {}), ("owner", "assigned_at"))
+        metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
+        computed = merge_computed(
+            validation.computed, sla_computed, leads.computed, reconciliation_column(metrics, lang)
+        )
+        issues = (
+            binding.issues
+            + settings_issues
+            + parse_issues
+            + validation.issues
+            + rule_issues
+            + sla_issues
+            + leads.issues
+            + [metric_issue(p, lang, tables) for p in metrics.problems]
+        )
+        planned = plan_sync(binding, tables, computed, issues, lang, metric_tabs(metrics, lang))
     seconds["check"] = time.perf_counter() - started
 
     result = SyncResult(
@@ -183,6 +188,22 @@ def sync_workbook(
         seconds["write"] = time.perf_counter() - started
     result.requests = getattr(backend, "requests", None)
     return result
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run a block with the cyclic garbage collector off (as it was before, after).
+
+    Reference counting still frees everything that is not in a cycle; the core builds almost
+    no cycles, and a collection pass over a large workbook's cells costs more than the rules.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _settings(binding: Binding) -> tuple[TableData | None, Settings, list[Issue]]:

@@ -239,6 +239,9 @@ _EMAIL = re.compile(r"[\w.+\-']+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"[,;/、|\n\r]|\s(?:or|或|或者)\s")
 # An extension is not part of the number people share: 0755-88881234转808, ext. 12, x12.
 _EXTENSION = re.compile(r"(?:转|轉|分机|分機|ext\.?|x|#)\s*\d+\s*$", re.IGNORECASE)
+# A cell that is nothing but ASCII digits and dashes: no e-mail, no separator, no extension,
+# one token, so the general path below would read exactly its digits as one number.
+_PLAIN_NUMBER = re.compile(r"[0-9][0-9-]*")
 MIN_PHONE_DIGITS = 7  # fewer digits (110, an extension alone) identify no one
 
 
@@ -280,6 +283,14 @@ def contact_keys(value: CellValue) -> set[str]:
     if is_blank(value):
         return set()
     text = unicodedata.normalize("NFKC", render_text(value))
+    if _PLAIN_NUMBER.fullmatch(text):  # one number, digits and dashes: the common cell
+        key = _phone_key(text.replace("-", ""))
+        return set() if key is None else {key}
+    return _contacts_in(text)
+
+
+def _contacts_in(text: str) -> set[str]:
+    """`contact_keys` of an NFKC-normalised cell text, the general way."""
     keys: set[str] = set()
     for email in _EMAIL.findall(text):
         keys.add(email.casefold())

@@ -510,7 +510,7 @@ class Issue:
 
 def render(template: str, params: Mapping[str, Any]) -> str:
     try:
-        return template.format_map(dict(params))
+        return template.format_map(params if type(params) is dict else dict(params))
     except (KeyError, IndexError, ValueError):
         return template
 
@@ -534,20 +534,22 @@ def make_issue(
     text_value = display_value(value) if value is not None else None
     if text_value is not None and not text_value.strip():
         text_value = None  # a blank cell has no value to show
-    merged = {"header": header or "", "value": text_value or "", **(params or {})}
+    merged = {"header": header or "", "value": text_value or ""}
+    if params:
+        merged.update(params)
     return Issue(
-        code=code,
-        severity=severity or kind.severity,
-        tab=tab,
-        row=row,
-        column=column,
-        header=header,
-        value=text_value,
-        message=render(kind.messages[lang], merged),
-        field=field,
-        table=table,
-        params=merged,
-        rule=rule,
+        code,
+        severity or kind.severity,
+        tab,
+        row,
+        column,
+        header,
+        text_value,
+        render(kind.messages[lang], merged),
+        field,
+        table,
+        merged,
+        rule,
     )
 
 

@@ -185,18 +185,19 @@ class _Layout:
             )
             candidates = sorted({*filled, *(r for r in values if first <= r <= last)})
             formula_rows = {r for r, c in sheet.formulas if c == col}
+            get, add, rows_in_grid = values.get, writes.append, len(grid)
             for row in candidates:
-                desired = values.get(row)
-                if row in formula_rows:
+                if formula_rows and row in formula_rows:
                     continue
-                cells = grid[row - 1] if row <= len(grid) else ()
+                desired = get(row)
+                cells = grid[row - 1] if row <= rows_in_grid else ()
                 current = cells[index] if index < len(cells) else None
                 if current is None or current == "":  # the common blank cell, decided here
                     if desired is None or desired == "":
                         continue
                 elif same_value(current, desired):
                     continue
-                writes.append(CellWrite(row, col, desired))
+                add(CellWrite(row, col, desired))
         else:  # JOB_IF_BLANK: only blank cells are filled
             for row, desired in sorted(values.items()):
                 if is_blank(sheet.value(row, col)) and (row, col) not in sheet.formulas:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,9 @@ class TableData:
     values: dict[str, list[Any]] = field(default_factory=dict)
     raw: dict[str, list[CellValue]] = field(default_factory=dict)
     bad: dict[str, set[int]] = field(default_factory=dict)  # indices whose cell did not parse
+    _located: dict[tuple[str, Lang], tuple[str | None, str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def name(self) -> str:
@@ -66,17 +70,29 @@ class TableData:
         column letter, header as typed and, unless given, the value as typed."""
         if "value" not in kw:
             kw["value"] = self.raw[field_name][i] if field_name in self.raw else None
+        column, header = self._where(field_name, lang)
         return make_issue(
             code,
             lang,
-            tab=self.tab,
+            tab=self.bound.sheet.name,
             row=self.rows[i],
-            column=self.letter(field_name),
-            header=self.bound.header_of(field_name, lang),
+            column=column,
+            header=header,
             field=field_name,
-            table=self.name,
+            table=self.bound.table.name,
             **kw,
         )
+
+    def _where(self, field_name: str, lang: Lang) -> tuple[str | None, str]:
+        """Column letter and header of a field, looked up once per field and language."""
+        key = (field_name, lang)
+        found = self._located.get(key)
+        if found is None:
+            found = self._located[key] = (
+                self.letter(field_name),
+                self.bound.header_of(field_name, lang),
+            )
+        return found
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         names = list(self.values)
@@ -130,12 +146,16 @@ def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[I
     issues: list[Issue] = []
     grid = bound.sheet.rows
     lines = [grid[r - 1] for r in rows]
+    narrowest = min(map(len, lines), default=0)
     for name, col in bound.columns.items():
         f = bound.table.field(name)
         if f.owner is Owner.JOB:
             continue  # computed columns are outputs, never inputs
         index = col - 1
-        raw = [cells[index] if index < len(cells) else None for cells in lines]
+        if index < narrowest:  # every row reaches the column: no bounds check per cell
+            raw = list(map(itemgetter(index), lines))
+        else:
+            raw = [cells[index] if index < len(cells) else None for cells in lines]
         parsed = parse_column(raw, f, ctx)
         data.values[name] = parsed.values
         data.raw[name] = raw

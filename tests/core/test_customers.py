@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync.core import customers as customers_module
 from sync.core import issues as issues_module
 from sync.core.customers import (
     DuplicateGroup,
@@ -206,6 +207,12 @@ def test_legal_suffixes_do_not_change_the_key(name: str, suffix: str) -> None:
 )
 def test_contact_keys(cell: Any, keys: set[str]) -> None:
     assert contact_keys(cell) == keys
+
+
+@given(st.text(alphabet="0123456789-", min_size=1, max_size=24))
+def test_a_plain_number_reads_as_the_general_way_reads_it(text: str) -> None:
+    # the fast path for digits and dashes must agree with the general parser on every input
+    assert contact_keys(text) == customers_module._contacts_in(text)
 
 
 # --- duplicate groups -----------------------------------------------------------------------

@@ -23,10 +23,18 @@ class Names:
     """Names by their folded form (width, case, script and spaces aside), shown as first seen."""
 
     display: dict[str, str] = dataclass_field(default_factory=dict)
+    # text as given → its key: a name seen before has its key (and its display) already
+    known: dict[str, str | None] = dataclass_field(default_factory=dict, repr=False)
 
     def key(self, name: object) -> str | None:
-        if name is None:
-            return None
+        if type(name) is not str:
+            return None if name is None else self._key(name)
+        found = self.known.get(name, self)
+        if found is self:
+            found = self.known[name] = self._key(name)
+        return found  # type: ignore[return-value]
+
+    def _key(self, name: object) -> str | None:
         text = str(name).strip()
         key = fold(text)
         if not key:
@@ -128,11 +136,15 @@ class Book:
     def copy(self) -> Book:
         """A book to hand to one metric: the rows are shared (no metric changes them), the
         name registers are its own (looking a name up registers how it is shown)."""
-        people = People(dict(self.people.display), dict(self.people.team), dict(self.people.order))
+        people = People(
+            display=dict(self.people.display),
+            team=dict(self.people.team),
+            order=dict(self.people.order),
+        )
         return replace(
             self,
             people=people,
-            customers=Names(dict(self.customers.display)),
+            customers=Names(display=dict(self.customers.display)),
             problems=list(self.problems),
         )
 

@@ -7,6 +7,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -52,10 +53,21 @@ def text_or_none(value: object) -> str | None:
 
 
 def month_of(d: date) -> Period:
-    return Period(d.year, d.month)
+    return _month_of(d)
 
 
 def quarter_of(d: date) -> Period:
+    return _quarter_of(d)
+
+
+# Periods are immutable: one per day is made once and shared by every row of that day.
+@lru_cache(maxsize=16384)
+def _month_of(d: date) -> Period:
+    return Period(d.year, d.month)
+
+
+@lru_cache(maxsize=16384)
+def _quarter_of(d: date) -> Period:
     return Period(d.year, quarter=(d.month - 1) // 3 + 1)
 
 
