@@ -22,10 +22,12 @@ import math
 import numbers
 import os
 import posixpath
+import queue
 import re
 import stat
 import struct
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -760,6 +762,56 @@ class _SheetEdits:
     like_styles: dict[Position, int | None] = field(default_factory=dict)
     col_styles: dict[int, int] = field(default_factory=dict)
     formulas_removed: bool = False
+    pfx: bytes = b""
+    # (column, style_like, type, value) → what follows `<c r="A1` in a new cell's XML (None:
+    # no cell); `_tails` the same by (base style, type, value)
+    tails: dict[tuple[object, ...], bytes | None] = field(default_factory=dict)
+    _tails: dict[tuple[object, ...], bytes | None] = field(default_factory=dict)
+
+    def new_cell(self, row: bytes, write: CellWrite) -> bytes | None:
+        """XML of a cell that does not exist yet; `row` is the row number as ASCII digits.
+        The same value in the same column repeats down thousands of rows: everything after
+        the reference is rendered once per (style, value)."""
+        value = write.value
+        key = (write.col, write.style_like, type(value), value)
+        try:
+            tail = self.tails[key]
+        except KeyError:
+            base = self._base(write)
+            if getattr(value, "tzinfo", None) is not None:
+                # equal instants in other zones are written as their own wall-clock time
+                tail = self._new_tail(base, value)
+            else:
+                by_base = (base, type(value), value)
+                if by_base in self._tails:
+                    tail = self._tails[by_base]
+                else:
+                    tail = self._tails[by_base] = self._new_tail(base, value)
+                if len(self.tails) >= 1 << 16:
+                    self.tails.clear()
+                    self._tails.clear()
+                self.tails[key] = tail
+        except TypeError:  # an unhashable value: render it as it is
+            tail = self._new_tail(self._base(write), value)
+        if tail is None:
+            return None
+        return _cell_head(self.pfx, write.col) + row + tail
+
+    def _base(self, write: CellWrite) -> int | None:
+        """The style a new cell starts from: its model cell's, else its column's."""
+        if write.style_like is not None:
+            return self.like_styles.get(write.style_like)
+        return self.col_styles.get(write.col)
+
+    def _new_tail(self, base: int | None, value: WritableValue) -> bytes | None:
+        rendered = _render_value(value, self.date1904)
+        style = base
+        if rendered.date_kind is not None and not self.styles.is_date(base):
+            style = self.styles.date_xf(base, rendered.date_kind)
+        xml = _cell_xml(self.pfx.decode(), "\x00", rendered, style)
+        if xml is None:
+            return None
+        return xml.split("\x00", 1)[1].encode()
 
     def style_for(
         self, write: CellWrite, existing: int | None, exists: bool, rendered: _Rendered
@@ -789,18 +841,15 @@ def _patch_res(pfx: bytes) -> dict[str, re.Pattern[bytes]]:
 
 
 def _new_row(pfx: bytes, row: int, writes: dict[int, CellWrite], edits: _SheetEdits) -> bytes:
+    digits = str(row).encode()
     cells = []
     for col in sorted(writes):
-        write = writes[col]
-        rendered = _render_value(write.value, edits.date1904)
-        style = edits.style_for(write, None, False, rendered)
-        xml = _cell_xml(pfx.decode(), _ref(row, col), rendered, style)
+        xml = edits.new_cell(digits, writes[col])
         if xml:
             cells.append(xml)
     if not cells:
         return b""
-    p = pfx.decode()
-    return f'<{p}row r="{row}">{"".join(cells)}</{p}row>'.encode()
+    return b"<" + pfx + b'row r="' + digits + b'">' + b"".join(cells) + b"</" + pfx + b"row>"
 
 
 @lru_cache(maxsize=8)
@@ -820,18 +869,37 @@ def _letters_col(letters: bytes) -> int:
     return col
 
 
-def _locate_cells(pfx: bytes, body: bytes) -> tuple[list[int], list[int]] | None:
-    """Columns and offsets of a row's cells, when every cell starts `<c r="…"` (as Excel,
-    LibreOffice, xlsxwriter and openpyxl write them) in column order; else None. Two scans in C
-    instead of a regex match per cell: rows that get a write in their middle are common."""
+class _CellHeads(dict[int, bytes]):
+    """column → `<c r="AB`, filled as columns are asked for."""
+
+    def __init__(self, pfx: bytes) -> None:
+        super().__init__()
+        self.pfx = pfx
+
+    def __missing__(self, col: int) -> bytes:
+        head = self[col] = _cell_head(self.pfx, col)
+        return head
+
+
+@lru_cache(maxsize=1 << 12)
+def _cell_head(pfx: bytes, col: int) -> bytes:
+    """`<c r="AB` for column 28: a cell's start up to its row number."""
+    return b"<" + pfx + b'c r="' + _col_letters(col).encode()
+
+
+def _locate_cells(pfx: bytes, body: bytes) -> tuple[list[int], list[bytes]] | None:
+    """Columns and reference letters of a row's cells, when every cell starts `<c r="…"` (as
+    Excel, LibreOffice, xlsxwriter and openpyxl write them) in column order; else None. Two
+    scans in C instead of a regex match per cell: rows that get a write in their middle are
+    common."""
     any_cell, with_ref = _cell_res(pfx)
     refs = with_ref.findall(body)
     if len(refs) != len(any_cell.findall(body)):  # `<` never occurs in text: the count is exact
         return None
-    cols = [_letters_col(r) for r in refs]
+    cols = list(map(_letters_col, refs))
     if any(a >= b for a, b in itertools.pairwise(cols)):
         return None
-    return cols, [m.start() for m in with_ref.finditer(body)]
+    return cols, refs
 
 
 def _patch_row(
@@ -851,11 +919,14 @@ def _patch_row(
     pieces: list[bytes] = []
     last = 0
     pending = sorted(writes)
+    digits = str(row).encode()
     wi = 0
     col = 0
 
     def render(write: CellWrite, attrs: dict[bytes, bytes] | None, inner: bytes | None) -> bytes:
-        exists = attrs is not None
+        if attrs is None:
+            return edits.new_cell(digits, write) or b""
+        exists = True
         existing = None
         extra = ""
         if attrs is not None:
@@ -887,13 +958,19 @@ def _patch_row(
     if last_col < pending[0]:  # the usual case: every write goes after the last cell
         pass
     elif located is not None:  # every cell has its reference: find the writes' places directly
-        cols, starts = located
+        cols, refs = located
         close = b"</" + pfx + b"c>"
         open_len = len(pfx) + 2
+        ref_open = b"<" + pfx + b'c r="'
+
+        def start_of(i: int) -> int:
+            # Columns ascend, so the first `<c r="P` is cell P's (PA, PB… come after it).
+            return body.index(ref_open + refs[i], last)
+
         for col in pending:
             i = bisect.bisect_left(cols, col)
             if i < len(cols) and cols[i] == col:
-                start = starts[i]
+                start = start_of(i)
                 tag_end = body.index(b">", start)
                 if body[tag_end - 1 : tag_end] == b"/":
                     end, inner = tag_end + 1, None
@@ -904,7 +981,7 @@ def _patch_row(
                 pieces.append(render(writes[col], _attrs(body[start + open_len : tag_end]), inner))
                 last = end
             else:
-                at = starts[i] if i < len(starts) else len(body)
+                at = start_of(i) if i < len(cols) else len(body)
                 pieces.append(body[last:at])
                 pieces.append(render(writes[col], None, None))
                 last = at
@@ -936,20 +1013,7 @@ def _patch_row(
         pieces.append(render(writes[pending[wi]], None, None))
         wi += 1
     if b"spans" in start_tag:
-        lo, hi = pending[0], pending[-1]
-        attrs = _attrs(start_tag)
-        if b"spans" in attrs:
-            try:
-                a, b = (int(x) for x in attrs[b"spans"].split(b":"))
-                if lo < a or hi > b:
-                    start_tag = re.sub(
-                        rb"""spans\s*=\s*(?:"[^"]*"|'[^']*')""",
-                        f'spans="{min(a, lo)}:{max(b, hi)}"'.encode(),
-                        start_tag,
-                        count=1,
-                    )
-            except ValueError:
-                pass
+        start_tag = _fix_spans(start_tag, pending[0], pending[-1])
     return start_tag + b"".join(pieces) + end_tag
 
 
@@ -1054,8 +1118,55 @@ def _find_styles(chunks: Iterable[bytes], positions: set[Position]) -> dict[Posi
 _ROW_NUMBER_RE = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
 
 
+_LAST_CELL_RES: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def _last_cell_re(pfx: bytes) -> re.Pattern[bytes]:
+    pattern = _LAST_CELL_RES.get(pfx)
+    if pattern is None:
+        pattern = re.compile(
+            b"<" + re.escape(pfx) + rb"""c\s+r\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d"""
+        )
+        _LAST_CELL_RES[pfx] = pattern
+    return pattern
+
+
+def _fix_spans(start_tag: bytes, lo: int, hi: int) -> bytes:
+    """A row's start tag with its `spans` widened to take in columns lo..hi."""
+    i = start_tag.find(b' spans="')
+    if i >= 0 and start_tag.count(b"spans") == 1 and b"'" not in start_tag:
+        j = start_tag.find(b'"', i + 8)
+        try:
+            a, b = (int(x) for x in start_tag[i + 8 : j].split(b":"))
+        except ValueError:
+            return start_tag
+        if lo < a or hi > b:
+            return start_tag[: i + 8] + f"{min(a, lo)}:{max(b, hi)}".encode() + start_tag[j:]
+        return start_tag
+    attrs = _attrs(start_tag)
+    if b"spans" in attrs:
+        try:
+            a, b = (int(x) for x in attrs[b"spans"].split(b":"))
+            if lo < a or hi > b:
+                start_tag = re.sub(
+                    rb"""spans\s*=\s*(?:"[^"]*"|'[^']*')""",
+                    f'spans="{min(a, lo)}:{max(b, hi)}"'.encode(),
+                    start_tag,
+                    count=1,
+                )
+        except ValueError:
+            pass
+    return start_tag
+
+
 def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _SheetEdits) -> None:
-    """Stream a sheet's XML to `out`, patching only the rows that have writes."""
+    """Stream a sheet's XML to `out`, patching only the rows that have writes.
+
+    The usual row gets its new cells after its last one: that row is copied as one slice and
+    the new cells (rendered once per column and value, see `_SheetEdits.new_cell`) appended
+    before its end tag. Rows are found by looking for the next written row's start tag
+    directly (`<row r="N"`), so the rows in between cost nothing; rows whose writes land
+    among existing cells go through `_patch_row`."""
     it = iter(chunks)
     buf = b""
     pfx = b""
@@ -1070,16 +1181,19 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
                 break
     if sd is None:
         raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML has no sheetData")
+    edits.pfx = pfx
     res = _patch_res(pfx)
     head = buf[: sd.start()]
     edits.col_styles = _col_styles(head, pfx)
     out(_grow_dimension(head, pfx, edits))
-    pending = sorted(edits.writes)
+    writes = edits.writes
+    pending = sorted(writes)
+    npending = len(pending)
     pi = 0
     if sd.group(0).endswith(b"/>"):
         out(b"<" + pfx + b"sheetData>")
         for row in pending:
-            out(_new_row(pfx, row, edits.writes[row], edits))
+            out(_new_row(pfx, row, writes[row], edits))
         out(b"</" + pfx + b"sheetData>")
         out(buf[sd.end() :])
         for chunk in it:
@@ -1090,20 +1204,51 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
     pos = emit = 0
     prev = 0
     end_sd = b"</" + pfx + b"sheetData>"
+    row_close = b"</" + pfx + b"row>"
+    row_key = b"<" + pfx + b'row r="'
+    cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
+    row_re = res["row"]
+    last_cell_re = _last_cell_re(pfx)
+    new_cell = edits.new_cell
+    tails = edits.tails
+    heads = _CellHeads(pfx)
+    parts: list[bytes] = []
+    append = parts.append
+    missed = -1  # a row whose start tag is not in `buf`: scan for it instead of looking again
+    has_bare = bare_open in buf
+
+    def flush() -> None:
+        if parts:
+            out(b"".join(parts))
+            parts.clear()
+
     while True:
-        if pi >= len(pending):
-            out(buf[emit:])
+        if pi >= npending:
+            append(buf[emit:])
+            flush()
             for chunk in it:
                 out(chunk)
             return
-        m = res["row"].search(buf, pos)
+        want = pending[pi]
+        m = None
+        if want != missed:
+            at = buf.find(b'%s%d"' % (row_key, want), pos)
+            if at >= 0:
+                m = row_re.match(buf, at)
+            else:
+                missed = want
+        if m is None:
+            m = row_re.search(buf, pos)
+            known = 0
+        else:
+            known = want
         if m is None:
             e = buf.find(end_sd, pos)
             if e >= 0:
-                out(buf[emit:e])
+                append(buf[emit:e])
                 for row in pending[pi:]:
-                    out(_new_row(pfx, row, edits.writes[row], edits))
-                pi = len(pending)
+                    append(_new_row(pfx, row, writes[row], edits))
+                pi = npending
                 emit = pos = e
                 continue
             more = next(it, None)
@@ -1112,36 +1257,83 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
             cut = buf.rfind(b"<", pos)
             if cut < 0:
                 cut = len(buf)
-            out(buf[emit:cut])
+            append(buf[emit:cut])
+            flush()
             buf = buf[cut:] + more
             pos = emit = 0
+            missed = -1
+            has_bare = bare_open in buf
             continue
-        # Every row of the sheet passes here: read only its number, not all its attributes.
-        rm = _ROW_NUMBER_RE.search(m.group(0))
-        row = int(rm.group(1)) if rm else prev + 1
-        while pi < len(pending) and pending[pi] < row:
-            out(buf[emit : m.start()])
-            out(_new_row(pfx, pending[pi], edits.writes[pending[pi]], edits))
+        tag = m.group(0)
+        if known:
+            row = known
+        else:  # every row passed here: read only its number, not all its attributes
+            rm = _ROW_NUMBER_RE.search(tag)
+            row = int(rm.group(1)) if rm else prev + 1
+        while pi < npending and pending[pi] < row:
+            append(buf[emit : m.start()])
+            append(_new_row(pfx, pending[pi], writes[pending[pi]], edits))
             emit = m.start()
             pi += 1
-        if pi < len(pending) and pending[pi] == row:
-            if m.group(0).endswith(b"/>"):
+        if pi < npending and pending[pi] == row:
+            if tag.endswith(b"/>"):
                 end = m.end()
+                close = -1
             else:
-                close = buf.find(b"</" + pfx + b"row>", m.end())
+                close = buf.find(row_close, m.end())
                 if close < 0:
                     more = next(it, None)
                     if more is None:
                         raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML is truncated")
-                    out(buf[emit : m.start()])
+                    append(buf[emit : m.start()])
+                    flush()
                     buf = buf[m.start() :] + more
                     pos = emit = 0
+                    missed = -1
+                    has_bare = bare_open in buf
                     continue
-                end = close + len(b"</" + pfx + b"row>")
-            out(buf[emit : m.start()])
-            out(_patch_row(pfx, buf[m.start() : end], row, edits.writes[row], edits))
-            emit = pos = end
+                end = close + len(row_close)
+            row_writes = writes[row]
+            cols = sorted(row_writes)
+            last_col = MAX_COLS + 1
+            if close >= 0:
+                last = buf.rfind(cell_open, m.end(), close)
+                if has_bare and buf.rfind(bare_open, m.end(), close) > last:
+                    pass  # the last cell has no reference
+                elif last < 0:
+                    last_col = 0
+                else:
+                    lm = last_cell_re.match(buf, last)
+                    if lm:
+                        last_col = _letters_col(lm.group(1).upper())
+            if last_col < cols[0]:  # the usual case: every write goes after the last cell
+                if b"spans" in tag:
+                    append(buf[emit : m.start()])
+                    append(_fix_spans(tag, cols[0], cols[-1]))
+                    append(buf[m.end() : close])
+                else:
+                    append(buf[emit:close])
+                digits = b"%d" % row
+                for col in cols:
+                    w = row_writes[col]
+                    v = w.value
+                    try:
+                        tail = tails[(col, w.style_like, type(v), v)]
+                    except (KeyError, TypeError):
+                        xml = new_cell(digits, w)
+                        if xml:
+                            append(xml)
+                        continue
+                    if tail is not None:
+                        append(heads[col] + digits + tail)
+                emit = pos = close
+            else:
+                append(buf[emit : m.start()])
+                append(_patch_row(pfx, buf[m.start() : end], row, row_writes, edits))
+                emit = pos = end
             pi += 1
+            if len(parts) > 4096:
+                flush()
         else:
             pos = m.end()
         prev = row
@@ -1181,19 +1373,61 @@ def _tab_xml(tab: TabWrite, styles: _StyleBook, date1904: bool) -> Iterator[byte
         yield b"</cols>"
     yield b"<sheetData>"
     bold = styles.bold_xf(0) if header_rows and nrows and styles.text is not None else None
+    heads = [f'<c r="{_col_letters(c)}' for c in range(1, ncols + 1)]
+    tails: dict[tuple[object, ...], str | None] = {}
+
+    def tail(base: int | None, value: WritableValue) -> str | None:
+        """What follows `<c r="A1` (None: no cell), as `_cell_xml` writes it."""
+        rendered = _render_value(value, date1904)
+        if rendered.blank:
+            return None
+        style = base
+        if rendered.date_kind is not None:
+            style = styles.date_xf(base, rendered.date_kind)
+        xml = _cell_xml("", "\x00", rendered, style)
+        return xml.split("\x00", 1)[1] if xml else None
+
+    rows_xml: list[str] = []
+    size = 0
     for r, values in enumerate(tab.rows, start=1):
         base = bold if r <= header_rows else None
+        digits = str(r)
         cells = []
-        for c, value in enumerate(values, start=1):
-            rendered = _render_value(value, date1904)
-            if rendered.blank:
+        for c, value in enumerate(values):
+            kind = type(value)
+            if base is None and kind is str:  # nearly every cell: no lookup, no cache
+                cells.append(
+                    f'{heads[c]}{digits}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{_xml_text(value)}</t></is></c>"  # type: ignore[arg-type]
+                )
+            elif base is None and kind is int:
+                cells.append(f'{heads[c]}{digits}"><v>{value}</v></c>')
+            elif value is None:
                 continue
-            style = base
-            if rendered.date_kind is not None:
-                style = styles.date_xf(base, rendered.date_kind)
-            cells.append(_cell_xml("", _ref(r, c), rendered, style))
+            elif getattr(value, "tzinfo", None) is not None:  # equal instants, other zones
+                t = tail(base, value)
+                if t is not None:
+                    cells.append(heads[c] + digits + t)
+            else:
+                key = (base, kind, value)
+                try:
+                    t = tails[key] if key in tails else tails.setdefault(key, tail(base, value))
+                except TypeError:  # unhashable
+                    t = tail(base, value)
+                if len(tails) > 1 << 16:
+                    tails.clear()
+                if t is not None:
+                    cells.append(heads[c] + digits + t)
         if cells:
-            yield f'<row r="{r}">{"".join(c for c in cells if c)}</row>'.encode()
+            row_xml = f'<row r="{digits}">{"".join(cells)}</row>'
+            rows_xml.append(row_xml)
+            size += len(row_xml)
+            if size >= _CHUNK // 4:
+                yield "".join(rows_xml).encode()
+                rows_xml.clear()
+                size = 0
+    if rows_xml:
+        yield "".join(rows_xml).encode()
     yield b"</sheetData>"
     yield (
         b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
@@ -1458,6 +1692,56 @@ class _Batched:
             self._size = 0
 
 
+class _MemberWriter:
+    """Write one zip member from a second thread. zlib's deflate and crc32 release the GIL, so
+    compressing one ~1 MiB block overlaps rendering the next: the write costs about the larger
+    of the two instead of their sum. The bytes are those a plain `ZipFile.open(name, "w")`
+    loop would write."""
+
+    _DONE = None
+
+    def __init__(self, zf: zipfile.ZipFile, name: str, force_zip64: bool) -> None:
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(zf, name, force_zip64), name="salesync-zip", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, zf: zipfile.ZipFile, name: str, force_zip64: bool) -> None:
+        try:
+            with zf.open(name, "w", force_zip64=force_zip64) as fh:
+                while (block := self._queue.get()) is not None:
+                    fh.write(block)
+        except BaseException as exc:  # handed to the writing thread by write() and close()
+            self._error = exc
+            while self._queue.get() is not None:  # keep taking blocks until told to stop
+                pass
+
+    def write(self, data: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(data)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+@contextlib.contextmanager
+def _member(zf: zipfile.ZipFile, name: str, force_zip64: bool) -> Iterator[_Batched]:
+    """A batched sink for one new member of `zf`, compressed in a second thread."""
+    writer = _MemberWriter(zf, name, force_zip64)
+    sink = _Batched(writer.write)
+    try:
+        yield sink
+        sink.flush()
+    finally:
+        writer.close()
+
+
 def _group_writes(sheet: str, writes: list[CellWrite]) -> dict[int, dict[int, CellWrite]]:
     grouped: dict[int, dict[int, CellWrite]] = {}
     for w in writes:
@@ -1501,10 +1785,8 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
                 edits.like_styles = _find_styles(_iter_chunks(zin, ref.part), likes)
             info = zin.getinfo(ref.part)
             big = info.file_size > (1 << 30)
-            with zs.open(ref.part, "w", force_zip64=big) as fh:
-                sink = _Batched(fh.write)
+            with _member(zs, ref.part, big) as sink:
                 _patch_sheet(_iter_chunks(zin, ref.part), sink.write, edits)
-                sink.flush()
             replaced[ref.part] = "scratch"
             formulas_removed |= edits.formulas_removed
 
@@ -1538,11 +1820,9 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
                 used_ids.add(rid)
                 new_sheets.append((tab.sheet, part, rid, next_sheet_id))
                 next_sheet_id += 1
-            with zs.open(part, "w", force_zip64=len(tab.rows) > 200_000) as fh:
-                sink = _Batched(fh.write)
+            with _member(zs, part, len(tab.rows) > 200_000) as sink:
                 for piece in _tab_xml(tab, styles, pkg.date1904):
                     sink.write(piece)
-                sink.flush()
             replaced[part] = "scratch"
     scratch.flush()
 

@@ -1,0 +1,207 @@
+"""The writer's fast paths write exactly the bytes of its general, cell-by-cell path.
+
+`_patch_sheet` copies the usual row (new cells after its last one) as one slice and renders a
+new cell once per (column, value); `_tab_xml` renders owned tabs without a lookup per cell.
+Here both run against slow references built from the general pieces (`_patch_row` for every
+written row, `_render_value` + `_cell_xml` for every cell) on generated sheets: rows with and
+without `spans`, a namespace prefix, cells written before, between and after existing ones,
+existing cells overwritten, rows and cells that do not exist, dates that add styles, and the
+sheet fed in chunks that cut rows and cells anywhere.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from sync.backends import xlsx as x
+from sync.core.model import CellWrite, TabWrite, WritableValue
+
+STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.00%"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs></styleSheet>"
+)
+VALUES: list[WritableValue] = [
+    "达标",
+    "超时",
+    "a & b <c>",
+    "_x0041_ literal",
+    "",
+    None,
+    0,
+    7,
+    -3,
+    True,
+    False,
+    2.5,
+    0.1,
+    float("nan"),
+    datetime(2026, 3, 4, 9, 30),
+    date(2026, 3, 5),
+    # the same instant in two zones: equal, yet each is written as its own wall-clock time
+    datetime(2026, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 3, 4, 1, 30, tzinfo=UTC),
+]
+
+
+def _sheet(rng: random.Random, pfx: str, spans: bool, rows: int) -> bytes:
+    p = pfx + ":" if pfx else ""
+    ns = f'xmlns{":" + pfx if pfx else ""}="{x.NS_MAIN}"'
+    out = [
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
+        f'<{p}dimension ref="A1:F{rows}"/><{p}cols><{p}col min="2" max="3" width="9" '
+        f'style="1" customWidth="1"/></{p}cols><{p}sheetData>'
+    ]
+    for r in range(1, rows + 1):
+        if rng.random() < 0.15:
+            continue  # a row that does not exist
+        span = f' spans="{rng.randint(1, 2)}:{rng.randint(3, 6)}"' if spans else ""
+        if rng.random() < 0.05:
+            out.append(f'<{p}row r="{r}"{span}/>')
+            continue
+        cells = []
+        for c in range(1, 7):
+            if rng.random() < 0.35:
+                continue
+            ref = f"{x._col_letters(c)}{r}"
+            kind = rng.random()
+            if kind < 0.4:
+                cells.append(
+                    f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>v{r}{c}</{p}t></{p}is></{p}c>'
+                )
+            elif kind < 0.7:
+                cells.append(f'<{p}c r="{ref}" s="{rng.randint(0, 2)}"><{p}v>{r * c}</{p}v></{p}c>')
+            elif kind < 0.8:
+                cells.append(f'<{p}c r="{ref}" s="1"/>')
+            else:
+                cells.append(f'<{p}c r="{ref}"><{p}f>A{r}+1</{p}f><{p}v>{r}</{p}v></{p}c>')
+        out.append(f'<{p}row r="{r}"{span}>{"".join(cells)}</{p}row>')
+    out.append(f'</{p}sheetData><{p}pageMargins left="0.7"/></{p}worksheet>')
+    return "".join(out).encode()
+
+
+def _writes(rng: random.Random, rows: int) -> dict[int, dict[int, CellWrite]]:
+    grouped: dict[int, dict[int, CellWrite]] = {}
+    for r in range(1, rows + 8):
+        if rng.random() < 0.3:
+            continue
+        for c in rng.sample(range(1, 10), rng.randint(1, 4)):
+            like = (1, 2) if rng.random() < 0.03 else None
+            grouped.setdefault(r, {})[c] = CellWrite(r, c, rng.choice(VALUES), style_like=like)
+    return grouped
+
+
+class _SlowEdits(x._SheetEdits):
+    """New cells rendered one by one, as before the fast paths: no cache."""
+
+    def new_cell(self, row: bytes, write: CellWrite) -> bytes | None:
+        rendered = x._render_value(write.value, self.date1904)
+        style = self.style_for(write, None, False, rendered)
+        xml = x._cell_xml(self.pfx.decode(), x._ref(int(row), write.col), rendered, style)
+        return xml.encode() if xml else None
+
+
+def _reference_patch(xml: bytes, edits: x._SheetEdits) -> bytes:
+    """Every written row through `_patch_row` / `_new_row`, the whole sheet in one buffer."""
+    pfx_m = x._ROOT_PREFIX_RE.search(xml)
+    assert pfx_m
+    pfx = (pfx_m.group(1) + b":") if pfx_m.group(1) else b""
+    edits.pfx = pfx
+    res = x._patch_res(pfx)
+    sd = res["sheet_data"].search(xml)
+    assert sd
+    head = xml[: sd.start()]
+    edits.col_styles = x._col_styles(head, pfx)
+    out = [x._grow_dimension(head, pfx, edits), sd.group(0)]
+    pending = sorted(edits.writes)
+    end_sd = xml.index(b"</" + pfx + b"sheetData>")
+    pos = sd.end()
+    for m in res["row"].finditer(xml, sd.end(), end_sd):
+        if m.start() < pos:
+            continue
+        row = int(re.search(rb'r="(\d+)"', m.group(0)).group(1))  # type: ignore[union-attr]
+        while pending and pending[0] < row:
+            out += [
+                xml[pos : m.start()],
+                x._new_row(pfx, pending[0], edits.writes[pending[0]], edits),
+            ]
+            pos = m.start()
+            pending.pop(0)
+        if pending and pending[0] == row:
+            if m.group(0).endswith(b"/>"):
+                end = m.end()
+            else:
+                end = xml.index(b"</" + pfx + b"row>", m.end()) + len(pfx) + 6
+            out += [
+                xml[pos : m.start()],
+                x._patch_row(pfx, xml[m.start() : end], row, edits.writes[row], edits),
+            ]
+            pos = end
+            pending.pop(0)
+    out.append(xml[pos:end_sd])
+    out += [x._new_row(pfx, r, edits.writes[r], edits) for r in pending]
+    out.append(xml[end_sd:])
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_patch_sheet_matches_the_general_path(seed: int) -> None:
+    rng = random.Random(seed)
+    pfx = "x" if seed % 3 == 0 else ""
+    rows = rng.randint(5, 120)
+    xml = _sheet(rng, pfx, spans=seed % 2 == 0, rows=rows)
+    writes = _writes(rng, rows)
+    # formulas in the written cells are plain ones (no shared ones), so nothing refuses
+    fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
+    like = {(1, 2): 1}
+    fast = x._SheetEdits("t", writes, fast_styles, False, like_styles=dict(like))
+    ref = _SlowEdits("t", writes, ref_styles, False, like_styles=dict(like))
+    step = rng.choice((7, 61, 400, 1 << 20))
+    chunks = [xml[i : i + step] for i in range(0, len(xml), step)]
+    out: list[bytes] = []
+    x._patch_sheet(iter(chunks), out.append, fast)
+    assert b"".join(out) == _reference_patch(xml, ref)
+    assert fast_styles.render() == ref_styles.render()
+    assert fast.formulas_removed == ref.formulas_removed
+
+
+def _reference_tab(tab: TabWrite, styles: x._StyleBook) -> bytes:
+    rows = []
+    header_rows = max(0, min(tab.header_rows, x.MAX_ROWS - 1))
+    bold = styles.bold_xf(0) if header_rows and tab.rows else None
+    for r, values in enumerate(tab.rows, start=1):
+        base = bold if r <= header_rows else None
+        cells = []
+        for c, value in enumerate(values, start=1):
+            rendered = x._render_value(value, False)
+            if rendered.blank:
+                continue
+            style = base
+            if rendered.date_kind is not None:
+                style = styles.date_xf(base, rendered.date_kind)
+            cells.append(x._cell_xml("", x._ref(r, c), rendered, style))
+        if cells:
+            rows.append(f'<row r="{r}">{"".join(c for c in cells if c)}</row>')
+    return "".join(rows).encode()
+
+
+def test_tab_xml_matches_the_general_path() -> None:
+    rng = random.Random(7)
+    rows: list[tuple[WritableValue, ...]] = [("级别", "代码", "行", "说明", "when")]
+    rows += [tuple(rng.choice(VALUES) for _ in range(5)) for _ in range(3000)]
+    rows += [(None, None), (), ("tail",)]
+    tab = TabWrite("问题清单", tuple(rows), column_widths=(10, 0, 8))
+    fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
+    xml = b"".join(x._tab_xml(tab, fast_styles, False))
+    body = xml[xml.index(b"<sheetData>") + 11 : xml.index(b"</sheetData>")]
+    assert body == _reference_tab(tab, ref_styles)
+    assert fast_styles.render() == ref_styles.render()
