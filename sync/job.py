@@ -119,7 +119,8 @@ def sync_workbook(
     started = time.perf_counter()
 
     step("read")
-    raw = backend.read()
+    with gc_paused():  # the reader builds millions of cells and no cycles, like the check
+        raw = backend.read()
     seconds["read"] = time.perf_counter() - started
 
     step("check")
@@ -183,7 +184,8 @@ def sync_workbook(
     if write and not planned.plan.is_empty():
         step("write")
         started = time.perf_counter()
-        backend.apply(planned.plan)
+        with gc_paused():
+            backend.apply(planned.plan)
         result.wrote = True
         seconds["write"] = time.perf_counter() - started
     result.requests = getattr(backend, "requests", None)
