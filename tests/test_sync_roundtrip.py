@@ -16,23 +16,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sync.backends.xlsx import XlsxBackend
 from sync.job import sync_workbook
 from tests.conftest import write_xlsx
+from tests.workbooks import HEADERS, leads_rows
 
 AS_OF = datetime(2026, 6, 30, 18, 0)
-HEADERS = [
-    "线索编号",
-    "来源类型",
-    "客户名称",
-    "负责人",
-    "创建时间",
-    "分配时间",
-    "首次跟进时间",
-    "预算",
-    "决策权",
-    "需求匹配",
-    "时间线",
-    "筛选结果",
-    "我的备注",
-]
 
 
 def digest(path: Path) -> str:
@@ -46,57 +32,10 @@ def run(path: Path):
 def styled_workbook(path: Path) -> Path:
     """A lead list dressed the way people dress theirs: title, fills, borders, a formula,
     a comment, a drop-down, a hidden helper tab."""
-    rows = [
-        [
-            "L1",
-            "官网",
-            "甲公司",
-            "李雷",
-            datetime(2026, 6, 1, 9),
-            datetime(2026, 6, 1, 10),
-            datetime(2026, 6, 1, 11),
-            "是",
-            "是",
-            "是",
-            "是",
-            None,
-            "重点",
-        ],
-        [
-            "L1",
-            "抖音直播",
-            "乙公司",
-            "韩梅",
-            datetime(2026, 6, 2, 9),
-            datetime(2026, 6, 2, 10),
-            datetime(2026, 6, 2, 9),
-            "是",
-            "否",
-            "否",
-            "否",
-            "A",
-            '=HYPERLINK("x")',
-        ],
-        [
-            "L3",
-            "展会-行业展",
-            None,
-            "李雷",
-            "2026年6月3日",
-            "2026/6/3 10:00",
-            None,
-            "是",
-            "是",
-            "否",
-            "否",
-            None,
-            None,
-        ],
-    ]
     write_xlsx(
         path,
         {
-            "线索跟踪": [["销售线索跟踪表"], [], HEADERS, *rows],
+            "线索跟踪": leads_rows(),
             "销售人员": [["姓名", "团队"], ["李雷", "华东"], ["韩梅", "华东"]],
             "helper": [["x", "=1+1"]],
         },

@@ -45,25 +45,11 @@ from sync.core.sla import STATUS_LABELS, Status
 from sync.job import sync_workbook
 from sync.templates import choice_labels, setting_value
 from tests.backends.sheets_server import SCOPE, Rich, SheetsServer
+from tests.workbooks import leads_rows
 
 EMAIL = "salesync-bot@sales-team.iam.gserviceaccount.com"
 SHEET_ID = "1SaLeSyNcTeStShEeT0123456789abcdefGHIJ"
 AS_OF = datetime(2026, 6, 30, 18, 0)
-HEADERS = [
-    "线索编号",
-    "来源类型",
-    "客户名称",
-    "负责人",
-    "创建时间",
-    "分配时间",
-    "首次跟进时间",
-    "预算",
-    "决策权",
-    "需求匹配",
-    "时间线",
-    "筛选结果",
-    "我的备注",
-]
 
 
 def _key() -> rsa.RSAPrivateKey:
@@ -407,59 +393,6 @@ def test_writes_are_split_only_above_the_size_limit(
 
 
 # --------------------------------------------------------------------------- the job
-
-
-def leads_rows() -> list[list[Any]]:
-    return [
-        ["销售线索跟踪表"],
-        [],
-        HEADERS,
-        [
-            "L1",
-            "官网",
-            "甲公司",
-            "李雷",
-            datetime(2026, 6, 1, 9),
-            datetime(2026, 6, 1, 10),
-            datetime(2026, 6, 1, 11),
-            "是",
-            "是",
-            "是",
-            "是",
-            None,
-            "重点",
-        ],
-        [
-            "L1",
-            "抖音直播",
-            "乙公司",
-            "韩梅",
-            datetime(2026, 6, 2, 9),
-            datetime(2026, 6, 2, 10),
-            datetime(2026, 6, 2, 9),
-            "是",
-            "否",
-            "否",
-            "否",
-            "A",
-            '=HYPERLINK("x")',
-        ],
-        [
-            "L3",
-            "展会-行业展",
-            None,
-            "李雷",
-            "2026年6月3日",
-            "2026/6/3 10:00",
-            None,
-            "是",
-            "是",
-            "否",
-            "否",
-            None,
-            None,
-        ],
-    ]
 
 
 @pytest.fixture
