@@ -110,12 +110,12 @@ def SALES_BANT_CLASS(
 ) -> str:
     """BANT class A/B/C from the four yes/no answers (是/否, Y/N, ✓/✗, TRUE/FALSE); "" until
     all four are answered or when one is not a yes/no."""
-    answers = []
+    answers: list[bool | None] = []
     for name, cell in zip(BANT_FIELDS, (budget, authority, need_fit, timeline), strict=True):
         value, problem = parse_value(cell, LEADS.field(name), ParseContext())
         if problem is not None:
             return ""
-        answers.append(value)
+        answers.append(value if isinstance(value, bool) else None)
     return bant_class(answers, a_min_yes=int(a_min_yes), b_min_yes=int(b_min_yes)) or ""
 
 

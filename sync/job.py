@@ -74,13 +74,13 @@ class SyncResult:
         return max(present, key=lambda s: s.rank) if present else None
 
     def summary(self) -> dict[str, Any]:
-        per_tab: dict[str, dict[str, int]] = {}
+        per_tab: dict[str, dict[str, Any]] = {}
         for name, data in self.tables.items():
             per_tab[data.tab] = {
                 "table": name,
                 "rows": len(data),
                 **count_by_severity(i for i in self.issues if i.table == name),
-            }  # type: ignore[dict-item]
+            }
         return {
             "source": self.source,
             "language": self.lang.value,

@@ -459,7 +459,10 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                     continue  # chart sheets, dialog sheets: no cells
                 grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
                 # calamine hands back fresh lists: keep them rather than copy every row
-                rows: list[list[CellValue]] = [r if type(r) is list else list(r) for r in grid]
+                rows: list[list[CellValue]] = [
+                    r if type(r) is list else list(r)  # type: ignore[misc]
+                    for r in grid
+                ]
                 del grid
                 ref = pkg.sheet(meta.name)
                 formulas: set[Position] = set()

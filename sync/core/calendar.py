@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class UnknownRegion(ValueError):
 
 
 @cache
-def _country_class(region: str) -> type:
+def _country_class(region: str) -> Any:
     import holidays
 
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from functools import cache
@@ -216,7 +216,7 @@ def _as_day(value: date) -> date:
     return value if type(value) is date else date(value.year, value.month, value.day)
 
 
-_SPECIAL = {
+_SPECIAL: dict[str, Callable[[str, ParseContext], object]] = {
     "calendar_region": _region,
     "business_hours": parse_business_hours,
     "extra_holidays": parse_date_list,

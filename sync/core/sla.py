@@ -21,6 +21,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -99,7 +100,7 @@ class Condition:
     field: str
     values: frozenset[str]
     negate: bool = False
-    text: dict[Lang, str] = field(default_factory=dict, compare=False)
+    text: dict[Lang, str] = dataclass_field(default_factory=dict, compare=False)
 
     def matches(self, value: Any) -> bool:
         if isinstance(value, bool):
@@ -293,7 +294,7 @@ def evaluate(
         status = Status.BREACHED if late else Status.MET
         return Evaluation(due, status, late, estimated)
     if whole_day:
-        late_days = (as_of.date() - due).days  # type: ignore[operator]
+        late_days = (as_of.date() - due).days
         late = timedelta(days=late_days) if late_days > 0 else None
     else:
         gap = as_of - due  # type: ignore[operator]
@@ -954,7 +955,8 @@ def _run_rule(
         if (
             rule.end == NEXT_FOLLOW_UP
             and ends[i] is None
-            and stages.get(_key(follow_ups.leads[i]) if follow_ups.leads[i] else "")  # type: ignore[union-attr]
+            and follow_ups is not None
+            and (stages.get(_key(follow_ups.leads[i]) if follow_ups.leads[i] else "") or "")
             in CLOSED_STAGES
         ):
             continue  # the lead is closed: its last promised step no longer applies

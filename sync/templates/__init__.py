@@ -286,8 +286,8 @@ def write_template(
         else:
             rows = (data or {}).get(table.name, ())
             write_data_tab(workbook, ws, table, lang, styles, rows)
-    for title, rows in extras.owned_tab_grids(lang).items():
-        extras.write_owned_tab(workbook.add_worksheet(title), rows, styles.owned_header)
+    for title, grid in extras.owned_tab_grids(lang).items():
+        extras.write_owned_tab(workbook.add_worksheet(title), grid, styles.owned_header)
     extras.write_dashboard(workbook, workbook.add_worksheet(extras.DASHBOARD[lang]), lang, styles)
     extras.write_holidays(workbook, workbook.add_worksheet(extras.HOLIDAYS[lang]), lang, styles)
     extras.write_instructions(workbook.add_worksheet(extras.INSTRUCTIONS[lang]), lang, styles)

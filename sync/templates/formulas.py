@@ -264,4 +264,5 @@ def status_fields(table_name: str) -> list[str]:
 
     rules = {"first_contact": "leads", "minutes": "follow_ups", "next_step": "follow_ups"}
     rules |= {"post_delivery_visit": "contracts", "ticket_general": "tickets"}
-    return [OUTPUTS[rule][1] for rule, table in rules.items() if table == table_name]
+    columns = [OUTPUTS[rule][1] for rule, table in rules.items() if table == table_name]
+    return [c for c in columns if c is not None]
