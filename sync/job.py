@@ -42,6 +42,9 @@ from .core.validate import validate_tables
 
 
 class Backend(Protocol):
+    """`adds_dashboard` (optional, default False): the backend renders `WritePlan.dashboard`,
+    so a workbook without a Dashboard tab gets one planned."""
+
     def read(self) -> RawWorkbook: ...
 
     def apply(self, plan: WritePlan) -> None: ...
@@ -88,7 +91,8 @@ class SyncResult:
             "issues": self.counts(),
             "tabs": per_tab,
             "cells_to_write": sum(len(c) for c in self.plan.cells.values()),
-            "tabs_to_write": [t.sheet for t in self.plan.tabs],
+            "tabs_to_write": [t.sheet for t in self.plan.tabs]
+            + ([self.plan.dashboard.sheet] if self.plan.dashboard else []),
             "wrote": self.wrote,
             "requests": self.requests,
         }
@@ -166,7 +170,15 @@ def sync_workbook(
             + leads.issues
             + [metric_issue(p, lang, tables) for p in metrics.problems]
         )
-        planned = plan_sync(binding, tables, computed, issues, lang, metric_tabs(metrics, lang))
+        planned = plan_sync(
+            binding,
+            tables,
+            computed,
+            issues,
+            lang,
+            metric_tabs(metrics, lang),
+            dashboard=bool(getattr(backend, "adds_dashboard", False)),
+        )
     seconds["check"] = time.perf_counter() - started
 
     result = SyncResult(

@@ -94,7 +94,9 @@ def print_report(result: SyncResult, console: Console, *, wrote_requested: bool)
     cells = summary["cells_to_write"]
     if result.wrote:
         tabs = (
-            words["tabs"].format(names="、".join(summary["tabs_to_write"]))
+            words["tabs"].format(
+                names=(", " if result.lang is Lang.EN else "、").join(summary["tabs_to_write"])
+            )
             if summary["tabs_to_write"]
             else ""
         )

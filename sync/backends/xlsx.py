@@ -36,6 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from sync.backends.xlsx_dashboard import dashboard_parts
 from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.core.errors import SalesyncError, WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
 from sync.core.model import (
@@ -614,6 +615,10 @@ class _StyleBook:
 
     def date_xf(self, base: int | None, kind: int) -> int:
         """Index of a format like `base` with the date (14) or date-time (22) number format."""
+        return self.number_xf(base, kind)
+
+    def number_xf(self, base: int | None, kind: int) -> int:
+        """Index of a format like `base` with the built-in number format `kind`."""
         key = (base or 0, kind)
         if key not in self._derived:
             self._require()
@@ -1621,6 +1626,8 @@ class XlsxBackend:
     def read(self) -> RawWorkbook:
         return read_workbook(self.path)
 
+    adds_dashboard = True  # renders WritePlan.dashboard (xlsx_dashboard)
+
     def apply(self, plan: WritePlan, *, out: Path | None = None) -> None:
         apply_plan(self.path, plan, out=out)
 
@@ -1829,6 +1836,20 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
             replaced[part] = "scratch"
     scratch.flush()
 
+    dashboard = None
+    dash = plan.dashboard
+    taken = {s.name.lower() for s in pkg.sheets} | {t.lower() for t in tab_names}
+    if dash is not None and dash.sheet.lower() not in taken:
+        _check_tab_name(dash.sheet)
+        while posixpath.join(sheets_dir, f"sheet{n}.xml") in used_parts:
+            n += 1
+        part = posixpath.join(sheets_dir, f"sheet{n}.xml")
+        k = len(used_ids) + 1
+        while f"rId{k}" in used_ids:
+            k += 1
+        dashboard = dashboard_parts(dash, part, used_parts, _style_for(styles))
+        new_sheets.append((dash.sheet, part, f"rId{k}", next_sheet_id))
+
     if formulas_removed and pkg.calc_chain_part:
         dropped.add(pkg.calc_chain_part)
 
@@ -1836,7 +1857,15 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
     if styles.changed and pkg.styles_part:
         texts[pkg.styles_part] = styles.render().encode("utf-8")
     if new_sheets or pkg.calc_chain_part in dropped:
-        texts.update(_edit_package_parts(zin, pkg, new_sheets, pkg.calc_chain_part in dropped))
+        texts.update(
+            _edit_package_parts(
+                zin,
+                pkg,
+                new_sheets,
+                pkg.calc_chain_part in dropped,
+                dashboard.content_types if dashboard else (),
+            )
+        )
 
     wb_info = zin.getinfo(pkg.workbook_part)
     with (
@@ -1857,7 +1886,24 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
             else:
                 _copy_member(zin, src_fh, info, zout)
         for _, part, _, _ in new_sheets:
-            _copy_member(zs, scratch_fh, zs.getinfo(part), zout, date_time=wb_info.date_time)
+            if dashboard is None or part != dashboard.sheet_part:
+                _copy_member(zs, scratch_fh, zs.getinfo(part), zout, date_time=wb_info.date_time)
+        for part, data in dashboard.parts if dashboard else ():
+            _writestr(zout, part, data, None, wb_info.date_time)
+
+
+def _style_for(styles: _StyleBook) -> Callable[[bool, int], int | None]:
+    """Cell formats of the target for the Dashboard's: bold and/or a built-in number format;
+    None (the default format) when the workbook has no styles to extend."""
+
+    def style_for(bold: bool, num_fmt: int) -> int | None:
+        try:
+            base = styles.bold_xf(0) if bold else 0
+            return styles.number_xf(base, num_fmt) if num_fmt else base or None
+        except SalesyncError:
+            return None
+
+    return style_for
 
 
 def _grown_tables(
@@ -1886,6 +1932,7 @@ def _edit_package_parts(
     pkg: _Package,
     new_sheets: list[tuple[str, str, str, int]],
     drop_calc_chain: bool,
+    extra_types: Iterable[tuple[str, str]] = (),
 ) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     # workbook.xml: new <sheet> elements at the end of <sheets>
@@ -1905,7 +1952,13 @@ def _edit_package_parts(
         end = wb.find(f"</{p}sheets>")
         if end < 0:
             raise WorkbookUnreadable("the workbook part has no <sheets> list")
-        out[pkg.workbook_part] = (wb[:end] + added + wb[end:]).encode("utf-8")
+        wb = wb[:end] + added + wb[end:]
+        calc = re.search(rf"<{re.escape(p)}calcPr\b[^>]*>", wb)
+        if extra_types and calc and "fullCalcOnLoad" not in calc.group(0):
+            # the Dashboard's formulas have no values yet: have Excel compute them on opening
+            at = calc.start() + len(f"<{p}calcPr")
+            wb = wb[:at] + ' fullCalcOnLoad="1"' + wb[at:]
+        out[pkg.workbook_part] = wb.encode("utf-8")
     # workbook rels
     rels_part = pkg.workbook_rels_part
     rels = zin.read(rels_part).decode("utf-8")
@@ -1928,10 +1981,8 @@ def _edit_package_parts(
             "",
             ct,
         )
-    added = "".join(
-        f'<Override PartName="/{part}" ContentType="{CT_WORKSHEET}"/>'
-        for _, part, _, _ in new_sheets
-    )
+    types = [(part, CT_WORKSHEET) for _, part, _, _ in new_sheets] + list(extra_types)
+    added = "".join(f'<Override PartName="/{part}" ContentType="{kind}"/>' for part, kind in types)
     end = ct.rfind("</Types>")
     out["[Content_Types].xml"] = (ct[:end] + added + ct[end:]).encode("utf-8")
     return out

@@ -86,6 +86,21 @@ class TabWrite:
     column_widths: tuple[float, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class DashboardWrite:
+    """Add the Dashboard tab (native charts over helper blocks reading the owned tabs and Reps).
+
+    `lang` is the language code ("zh-Hans", "zh-Hant", "en"); `tabs` maps the table names the
+    charts read (performance, funnel_stages, issues, reps) to their tab names as bound or as the
+    plan writes them. Only the xlsx backend renders it; Google Sheets (which would need addChart
+    requests) and live Excel leave it out for now.
+    """
+
+    sheet: str
+    lang: str
+    tabs: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(slots=True)
 class WritePlan:
     """Everything a sync writes: cells in data tabs (by tab name) and whole owned tabs.
@@ -96,9 +111,10 @@ class WritePlan:
 
     cells: dict[str, list[CellWrite]] = field(default_factory=dict)
     tabs: list[TabWrite] = field(default_factory=list)
+    dashboard: DashboardWrite | None = None  # a Dashboard tab to add (xlsx backend only)
 
     def is_empty(self) -> bool:
-        return not any(self.cells.values()) and not self.tabs
+        return not any(self.cells.values()) and not self.tabs and self.dashboard is None
 
     def cell_count(self) -> int:
         return sum(len(c) for c in self.cells.values()) + sum(

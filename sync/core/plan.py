@@ -18,9 +18,9 @@ from typing import Any
 
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
-from .model import CellValue, CellWrite, TabWrite, WritableValue, WritePlan
+from .model import CellValue, CellWrite, DashboardWrite, TabWrite, WritableValue, WritePlan
 from .parse import is_blank
-from .schema import ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner
+from .schema import DASHBOARD, ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner
 from .tables import TableData
 from .validate import Computed, flag_rows
 
@@ -63,9 +63,12 @@ def plan_sync(
     issues: list[Issue],
     lang: Lang,
     owned_tabs: Mapping[str, Sequence[Sequence[WritableValue]]] | None = None,
+    *,
+    dashboard: bool = False,
 ) -> Planned:
     """Writes for owned columns (values in `computed`, plus ⚙ flags), the Issues tab and the
-    other owned tabs (`owned_tabs`: table name → data rows under the schema's headers)."""
+    other owned tabs (`owned_tabs`: table name → data rows under the schema's headers), and,
+    with `dashboard` (a backend that can add charts), a Dashboard tab where there is none."""
     plan = WritePlan()
     found = list(issues)
     layouts = {name: _Layout(data) for name, data in tables.items()}
@@ -92,7 +95,39 @@ def plan_sync(
         tab = plan_owned_tab(binding, table_name, rows, lang, with_header=False)
         if tab is not None:
             plan.tabs.append(tab)
+    if dashboard:
+        plan.dashboard = plan_dashboard(binding, plan)
     return Planned(plan, found)
+
+
+DASHBOARD_SOURCES = ("performance", "funnel_stages", "issues", "reps")
+"""The tables whose tabs the Dashboard's helper blocks read."""
+
+
+def plan_dashboard(binding: Binding, plan: WritePlan) -> DashboardWrite | None:
+    """A Dashboard tab when the workbook has none, reading the tabs as they are named (bound)
+    or will be named (written by `plan`); none when one is there or when a tab it reads would
+    be missing (a workbook without Reps)."""
+    if DASHBOARD.name in binding.tables:
+        return None
+    lang = binding.lang
+    written = {t.sheet for t in plan.tabs}
+    tabs = []
+    for name in DASHBOARD_SOURCES:
+        bound = binding.tables.get(name)
+        title = SCHEMA.table(name).title(lang)
+        if bound is not None:
+            tabs.append((name, bound.sheet.name))
+        elif title in written:
+            tabs.append((name, title))
+        else:
+            return None
+    sheet = DASHBOARD.title(lang)
+    taken = {b.sheet.name.casefold() for b in binding.tables.values()}
+    taken |= {t.casefold() for t in written} | {u.casefold() for u in binding.unbound_sheets}
+    if sheet.casefold() in taken:
+        return None  # a tab of another kind already has the name
+    return DashboardWrite(sheet, lang.value, tuple(tabs))
 
 
 class _Layout:

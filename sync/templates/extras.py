@@ -9,6 +9,7 @@ The Dashboard is the template's, not the sync's: its helper blocks read the owne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from sync.core.schema import DASHBOARD as DASHBOARD_TABLE
 from sync.core.schema import (
     FUNNEL_PIPELINE,
     FUNNEL_STAGES,
@@ -33,7 +35,7 @@ TEMPLATE_YEAR = 2026  # holidays listed: the year before, this one and the next 
 DASHBOARD_REPS = 30  # rows of the completion block: reps 1..30 of the Reps tab
 PIPELINE_MONTHS = 18
 
-DASHBOARD = labels("仪表盘", "儀表板", "Dashboard")
+DASHBOARD = DASHBOARD_TABLE.titles
 HOLIDAYS = labels("节假日", "節假日", "Holidays")
 INSTRUCTIONS = labels("说明", "說明", "Instructions")
 XLWINGS_CONF = "xlwings.conf"
@@ -186,14 +188,29 @@ _COL = 14
 _TOP = 3  # 0-based row of the blocks' header rows
 
 
-def write_dashboard(workbook: Workbook, ws: Worksheet, lang: Lang, styles: Any) -> None:
-    """Four native charts over helper blocks that read the owned tabs by fixed areas."""
+def write_dashboard(
+    workbook: Workbook,
+    ws: Worksheet,
+    lang: Lang,
+    styles: Any,
+    tabs: Mapping[str, str] | None = None,
+) -> None:
+    """Four native charts over helper blocks that read the owned tabs by fixed areas.
+
+    `tabs`: table name (performance, funnel_stages, issues, reps) → the tab to read, for a
+    workbook whose tabs are not named as the schema's titles; the others take the titles. The
+    charts read this sheet by its own name (`ws.name`)."""
     from sync.core.sla import rule_rows
 
+    names = dict(tabs or {})
+
+    def tab(table: Any) -> str:
+        return sheet_ref(names.get(table.name) or table.title(lang))
+
     t = _DASH_TEXT[lang]
-    perf, funnel = sheet_ref(PERFORMANCE.title(lang)), sheet_ref(FUNNEL_STAGES.title(lang))
-    issues, reps = sheet_ref(ISSUES.title(lang)), sheet_ref(REPS.title(lang))
-    me = sheet_ref(DASHBOARD[lang])
+    perf, funnel = tab(PERFORMANCE), tab(FUNNEL_STAGES)
+    issues, reps = tab(ISSUES), tab(REPS)
+    me = sheet_ref(ws.name)
     pct, amount = styles.number("0%"), styles.number("#,##0")
     ws.write_string(0, 0, t["title"], styles.title)
 
@@ -335,7 +352,7 @@ def write_dashboard(workbook: Workbook, ws: Worksheet, lang: Lang, styles: Any) 
     for k, color in ((1, "#C00000"), (2, "#FFC000")):
         chart.add_series(
             {
-                "name": [DASHBOARD[lang], _TOP, c + k],
+                "name": [ws.name, _TOP, c + k],
                 "categories": _area(me, _TOP + 1, c, last, c),
                 "values": _area(me, _TOP + 1, c + k, last, c + k),
                 "fill": {"color": color},

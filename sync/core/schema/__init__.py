@@ -40,6 +40,7 @@ from .choices import (
 )
 from .metric_tabs import (
     CONTRACT_INVOICING,
+    DASHBOARD,
     DIMENSIONS,
     EVALUATION,
     FUNNEL_PIPELINE,
@@ -85,6 +86,7 @@ SCHEMA = Schema(
         ASSIGNMENT_RULES,
         ISSUES,
         *OUTPUT_TABLES,
+        DASHBOARD,
     )
 )
 
@@ -97,6 +99,7 @@ __all__ = [
     "COMPLEXITY",
     "CONTRACTS",
     "CONTRACT_INVOICING",
+    "DASHBOARD",
     "DIMENSIONS",
     "EVALUATION",
     "FOLLOW_UPS",
