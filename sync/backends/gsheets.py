@@ -19,6 +19,9 @@ A sync costs at most four Sheets API requests, whatever the number of rows:
    of ``userEnteredValue`` only, so formats, notes and validations stay as they are. Google
    applies a batch atomically. Only a body above Google's request size limit is split, at
    request boundaries, into several batches (and is then no longer atomic as a whole).
+   A plan's Dashboard (a sheet without one) goes into the same batch update: addSheet, its
+   helper blocks as values and formulas, four addChart requests (`gsheets_dashboard`). The
+   next sync finds the tab by name and adds nothing.
 
 Requests that fail with 429 or 5xx are retried with capped exponential backoff and full
 jitter, honouring Retry-After, a bounded number of times, and only when repeating is safe:
@@ -32,7 +35,7 @@ column and owned tab not yet covered by one: same four requests, none added the 
 `init_google_workbook` (``salesync init --google``) sets up the template in an existing
 spreadsheet in two requests: a metadata read, then one batch update (tabs, bold frozen
 headers, drop-downs, number formats, SLA conditional formats, Settings defaults, owned tabs,
-protection). It never writes into a tab that has content.
+protection, the Dashboard with its charts). It never writes into a tab that has content.
 
 >>> parse_spreadsheet_id("https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit#gid=0")
 '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'
@@ -58,6 +61,7 @@ from sync.core.errors import ExtraMissing, SalesyncError, WorkbookNotFound
 from sync.core.model import (
     CellValue,
     CellWrite,
+    DashboardWrite,
     ExcelError,
     Position,
     RawSheet,
@@ -69,6 +73,7 @@ from sync.core.model import (
 from sync.core.schema import Lang, Table
 
 from .google_auth import CredentialsRejected, load_credentials, principal
+from .gsheets_dashboard import dashboard_requests
 
 API_ROOT = "https://sheets.googleapis.com"
 MAX_REQUEST_BYTES = 9 * 1024 * 1024  # Google refuses bodies above 10 MiB; keep a margin
@@ -304,7 +309,12 @@ class GoogleSheetsBackend:
     request: the metadata read also returns the existing protected ranges, so a second sync
     adds none). People can still edit those cells; Google asks them to confirm first.
     `protections_added` counts what the last write added.
+
+    `adds_dashboard`: a sheet without a Dashboard tab gets one (with its four native charts)
+    in the sync's one batch update.
     """
+
+    adds_dashboard = True
 
     def __init__(
         self,
@@ -519,7 +529,21 @@ class GoogleSheetsBackend:
         used = {tab.sheet_id for tab in self._tabs.values()}
         for tab_write in plan.tabs:
             out.extend(self._tab_requests(tab_write, used))
+        if plan.dashboard is not None:
+            out.extend(self._dashboard_requests(plan.dashboard, used))
         return out
+
+    def _dashboard_requests(self, dash: DashboardWrite, used: set[int]) -> list[dict[str, Any]]:
+        """The Dashboard tab with its helper blocks and charts (after the owned tabs its
+        formulas read, so those exist when Google applies them)."""
+        if dash.sheet in self._tabs:
+            raise SalesyncError(f"{self.source}: a tab named {dash.sheet!r} is already there")
+        sheet_id = _new_sheet_id(used, dash.sheet)
+        used.add(sheet_id)
+        requests = dashboard_requests(dash, sheet_id)
+        grid = requests[0]["addSheet"]["properties"]["gridProperties"]
+        self._tabs[dash.sheet] = _Tab(sheet_id, dash.sheet, grid["rowCount"], grid["columnCount"])
+        return requests
 
     def _cell_requests(self, title: str, writes: list[CellWrite]) -> Iterator[dict[str, Any]]:
         tab = self._tabs.get(title)
@@ -702,6 +726,15 @@ class GoogleSheetsBackend:
             summary.created.append(tab_write.sheet)
             if protect_owned:
                 requests.append(_protect(self._tabs[tab_write.sheet].sheet_id, None))
+                summary.protected += 1
+        dashboard = _init_dashboard(lang, by_table)
+        if dashboard is None:
+            summary.kept.append(by_table["dashboard"])
+        else:
+            requests.extend(self._dashboard_requests(dashboard, used))
+            summary.created.append(dashboard.sheet)
+            if protect_owned:
+                requests.append(_protect(self._tabs[dashboard.sheet].sheet_id, None))
                 summary.protected += 1
         summary.updates = len(requests)
         for body in self._bodies(requests):
@@ -962,8 +995,8 @@ def init_google_workbook(
     column (a list, not strict: aliases such as "展会-行业展" can still be typed), red/amber
     conditional formats on the SLA status columns, the Settings rows with their defaults and
     the SLA, scoring and assignment tables; the owned tabs as a sync of the empty workbook
-    writes them; and, with `protect_owned`, a warning-only protection on each ⚙ column and
-    owned tab.
+    writes them; the Dashboard with its four native charts; and, with `protect_owned`, a
+    warning-only protection on each ⚙ column and owned tab.
 
     Tabs are matched by name in any language. A missing tab is added; an existing empty tab is
     set up in place; an existing tab that already holds its salesync table (its header found)
@@ -1123,6 +1156,20 @@ def _owned_tabs(lang: Lang, as_of: datetime | None) -> list[TabWrite]:
     blank = Blank()
     sync_workbook(blank, write=True, as_of=as_of, lang=lang)
     return list(blank.plan.tabs)
+
+
+def _init_dashboard(lang: Lang, by_table: dict[str, str]) -> DashboardWrite | None:
+    """The Dashboard init adds (none when a tab is there): it reads the tabs init keeps by
+    their names, the others by the titles init gives them."""
+    from sync.core.plan import DASHBOARD_SOURCES
+    from sync.core.schema import DASHBOARD, SCHEMA
+
+    if DASHBOARD.name in by_table:
+        return None
+    tabs = tuple(
+        (name, by_table.get(name) or SCHEMA.table(name).title(lang)) for name in DASHBOARD_SOURCES
+    )
+    return DashboardWrite(DASHBOARD.title(lang), lang.value, tabs)
 
 
 def _protect(sheet_id: int, col: int | None) -> dict[str, Any]:

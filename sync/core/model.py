@@ -92,8 +92,8 @@ class DashboardWrite:
 
     `lang` is the language code ("zh-Hans", "zh-Hant", "en"); `tabs` maps the table names the
     charts read (performance, funnel_stages, issues, reps) to their tab names as bound or as the
-    plan writes them. Only the xlsx backend renders it; Google Sheets (which would need addChart
-    requests) and live Excel leave it out for now.
+    plan writes them. The xlsx backend (transplanted chart parts) and Google Sheets (addChart
+    requests in its one batch update) render it; live Excel leaves it out for now.
     """
 
     sheet: str
@@ -111,7 +111,7 @@ class WritePlan:
 
     cells: dict[str, list[CellWrite]] = field(default_factory=dict)
     tabs: list[TabWrite] = field(default_factory=list)
-    dashboard: DashboardWrite | None = None  # a Dashboard tab to add (xlsx backend only)
+    dashboard: DashboardWrite | None = None  # a Dashboard tab to add (xlsx, Google)
 
     def is_empty(self) -> bool:
         return not any(self.cells.values()) and not self.tabs and self.dashboard is None

@@ -194,12 +194,17 @@ def write_dashboard(
     lang: Lang,
     styles: Any,
     tabs: Mapping[str, str] | None = None,
+    *,
+    google: bool = False,
 ) -> None:
     """Four native charts over helper blocks that read the owned tabs by fixed areas.
 
     `tabs`: table name (performance, funnel_stages, issues, reps) → the tab to read, for a
     workbook whose tabs are not named as the schema's titles; the others take the titles. The
-    charts read this sheet by its own name (`ws.name`)."""
+    charts read this sheet by its own name (`ws.name`). `google`: formulas for Google Sheets,
+    whose tabs end at their grid (INDEX past a tab's last row is an error there, so the
+    pipeline scan stops at it); `ws` and `workbook` may then be recorders of these calls
+    (sync/backends/gsheets_dashboard.py)."""
     from sync.core.sla import rule_rows
 
     names = dict(tabs or {})
@@ -294,9 +299,12 @@ def write_dashboard(
     )
     title = FUNNEL_PIPELINE.title(lang)
     col_a, col_b, col_c = (f"INDEX({funnel}!${x}:${x},{{}})" for x in "ABC")
+    scan_end = f"{start}+5000"
+    if google:
+        scan_end = f"MIN({scan_end},ROWS({funnel}!$C:$C))"
     helpers = (
         f'=IFERROR(MATCH("{title}",{funnel}!$A:$A,0)+2,0)',
-        f"=IF({start}=0,0,{start}-1+COUNTA({col_c.format(start)}:{col_c.format(start + '+5000')}))",
+        f"=IF({start}=0,0,{start}-1+COUNTA({col_c.format(start)}:{col_c.format(scan_end)}))",
         f'=IF({end}<{start},0,{end}+1-COUNTIFS({col_a.format(start)}:{col_a.format(end)},"",'
         f'{col_b.format(start)}:{col_b.format(end)},""))',
     )

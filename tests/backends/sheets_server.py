@@ -16,6 +16,8 @@ behaviour, so that the real gspread and google-auth can run against it:
   discovery document shipped in google-api-python-client (request types, field names, types,
   enums, field masks); the whole batch is validated and applied to a copy, which replaces the
   spreadsheet only when every request succeeded (an invalid request changes nothing: 400).
+  ``addChart`` (basic charts) checks that every data range lies in an existing tab's grid and
+  that the anchor cell does; the charts come back in the tab's ``charts``.
 - ``POST /token``: the OAuth 2.0 token endpoint. A service account's JWT assertion is checked
   against the public key registered for it (RS256), so the real token exchange runs.
 - Failure injection (429 with Retry-After, 5xx), a request size limit, and a hook that runs
@@ -921,7 +923,7 @@ class SheetsServer:
             if ranges and not mine:
                 continue
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
-            for key in ("protectedRanges", "conditionalFormats"):
+            for key in ("protectedRanges", "conditionalFormats", "charts"):
                 if sheet.extra.get(key):
                     entry[key] = sheet.extra[key]
             if grid:
@@ -1394,6 +1396,71 @@ class SheetsServer:
         protected.setdefault("editors", {})  # recorded: {} for warning-only ranges too
         sheet.extra.setdefault("protectedRanges", []).append(protected)
         return {"addProtectedRange": {"protectedRange": protected}}
+
+    def _do_addChart(self, book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str, Any]:
+        """An embedded chart: its data ranges must lie in existing tabs' grids; a basic chart
+        needs a chart type and, per series, an axis its type can use (Google refuses a BAR
+        series on LEFT_AXIS: the value axis of a bar chart is the bottom one)."""
+        chart = _proto(body.get("chart", {}))
+        spec = chart.get("spec") or {}
+        kinds = [k for k in spec if k.endswith("Chart")]
+        if len(kinds) != 1:
+            raise ApiError(400, "Exactly one chart type spec must be set.")
+        if kinds != ["basicChart"]:
+            raise ApiError(500, f"the loopback server does not simulate {kinds[0]}")
+        basic = spec["basicChart"]
+        chart_type = basic.get("chartType", "BASIC_CHART_TYPE_UNSPECIFIED")
+        if chart_type == "BASIC_CHART_TYPE_UNSPECIFIED":
+            raise ApiError(400, "Invalid chart spec: chartType must be specified.")
+        series = basic.get("series") or []
+        if not series:
+            raise ApiError(400, "Invalid chart spec: a basic chart needs at least one series.")
+        minor = {"BAR": {"BOTTOM_AXIS"}}.get(chart_type, {"LEFT_AXIS", "RIGHT_AXIS"})
+        data = [d.get("domain") or {} for d in basic.get("domains") or []]
+        for i, s in enumerate(series):
+            axis = s.get("targetAxis")
+            if axis is not None and axis not in minor:
+                raise ApiError(
+                    400, f"Invalid series[{i}]: {axis} is not a valid minor axis for {chart_type}"
+                )
+            data.append(s.get("series") or {})
+        for d in data:
+            sources = (d.get("sourceRange") or {}).get("sources") or []
+            if not sources:
+                raise ApiError(400, "Invalid chart data: a source range is required.")
+            for span in sources:
+                sheet = book.by_id(span.get("sheetId", 0))
+                r0, c0, r1, c1 = self._span(sheet, span)
+                if r1 - r0 != 1 and c1 - c0 != 1:
+                    raise ApiError(
+                        400, "Invalid chart data: each source range must be one row or column."
+                    )
+        position = chart.get("position") or {}
+        if not position.get("newSheet"):
+            anchor = (position.get("overlayPosition") or {}).get("anchorCell")
+            if anchor is None:
+                raise ApiError(400, "Invalid chart position: an anchor cell is required.")
+            sheet = book.by_id(anchor.get("sheetId", 0))
+            r, c = anchor.get("rowIndex", 0), anchor.get("columnIndex", 0)
+            self._span(
+                sheet,
+                {
+                    "startRowIndex": r,
+                    "endRowIndex": r + 1,
+                    "startColumnIndex": c,
+                    "endColumnIndex": c + 1,
+                },
+            )
+        else:
+            raise ApiError(500, "the loopback server does not simulate charts on a new sheet")
+        chart_id = chart.get("chartId") or self._new_id()
+        if any(
+            x.get("chartId") == chart_id for s in book.sheets for x in s.extra.get("charts", [])
+        ):
+            raise ApiError(400, f"A chart with id {chart_id} already exists.")
+        chart = {"chartId": chart_id, **{k: v for k, v in chart.items() if k != "chartId"}}
+        sheet.extra.setdefault("charts", []).append(chart)
+        return {"addChart": {"chart": chart}}
 
 
 _LIST_CONDITIONS = {"ONE_OF_LIST", "TEXT_EQ", "TEXT_CONTAINS", "NUMBER_GREATER", "NUMBER_EQ"}

@@ -495,6 +495,107 @@ def test_same_number_of_requests_for_10_and_100000_rows(
     assert counts[0] == counts[1] <= 4
 
 
+# --------------------------------------------------------------------------- the Dashboard
+
+# what the helper blocks may call: functions Google Sheets has, with Excel's meaning
+SHEETS_FUNCTIONS = {"IF", "OR", "N", "COUNTA", "COUNTIFS", "SUMIFS", "INDEX", "MATCH"}
+SHEETS_FUNCTIONS |= {"IFERROR", "MIN", "ROWS"}
+
+
+def dashboard_charts(server: SheetsServer, title: str) -> tuple[Any, list[dict[str, Any]]]:
+    sheet = tab(server, title)
+    return sheet, sheet.extra.get("charts", [])
+
+
+def check_dashboard(server: SheetsServer, title: str, reads: set[str]) -> None:
+    """Four charts whose data are helper blocks of the Dashboard, whose formulas read
+    `reads` (tabs that exist) and call functions Google Sheets has."""
+    import re
+
+    sheet, charts = dashboard_charts(server, title)
+    titles = {s.title for s in server.books[SHEET_ID].sheets}
+    assert len(charts) == 4
+    kinds = [c["spec"]["basicChart"]["chartType"] for c in charts]
+    assert kinds == ["COLUMN", "BAR", "COLUMN", "BAR"]
+    assert [c["spec"]["basicChart"].get("stackedType") for c in charts][3] == "STACKED"
+    for chart in charts:
+        basic = chart["spec"]["basicChart"]
+        assert chart["spec"]["title"]
+        anchor = chart["position"]["overlayPosition"]["anchorCell"]
+        assert anchor["sheetId"] == sheet.sheet_id
+        data = [d["domain"] for d in basic["domains"]] + [s["series"] for s in basic["series"]]
+        for entry in data:
+            (span,) = entry["sourceRange"]["sources"]
+            assert span["sheetId"] == sheet.sheet_id  # the helper blocks, in an existing tab
+            assert span["endRowIndex"] <= sheet.rows and span["endColumnIndex"] <= sheet.cols
+            assert span["endColumnIndex"] - span["startColumnIndex"] == 1
+            header = sheet.get(span["startRowIndex"], span["startColumnIndex"])
+            assert isinstance(header, Rich) and (header.fmt or {})["textFormat"]["bold"]
+            assert isinstance(header.value, str) and header.value  # headerCount 1: its name
+            for r in range(span["startRowIndex"] + 1, span["endRowIndex"]):
+                assert sheet.get(r, span["startColumnIndex"]) is not None
+    formulas = [c.formula for row in sheet.grid for c in row if isinstance(c, Rich) and c.formula]
+    assert len(formulas) > 100
+    referenced = set()
+    for formula in formulas:
+        assert formula.startswith("=")
+        text = re.sub(r'"[^"]*"', '""', formula)
+        referenced |= {m.replace("''", "'") for m in re.findall(r"'((?:[^']|'')+)'!", text)}
+        assert set(re.findall(r"([A-Z]+)\(", text)) <= SHEETS_FUNCTIONS, formula
+    assert referenced == reads and reads <= titles
+    # INDEX stops at the Funnel tab's last row: Google has no rows past a tab's grid
+    assert any("MIN(" in f and "ROWS('漏斗'!$C:$C)" in f for f in formulas)
+    assert sheet.get(4, 17).fmt["numberFormat"]["type"] == "PERCENT"  # completion: a percent
+    assert sheet.get(3, 14).fmt["textFormat"]["bold"]
+
+
+def test_sync_adds_the_dashboard_with_its_charts_in_one_batch_update(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    gs = backend()
+    result = sync_workbook(gs, write=True, as_of=AS_OF)
+    assert result.plan.dashboard is not None and result.plan.dashboard.sheet == "仪表盘"
+    assert gs.requests == 4 and batch_updates(server) == 1  # the same budget
+    (batch,) = server.batches
+    assert batch.count("addChart") == 4
+    assert batch.index("addChart") > batch.index("addSheet")
+    check_dashboard(server, "仪表盘", {"业绩", "漏斗", "问题清单", "销售人员"})
+
+    first = snapshot(server)
+    again = backend()
+    result = sync_workbook(again, write=True, as_of=AS_OF)
+    assert result.plan.is_empty() and result.plan.dashboard is None and not result.wrote
+    assert again.requests == 2 and batch_updates(server) == 1  # found by name: nothing added
+    assert snapshot(server) == first and len(dashboard_charts(server, "仪表盘")[1]) == 4
+
+
+def test_dashboard_of_an_english_sheet_is_protected_with_the_owned_tabs(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"Leads": _leads(3), "Reps": [["Name", "Team"], ["Li", "East"]]})
+    gs = backend(protect_owned=True)
+    sync_workbook(gs, write=True, as_of=AS_OF)
+    assert gs.requests == 4 and batch_updates(server) == 1
+    sheet, charts = dashboard_charts(server, "Dashboard")
+    assert len(charts) == 4
+    formulas = " ".join(c.formula or "" for row in sheet.grid for c in row if isinstance(c, Rich))
+    assert "'Reps'!A2" in formulas and "'Performance'!$B:$B" in formulas
+    # an owned tab: protected like the others, once
+    assert [p["range"] for p in sheet.extra["protectedRanges"]] == [{"sheetId": sheet.sheet_id}]
+
+
+def test_a_metadata_read_lists_the_charts(
+    team: None, server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    sync_workbook(backend(), write=True, as_of=AS_OF)
+    gs = backend()
+    meta = gs._call(
+        "reading", "fetch_sheet_metadata", {"fields": "sheets(properties/title,charts)"}
+    )
+    found = {e["properties"]["title"]: len(e.get("charts", [])) for e in meta["sheets"]}
+    assert found["仪表盘"] == 4 and sum(found.values()) == 4
+
+
 # --------------------------------------------------------------------------- concurrency
 
 
@@ -785,6 +886,18 @@ def test_init_sets_up_the_template_in_one_batch_update(
         {"sheetId": tab(server, "问题清单").sheet_id}
     ]
     assert "protectedRanges" not in tab(server, "销售人员").extra
+
+
+def test_init_adds_the_dashboard(server: SheetsServer, init: Callable[..., InitSummary]) -> None:
+    server.create(SHEET_ID)
+    summary = init()
+    assert summary.requests == 2 and len(server.batches) == 1
+    assert "仪表盘" in summary.created and server.batches[0].count("addChart") == 4
+    check_dashboard(server, "仪表盘", {"业绩", "漏斗", "问题清单", "销售人员"})
+    sheet = tab(server, "仪表盘")
+    assert [p["range"] for p in sheet.extra["protectedRanges"]] == [{"sheetId": sheet.sheet_id}]
+    again = init()
+    assert "仪表盘" in again.kept and again.requests == 1 and len(server.batches) == 1
 
 
 def test_a_sync_of_the_new_sheet_finds_nothing_to_do(

@@ -376,6 +376,51 @@ def test_formats_validation_and_protection_of_a_template(server: SheetsServer) -
     assert server.raw_cell("book", "My Tab", 2, 3).validation["strict"] is False
 
 
+def _chart(kind: str, axis: str, sheet_id: int, rows: int) -> dict[str, Any]:
+    def data(col: int) -> dict[str, Any]:
+        span = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": rows}
+        return {
+            "sourceRange": {
+                "sources": [span | {"startColumnIndex": col, "endColumnIndex": col + 1}]
+            }
+        }
+
+    return {
+        "addChart": {
+            "chart": {
+                "spec": {
+                    "basicChart": {
+                        "chartType": kind,
+                        "domains": [{"domain": data(0)}],
+                        "series": [{"series": data(1), "targetAxis": axis}],
+                    }
+                },
+                "position": {
+                    "overlayPosition": {
+                        "anchorCell": {"sheetId": 0, "rowIndex": 0, "columnIndex": 3}
+                    }
+                },
+            }
+        }
+    }
+
+
+def test_charts_are_added_and_listed(server: SheetsServer) -> None:
+    _book(server)
+    body = {"requests": [_chart("COLUMN", "LEFT_AXIS", 0, 10), _chart("BAR", "BOTTOM_AXIS", 0, 5)]}
+    got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", body)
+    assert got.status_code == 200, got.text
+    ids = [r["addChart"]["chart"]["chartId"] for r in got.json()["replies"]]
+    meta = call(
+        server,
+        "GET",
+        "/v4/spreadsheets/book?fields=sheets(charts(chartId,spec/basicChart/chartType))",
+    )
+    charts = meta.json()["sheets"][0]["charts"]
+    assert [c["chartId"] for c in charts] == ids and len(set(ids)) == 2
+    assert [c["spec"]["basicChart"]["chartType"] for c in charts] == ["COLUMN", "BAR"]
+
+
 @pytest.mark.parametrize(
     "request_",
     [
@@ -404,8 +449,22 @@ def test_formats_validation_and_protection_of_a_template(server: SheetsServer) -
             }
         },
         {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0, "endRowIndex": 5000}}}},
+        _chart("BAR", "LEFT_AXIS", 0, 10),
+        _chart("COLUMN", "LEFT_AXIS", 0, 5000),
+        _chart("BASIC_CHART_TYPE_UNSPECIFIED", "LEFT_AXIS", 0, 10),
+        _chart("COLUMN", "LEFT_AXIS", 99, 10),
     ],
-    ids=["empty-list", "no-ranges", "no-value", "warning-with-editors", "beyond-grid"],
+    ids=[
+        "empty-list",
+        "no-ranges",
+        "no-value",
+        "warning-with-editors",
+        "beyond-grid",
+        "bar-on-left-axis",
+        "chart-data-beyond-grid",
+        "chart-without-type",
+        "chart-on-unknown-tab",
+    ],
 )
 def test_invalid_template_requests_are_refused(server: SheetsServer, request_: Any) -> None:
     _book(server)

@@ -312,7 +312,8 @@ SCORING = Table(
 )
 
 # The Dashboard: native charts over helper blocks that read the owned tabs and Reps. It has no
-# fields and is never read: a workbook without one gets one added (xlsx), then it is left alone.
+# fields and is never read: a workbook without one gets one added (xlsx, Google), then it is
+# left alone.
 DASHBOARD = Table(
     "dashboard",
     labels("仪表盘", "儀表板", "Dashboard"),
