@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py                          # 10,000 and 100,000 follow-ups
     python benchmarks/bench.py --sizes 10000,100000,1048575 --out benchmarks/out/latest.json
+    python benchmarks/bench.py --google                 # and through the Google backend
 
 For each size it writes a realistic workbook (the demo's vocabulary: 12 reps in three regions,
 industrial customers, leads through every stage; follow-ups at the given count, leads about a
@@ -16,6 +17,12 @@ its own:
   package rewritten with the sheets that `run` changed decompressed and recompressed (zip work
   only, no XML changes; every other member copied raw) and fsync'ed;
 - the ratios run / (read + rezip) and check / read, and each step's peak RSS.
+
+With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
+against the tests' loopback Sheets API v4 server, the workbook's tabs loaded into it, at
+10,000 follow-ups and at the most that fit in Google's 10 million cells once synced
+(`--google-sizes`): HTTP requests, body bytes sent and received, seconds, peak RSS (server
+included).
 
 A table is printed and the figures are written as JSON with the machine they came from.
 Generated workbooks are cached in the output folder's `work/` (delete it to regenerate). The
@@ -73,6 +80,29 @@ def _serial(t: datetime | date) -> float:
     return float((t - date(1899, 12, 30)).days)
 
 
+def row_counts(n_follow_ups: int) -> dict[str, int]:
+    """The data rows of each generated table at `n_follow_ups` follow-ups."""
+    n_leads = max(50, n_follow_ups // 5)
+    n_contracts = max(10, n_leads // 8)
+    return {
+        "leads": n_leads,
+        "follow_ups": n_follow_ups,
+        "contracts": n_contracts,
+        "collections": n_contracts * 3 // 2,
+        "tickets": max(5, n_contracts // 4),
+    }
+
+
+# the generated tabs, by the key of `row_counts` (reps and targets have a fixed size)
+TABS = {
+    "线索跟踪": "leads",
+    "跟进记录": "follow_ups",
+    "合同订单": "contracts",
+    "回款": "collections",
+    "售后问题": "tickets",
+}
+
+
 def generate(path: Path, n_follow_ups: int, seed: int = SEED) -> dict[str, int]:
     """Write the benchmark workbook; returns the data rows per tab."""
     import xlsxwriter
@@ -80,10 +110,9 @@ def generate(path: Path, n_follow_ups: int, seed: int = SEED) -> dict[str, int]:
     from sync.demo import BUSINESSES, CITIES, CORES, GIVEN, PRODUCTS, REPS, SURNAMES
 
     rng = random.Random(seed)
-    n_leads = max(50, n_follow_ups // 5)
-    n_contracts = max(10, n_leads // 8)
-    n_collections = n_contracts * 3 // 2
-    n_tickets = max(5, n_contracts // 4)
+    counts = row_counts(n_follow_ups)
+    n_leads, n_contracts = counts["leads"], counts["contracts"]
+    n_collections, n_tickets = counts["collections"], counts["tickets"]
     reps = [r[0] for r in REPS]
     regions = {r[0]: r[2] for r in REPS}
     products = list(PRODUCTS)
@@ -345,13 +374,7 @@ def generate(path: Path, n_follow_ups: int, seed: int = SEED) -> dict[str, int]:
             ws.write_number(r, 4, 0.9, pct)
             r += 1
     wb.close()
-    return {
-        "leads": n_leads,
-        "follow_ups": n_follow_ups,
-        "contracts": n_contracts,
-        "collections": n_collections,
-        "tickets": n_tickets,
-    }
+    return counts
 
 
 # --------------------------------------------------------------------------- measurements
@@ -394,10 +417,128 @@ def measure(kind: str, path: Path, extra: str) -> dict[str, Any]:
         _rezip(path, out, changed)
         result["seconds"] = time.perf_counter() - started
         out.unlink()
+    elif kind == "google":
+        result = _google(path)
     else:
         raise SystemExit(f"unknown measurement {kind}")
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     return result
+
+
+# --------------------------------------------------------------------------- Google
+
+GOOGLE_CELLS = 10_000_000  # a Google spreadsheet's limit, every tab's grid counted
+GOOGLE_ID = "1SaLeSyNcBeNcHmArK0123456789abcdefGHIJ"
+GOOGLE_EMAIL = "salesync-bench@sales-team.iam.gserviceaccount.com"
+
+
+def _google(path: Path) -> dict[str, Any]:
+    """`salesync run` against the loopback Sheets API v4 server of the tests, the workbook's
+    tabs loaded into it as people would have typed them (dates with a date format): HTTP
+    requests and body bytes each way, as the real gspread and google-auth send them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.backends
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.auth import credentials as google_credentials
+
+    from sync.backends.gsheets import GoogleSheetsBackend
+    from sync.backends.xlsx import XlsxBackend
+    from sync.job import sync_workbook
+    from tests.backends.sheets_server import SheetsServer
+
+    # google-auth ≥ 2.60 looks up a service account's allowed locations at
+    # iamcredentials.googleapis.com after a token refresh; stay on the loopback server.
+    boundary = getattr(google_credentials, "CredentialsWithRegionalAccessBoundary", None)
+    if boundary is not None and hasattr(boundary, "_is_regional_access_boundary_lookup_required"):
+        boundary._is_regional_access_boundary_lookup_required = lambda self: False
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    tabs = {sheet.name: sheet.rows for sheet in XlsxBackend(path).read().sheets}
+    with SheetsServer() as server:
+        server.add_service_account(GOOGLE_EMAIL, key.public_key())
+        book = server.create(GOOGLE_ID, tabs, rows=1, cols=1)  # grids exactly the data
+        del tabs
+
+        def shape() -> dict[str, list[int]]:
+            return {s.title: [s.rows, s.cols] for s in book.sheets}
+
+        before = shape()
+        key_file = json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "sales-team",
+                "private_key_id": "0123456789abcdef",
+                "private_key": pem,
+                "client_email": GOOGLE_EMAIL,
+                "client_id": "1234567890",
+                "token_uri": server.token_uri,
+            }
+        )
+        backend = GoogleSheetsBackend(GOOGLE_ID, key_file, endpoint=server.url)
+        received = [0]
+
+        def count(response: Any, *args: Any, **kwargs: Any) -> None:
+            received[0] += len(response.content)
+
+        backend._client().session.hooks["response"].append(count)
+        started = time.perf_counter()
+        res = sync_workbook(backend, write=True, as_of=AS_OF)
+        seconds = time.perf_counter() - started
+        after = shape()
+        calls: dict[str, int] = {}  # "get", "values:batchGet", "batchUpdate"
+        for line in backend.traffic.log:
+            call = line.split(GOOGLE_ID, 1)[-1].lstrip("/:") or "get"
+            calls[call] = calls.get(call, 0) + 1
+        return {
+            "seconds": seconds,
+            "steps": {k: round(v, 3) for k, v in res.seconds.items()},
+            "requests": backend.requests,
+            "calls": calls,
+            "retries": backend.retries,
+            "token_requests": server.token_requests,
+            "bytes_sent": backend.bytes_sent,
+            "bytes_received": received[0],
+            "cells_written": sum(len(c) for c in res.plan.cells.values()),
+            "cells_before": sum(r * c for r, c in before.values()),
+            "cells_after": sum(r * c for r, c in after.values()),
+            "tabs_before": before,
+            "tabs_after": after,
+        }
+
+
+def google_cells(n: int, reference: dict[str, Any]) -> int:
+    """The cells of the spreadsheet after a sync at `n` follow-ups: each tab as wide as after
+    the `reference` sync (the generated columns plus the job's ⚙ columns), the generated tabs
+    as long as `row_counts(n)` says, the tabs the job adds scaled with the follow-ups (the
+    Issues tab grows a little faster than that, the reports slower)."""
+    counts = row_counts(n)
+    ref_n = reference["follow_ups"]
+    total = 0
+    for title, (rows, cols) in reference["google"]["tabs_after"].items():
+        if title in TABS:
+            rows = counts[TABS[title]] + 1
+        elif title in reference["google"]["tabs_before"]:
+            pass  # reps and targets: a fixed size
+        else:
+            rows = -(-rows * n // ref_n)  # rounded up
+        total += rows * cols
+    return total
+
+
+def google_max(reference: dict[str, Any], margin: float = 0.002) -> int:
+    """The most follow-ups whose synced spreadsheet fits in Google's 10 million cells, less
+    `margin` (the flagged rows, hence the Issues tab, vary from one size to the next)."""
+    lo, hi = 1, 1_048_575
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if google_cells(mid, reference) <= GOOGLE_CELLS * (1 - margin):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _read_all(path: Path) -> tuple[str, int]:
@@ -487,18 +628,22 @@ def machine() -> dict[str, Any]:
     }
 
 
-def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
+def workbook(n: int, work: Path, say: Any) -> tuple[Path, dict[str, int], float | None]:
+    """The generated workbook at `n` follow-ups (cached), its rows, the seconds it took."""
     book = work / f"bench-{n}-v{GENERATOR_VERSION}.xlsx"
     rows_file = book.with_suffix(".json")
     if book.exists() and rows_file.exists():
-        rows = json.loads(rows_file.read_text())
-        gen_seconds = None
-    else:
-        say(f"[{n:,}] generating {book.name} …")
-        started = time.perf_counter()
-        rows = generate(book, n)
-        gen_seconds = round(time.perf_counter() - started, 1)
-        rows_file.write_text(json.dumps(rows))
+        return book, json.loads(rows_file.read_text()), None
+    say(f"[{n:,}] generating {book.name} …")
+    started = time.perf_counter()
+    rows = generate(book, n)
+    gen_seconds = round(time.perf_counter() - started, 1)
+    rows_file.write_text(json.dumps(rows))
+    return book, rows, gen_seconds
+
+
+def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
+    book, rows, gen_seconds = workbook(n, work, say)
     say(f"[{n:,}] check …")
     check = _subprocess("check", book)
     target = work / f"run-{n}.xlsx"
@@ -532,6 +677,71 @@ def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
             "write_to_rezip": round(run["steps"].get("write", 0.0) / rezip["seconds"], 2),
         },
     }
+
+
+def bench_google(sizes: list[int | str], work: Path, say: Any) -> list[dict[str, Any]]:
+    """`run` against the loopback Sheets API at each size; "max" is the most follow-ups whose
+    synced spreadsheet fits in 10 million cells, computed from the tabs' shapes after the
+    largest sync so far (10,000 follow-ups when none precedes it). The Issues tab grows faster
+    than the rows, so when the synced spreadsheet turns out larger than that, the size is
+    computed again from it, which errs on the safe side (a few minutes more, once)."""
+    results: list[dict[str, Any]] = []
+    for size in sizes:
+        if size != "max":
+            results.append(google_size(int(size), work, say))
+            continue
+        reference = max(results, key=lambda r: r["follow_ups"], default=None)
+        if reference is None:
+            reference = google_size(10_000, work, say)
+        for _ in range(3):
+            n = google_max(reference)
+            say(f"[google] {n:,} follow-ups fit in {GOOGLE_CELLS:,} cells")
+            reference = google_size(n, work, say)
+            if reference["google"]["cells_after"] <= GOOGLE_CELLS:
+                break
+            say(f"[google] {reference['google']['cells_after']:,} cells after the sync: again")
+        results.append(reference)
+    return results
+
+
+def google_size(n: int, work: Path, say: Any) -> dict[str, Any]:
+    book, rows, _ = workbook(n, work, say)
+    say(f"[{n:,}] google run …")
+    google = _subprocess("google", book)
+    return {"follow_ups": n, "rows": rows, "google": google}
+
+
+def print_google(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"salesync google (loopback Sheets API) · {info['cpu']} · {info['cores']} cores"
+    )
+    for col in (
+        "follow-ups",
+        "cells before/after",
+        "requests",
+        "calls",
+        "MB sent",
+        "MB received",
+        "run s",
+        "peak MB",
+    ):
+        table.add_column(col, justify="right")
+    for r in results:
+        g = r["google"]
+        table.add_row(
+            f"{r['follow_ups']:,}",
+            f"{g['cells_before']:,}/{g['cells_after']:,}",
+            f"{g['requests']}",
+            " ".join(f"{k}×{v}" for k, v in g["calls"].items()),
+            f"{g['bytes_sent'] / 1e6:.1f}",
+            f"{g['bytes_received'] / 1e6:.1f}",
+            f"{g['seconds']:.2f}",
+            f"{g['peak_rss_mb']:.0f}",
+        )
+    Console(width=160).print(table)
 
 
 def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
@@ -578,6 +788,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="follow-up rows, comma-separated")
     parser.add_argument("--out", default="benchmarks/out/latest.json", help="JSON results")
+    parser.add_argument(
+        "--google",
+        action="store_true",
+        help="also sync each --google-sizes workbook through the loopback Sheets API",
+    )
+    parser.add_argument(
+        "--google-sizes",
+        default="10000,max",
+        help='follow-up rows for --google; "max": the most that fit in 10 million cells',
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
@@ -588,20 +808,31 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if any(not 1 <= s <= 1_048_575 for s in sizes):
         parser.error("sizes must be between 1 and 1,048,575 follow-up rows")
+    google_sizes: list[int | str] = [
+        s.strip() if s.strip() == "max" else int(s.replace("_", ""))
+        for s in args.google_sizes.split(",")
+        if s.strip()
+    ]
     out = Path(args.out)
     work = out.parent / "work"
     work.mkdir(parents=True, exist_ok=True)
     info = machine()
-    results = []
-    for n in sizes:
-        results.append(bench_size(n, work, lambda msg: print(msg, file=sys.stderr, flush=True)))
-    report = {
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    results = [bench_size(n, work, say) for n in sizes]
+    report: dict[str, Any] = {
         "when": datetime.now().isoformat(timespec="seconds"),
         "machine": info,
         "results": results,
     }
+    if args.google:
+        report["google"] = bench_google(google_sizes, work, say)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print_table(results, info)
+    if args.google:
+        print_google(report["google"], info)
     print(f"written to {out}", file=sys.stderr)
     return 0
 
