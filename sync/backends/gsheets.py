@@ -73,7 +73,7 @@ from sync.core.model import (
 from sync.core.schema import Lang, Table
 
 from .google_auth import CredentialsRejected, load_credentials, principal
-from .gsheets_dashboard import dashboard_requests
+from .gsheets_dashboard import column_width_request, dashboard_requests
 
 API_ROOT = "https://sheets.googleapis.com"
 MAX_REQUEST_BYTES = 9 * 1024 * 1024  # Google refuses bodies above 10 MiB; keep a margin
@@ -630,18 +630,7 @@ class GoogleSheetsBackend:
                     }
                 }
             for i, chars in enumerate(tab_write.column_widths[: max(width, 1)]):
-                yield {
-                    "updateDimensionProperties": {
-                        "range": {
-                            "sheetId": sheet_id,
-                            "dimension": "COLUMNS",
-                            "startIndex": i,
-                            "endIndex": i + 1,
-                        },
-                        "properties": {"pixelSize": round(chars * 7 + 5)},
-                        "fields": "pixelSize",
-                    }
-                }
+                yield column_width_request(sheet_id, i, chars)
             tab = _Tab(sheet_id, tab_write.sheet, grid_rows, max(width, 1))
             self._tabs[tab.title] = tab
         else:
@@ -836,18 +825,7 @@ class GoogleSheetsBackend:
             }
         }
         for i, chars in enumerate(_widths(table, lang)):
-            yield {
-                "updateDimensionProperties": {
-                    "range": {
-                        "sheetId": sheet_id,
-                        "dimension": "COLUMNS",
-                        "startIndex": i,
-                        "endIndex": i + 1,
-                    },
-                    "properties": {"pixelSize": round(chars * 7 + 5)},
-                    "fields": "pixelSize",
-                }
-            }
+            yield column_width_request(sheet_id, i, chars)
         data = {"sheetId": sheet_id, "startRowIndex": 1}  # below the header, every row
         for c, f in enumerate(fields):
             column = data | {"startColumnIndex": c, "endColumnIndex": c + 1}

@@ -124,7 +124,24 @@ def _col_index(letters: str) -> int:
 
 
 def _pixels(chars: float) -> int:
-    return round(chars * 7 + 5)  # as the backend sizes the owned tabs' columns
+    """A column width in characters as Google's pixels."""
+    return round(chars * 7 + 5)
+
+
+def column_width_request(sheet_id: int, col: int, chars: float) -> dict[str, Any]:
+    """Set the width of 0-based column `col` of a tab to `chars` characters."""
+    return {
+        "updateDimensionProperties": {
+            "range": {
+                "sheetId": sheet_id,
+                "dimension": "COLUMNS",
+                "startIndex": col,
+                "endIndex": col + 1,
+            },
+            "properties": {"pixelSize": _pixels(chars)},
+            "fields": "pixelSize",
+        }
+    }
 
 
 def _color(hex_rgb: str) -> dict[str, float]:
@@ -172,21 +189,7 @@ def dashboard_requests(dash: DashboardWrite, sheet_id: int) -> list[dict[str, An
             }
         }
     ]
-    for col, chars in sorted(sheet.widths.items()):
-        out.append(
-            {
-                "updateDimensionProperties": {
-                    "range": {
-                        "sheetId": sheet_id,
-                        "dimension": "COLUMNS",
-                        "startIndex": col,
-                        "endIndex": col + 1,
-                    },
-                    "properties": {"pixelSize": _pixels(chars)},
-                    "fields": "pixelSize",
-                }
-            }
-        )
+    out.extend(column_width_request(sheet_id, c, w) for c, w in sorted(sheet.widths.items()))
     out.append(_cells(sheet, sheet_id))
     out.extend(_charts(sheet, sheet_id))
     return out
