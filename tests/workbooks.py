@@ -76,3 +76,19 @@ def leads_rows() -> list[list[Any]]:
             None,
         ],
     ]
+
+
+# The English lead columns the assignment and duplicate-customer tests fill in.
+EN_LEAD_HEADERS = [
+    "Lead ID",
+    "Source",
+    "Customer",
+    "Phone or e-mail",
+    "Region",
+    "Industry",
+    "Product line",
+    "Owner",
+    "Created at",
+    "Assigned at",
+    "Stage",
+]

@@ -24,20 +24,8 @@ from sync.core.model import RawSheet
 from sync.core.parse import ParseContext
 from sync.core.schema import Lang
 from sync.core.tables import TableData, parse_tables
+from tests.workbooks import EN_LEAD_HEADERS as LEAD_HEADERS
 
-LEAD_HEADERS = [
-    "Lead ID",
-    "Source",
-    "Customer",
-    "Phone or e-mail",
-    "Region",
-    "Industry",
-    "Product line",
-    "Owner",
-    "Created at",
-    "Assigned at",
-    "Stage",
-]
 REPS = [
     ["Name", "Team", "Active"],
     ["Zhao Lei", "East", "Y"],

@@ -31,20 +31,7 @@ from sync.core.model import RawSheet
 from sync.core.parse import ParseContext
 from sync.core.schema import Lang, Severity
 from sync.core.tables import TableData, parse_tables
-
-LEAD_HEADERS = [
-    "Lead ID",
-    "Source",
-    "Customer",
-    "Phone or e-mail",
-    "Region",
-    "Industry",
-    "Product line",
-    "Owner",
-    "Created at",
-    "Assigned at",
-    "Stage",
-]
+from tests.workbooks import EN_LEAD_HEADERS as LEAD_HEADERS
 
 
 def tables_of(sheets: dict[str, Sequence[Sequence[Any]]]) -> dict[str, TableData]:
