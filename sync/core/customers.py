@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
@@ -39,6 +39,7 @@ __all__ = [
     "Finding",
     "LinkedCustomer",
     "company_key",
+    "company_keys",
     "contact_keys",
     "duplicate_findings",
     "finding_issue",
@@ -165,6 +166,19 @@ def _is_separator(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch)[0] in "PSZC"
 
 
+class _Separators(dict[int, str]):
+    """A `str.translate` table that turns every separator into a space, learning each character
+    the first time it is seen (so a name costs one C-level pass, not a call per character)."""
+
+    def __missing__(self, code: int) -> str:
+        found = " " if _is_separator(chr(code)) else chr(code)
+        self[code] = found
+        return found
+
+
+_SEPARATORS = _Separators()
+
+
 def _normalise(text: str) -> str:
     out = unicodedata.normalize("NFKC", text)
     out = _T2S.convert(out).casefold()
@@ -173,6 +187,8 @@ def _normalise(text: str) -> str:
 
 def _strip_zh(word: str) -> str:
     """Legal suffixes (and 株式会社 prefixes) off one word, never down to nothing."""
+    if not word.endswith(_ZH_SUFFIXES) and not word.startswith(_ZH_PREFIXES):
+        return word  # most words: nothing to strip
     while True:
         suffix = next((x for x in _ZH_SUFFIXES if word.endswith(x)), "")
         prefix = next((x for x in _ZH_PREFIXES if word.startswith(x)), "")
@@ -191,7 +207,7 @@ def _key_once(text: str) -> str:
         if stripped == out:
             break
         out = stripped
-    words = "".join(" " if _is_separator(c) else c for c in out).split()
+    words = out.translate(_SEPARATORS).split()
     while len(words) > 1:  # a lone word stays, even "Limited": never reduce a name to nothing
         last = words[-1]
         if last in _EN_SUFFIXES or last in _ZH_SUFFIXES:
@@ -367,27 +383,50 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def lead_keys(leads: TableData, i: int) -> set[str]:
-    """The keys that identify the customer of lead `i`: its company key and contact keys."""
+def company_keys(names: Sequence[CellValue]) -> list[str]:
+    """`company_key` of every cell of a column, each distinct name worked out once."""
+    seen: dict[str, str] = {}
+    out: list[str] = []
+    for name in names:
+        if is_blank(name):
+            out.append("")
+            continue
+        text = render_text(name)
+        key = seen.get(text)
+        if key is None:
+            key = seen[text] = _company_key.__wrapped__(text)
+        out.append(key)
+    return out
+
+
+def lead_keys(leads: TableData, i: int, company: str | None = None) -> set[str]:
+    """The keys that identify the customer of lead `i`: its company key (`company`, when
+    already known) and contact keys."""
     keys = set(contact_keys(leads.column("phone_or_email")[i]))
-    company = company_key(leads.column("customer")[i])
+    if company is None:
+        company = company_key(leads.column("customer")[i])
     if company:
         keys.add("company:" + company)
     return keys
 
 
-def group_duplicates(leads: TableData) -> list[DuplicateGroup]:
+def group_duplicates(
+    leads: TableData, companies: Sequence[str] | None = None
+) -> list[DuplicateGroup]:
     """Groups of two or more leads sharing a company key, a phone number or an e-mail.
 
     Sharing is transitive (A and B the same company, B and C the same phone: one group).
-    Groups come in the order of their first row.
+    Groups come in the order of their first row. `companies`: the leads' `company_keys`, when
+    the caller has them already.
     """
     n = len(leads)
+    if companies is None:
+        companies = company_keys(leads.column("customer"))
     uf = _UnionFind(n)
     first_with: dict[str, int] = {}
     rows_with: dict[str, list[int]] = defaultdict(list)
     for i in range(n):
-        for key in lead_keys(leads, i):
+        for key in lead_keys(leads, i, companies[i]):
             rows_with[key].append(i)
             if key in first_with:
                 uf.union(first_with[key], i)
@@ -488,18 +527,20 @@ def _as_date(value: Any) -> date | None:
 
 
 def link_existing_customers(
-    leads: TableData, contracts: TableData | None
+    leads: TableData, contracts: TableData | None, companies: Sequence[str] | None = None
 ) -> dict[int, LinkedCustomer]:
     """Leads from existing customers, or referred by one, keyed by spreadsheet row.
 
     A contract counts when it has a signing date, belongs to another lead (its own lead's
     contract does not make a customer "existing") and was signed before the day the lead was
-    created (any day when the lead has no creation time).
+    created (any day when the lead has no creation time). `companies`: the leads'
+    `company_keys`, when the caller has them already.
     """
     by_key = _contracts_by_key(contracts) if contracts is not None else {}
+    if companies is None:
+        companies = company_keys(leads.column("customer"))
     links: dict[int, LinkedCustomer] = {}
-    customers, created, sources, ids = (
-        leads.column("customer"),
+    created, sources, ids = (
         leads.column("created_at"),
         leads.column("source"),
         leads.column("lead_id"),
@@ -507,7 +548,7 @@ def link_existing_customers(
     raw_sources = leads.raw.get("source") or [None] * len(leads)
     for i, row in enumerate(leads.rows):
         existing = first = None
-        key = company_key(customers[i])
+        key = companies[i]
         lead_id = None if is_blank(ids[i]) else render_text(ids[i])
         created_day = _as_date(created[i])
         for day, name, contract_lead in by_key.get(key, ()):

@@ -21,6 +21,7 @@ from .assign import (
 )
 from .customers import (
     Finding,
+    company_keys,
     duplicate_findings,
     finding_issue,
     group_duplicates,
@@ -73,7 +74,8 @@ def review_leads(
         rules, found = parse_assignment_rules(rule_rows(rules_data), roster)
         # A blank target is already a `required` issue of the rules table.
         findings += [f for f in found if f.code != "assign-rule-no-target"]
-    groups = group_duplicates(leads)
+    companies = company_keys(leads.column("customer"))
+    groups = group_duplicates(leads, companies)
     findings += duplicate_findings(groups)
     proposals, found = propose_owners(leads, roster, rules, duplicates=groups)
     findings += found
@@ -106,7 +108,7 @@ def review_leads(
         if len(group.rows) > 1:
             for row in group.rows:
                 out["duplicate_group"][row] = group.keep_row
-    links = link_existing_customers(leads, tables.get("contracts"))
+    links = link_existing_customers(leads, tables.get("contracts"), companies)
     for row, link in links.items():
         linked = link.existing or link.referred_by
         if linked:

@@ -17,6 +17,7 @@ from sync.core.customers import (
     DuplicateGroup,
     Finding,
     company_key,
+    company_keys,
     contact_keys,
     duplicate_findings,
     finding_issue,
@@ -132,6 +133,17 @@ def _full_width(text: str) -> str:
 def test_company_key_is_idempotent(name: str) -> None:
     key = company_key(name)
     assert company_key(key) == key
+
+
+@given(st.lists(st.one_of(st.text(max_size=20), st.none(), st.integers(), st.floats())))
+def test_a_column_of_keys_is_the_key_of_each_cell(cells: list[Any]) -> None:
+    assert company_keys(cells) == [company_key(c) for c in cells]
+
+
+@given(st.text(max_size=40))
+def test_separators_become_spaces_character_by_character(text: str) -> None:
+    expected = "".join(" " if customers_module._is_separator(c) else c for c in text)
+    assert text.translate(customers_module._SEPARATORS) == expected
 
 
 @given(names)
