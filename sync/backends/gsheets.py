@@ -15,10 +15,15 @@ A sync costs at most four Sheets API requests, whatever the number of rows:
    run again.
 4. one ``spreadsheets:batchUpdate``: new owned tabs (addSheet, with a frozen bold header),
    grid growth (appendDimension), then ``updateCells`` with typed values (stringValue for text,
-   so "=HYPERLINK(…)" stays text; numberValue plus a date format for dates) and a field mask
-   of ``userEnteredValue`` only, so formats, notes and validations stay as they are. Google
+   so "=HYPERLINK(…)" stays text; numberValue for dates) and a field mask of
+   ``userEnteredValue`` only, so formats, notes and validations stay as they are; a new date
+   gets its date format from a ``repeatCell`` over its run of dated cells. Owned cells that
+   are adjacent in a row go together: one updateCells per block of rows that start writing at
+   the same column, each row as long as its run (`_cell_blocks`); a run of one value down a
+   column is one ``repeatCell`` (`_repeats`). Only the written cells are touched. Google
    applies a batch atomically. Only a body above Google's request size limit is split, at
    request boundaries, into several batches (and is then no longer atomic as a whole).
+   Bodies go as compact UTF-8 JSON (`_encode`) and are measured as sent.
    A plan's Dashboard (a sheet without one) goes into the same batch update: addSheet, its
    helper blocks as values and formulas, four addChart requests (`gsheets_dashboard`). The
    next sync finds the tab by name and adds nothing.
@@ -76,7 +81,10 @@ from .google_auth import CredentialsRejected, load_credentials, principal
 from .gsheets_dashboard import column_width_request, dashboard_requests
 
 API_ROOT = "https://sheets.googleapis.com"
-MAX_REQUEST_BYTES = 9 * 1024 * 1024  # Google refuses bodies above 10 MiB; keep a margin
+# Google refuses bodies above 10 MiB ("Request payload size exceeds the limit: 10485760
+# bytes"). Bodies are measured exactly as they are sent (`_encode`), so a small margin will do.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024 - 64 * 1024
+JSON_UTF8 = "application/json; charset=UTF-8"
 EPOCH = datetime(1899, 12, 30)  # Google Sheets' serial 0
 ERROR_CODES = frozenset(
     {"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!"}
@@ -111,6 +119,8 @@ VALUE_PARAMS = {
 _ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
 _URL = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _RUN_BYTES = 512 * 1024  # one updateCells request stays well below the body limit
+_MAX_GAP = 32  # rows without a write inside one block of cells: cheaper than a new request
+_ENVELOPE = len(b'{"requests":[]}')
 
 
 class GoogleApiError(SalesyncError):
@@ -193,6 +203,12 @@ class Traffic:
     log: list[str] = field(default_factory=list)
 
 
+def _encode(obj: Any) -> bytes:
+    """JSON as the backend sends it: compact, UTF-8 (Chinese text is 3 bytes a character, not
+    the 6 of a \\uXXXX escape), NaN refused as requests' own encoder does."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 def _session(credentials: Any, endpoint: str | None, policy: RetryPolicy, traffic: Traffic) -> Any:
     import requests
     from google.auth.transport.requests import AuthorizedSession
@@ -203,6 +219,9 @@ def _session(credentials: Any, endpoint: str | None, policy: RetryPolicy, traffi
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
             if endpoint and url.startswith(API_ROOT):
                 url = endpoint.rstrip("/") + url[len(API_ROOT) :]
+            if kwargs.get("json") is not None:  # gspread's bodies: compact UTF-8 as well
+                kwargs["data"] = _encode(kwargs.pop("json"))
+                kwargs["headers"] = {**(kwargs.get("headers") or {}), "Content-Type": JSON_UTF8}
             safe = method.upper() == "GET"
             attempt = 0
             while True:
@@ -249,6 +268,26 @@ def _serial(value: date | datetime) -> int | float:
     if isinstance(value, datetime):
         return (value.replace(tzinfo=None) - EPOCH) / timedelta(days=1)
     return (value - EPOCH.date()).days
+
+
+def _entered(value: WritableValue) -> dict[str, Any]:
+    """The CellData that sets the value only (a date as its serial number); {} for None."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    if isinstance(value, date):
+        return {"userEnteredValue": {"numberValue": _serial(value)}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
+def _date_format(value: WritableValue) -> dict[str, str] | None:
+    """The number format a date or datetime is written with."""
+    if isinstance(value, datetime):
+        return DATETIME_FORMAT
+    return DATE_FORMAT if isinstance(value, date) else None
 
 
 def _cell(value: WritableValue, keep_date_format: bool) -> tuple[dict[str, Any], bool]:
@@ -376,13 +415,17 @@ class GoogleSheetsBackend:
             self._http = client.http_client
         return self._http
 
-    def _call(self, action: str, method: str, *args: Any) -> Any:
+    def _call(self, action: str, method: str | Callable[[Any], Any], *args: Any) -> Any:
+        """gspread's HTTP client `method` with the spreadsheet id and `args` (or `method`
+        itself called with the client), Google's errors turned into salesync's."""
         import requests
         from google.auth import exceptions as auth_errors
         from gspread.exceptions import APIError
 
         http = self._client()
         try:
+            if callable(method):
+                return method(http)
             return getattr(http, method)(self.spreadsheet_id, *args)
         except APIError as error:
             raise self._api_error(error, action) from error
@@ -518,8 +561,16 @@ class GoogleSheetsBackend:
                 f"{self.source}: the sheet changed while syncing; nothing was written; run again"
             )
         for body in self._bodies(requests):
-            self._call("writing", "batch_update", body)
+            self._batch_update(body)
         self._digest = None  # what we read is stale now
+
+    def _batch_update(self, body: bytes) -> None:
+        """POST one batchUpdate body, already encoded (`_bodies`)."""
+        from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
+        headers = {"Content-Type": JSON_UTF8}
+        self._call("writing", lambda http: http.request("post", url, data=body, headers=headers))
 
     def _requests(self, plan: WritePlan) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -567,35 +618,22 @@ class GoogleSheetsBackend:
                         "pasteType": "PASTE_FORMAT",
                     }
                 }
-        cells = sorted(writes, key=lambda w: (w.col, w.row))
-        run: list[dict[str, Any]] = []
-        run_start: CellWrite | None = None
-        run_format = False
-        run_bytes = 0
-        previous: CellWrite | None = None
-        for w in cells:
-            data, sets_format = _cell(w.value, (w.row, w.col) in tab.dated)
-            size = len(json.dumps(data))
-            contiguous = (
-                previous is not None
-                and run_start is not None
-                and w.col == previous.col
-                and w.row == previous.row + 1
-                and sets_format == run_format
-                and run_bytes + size < self._run_bytes
-            )
-            if not contiguous and run:
-                assert run_start is not None
-                yield _update_cells(tab.sheet_id, run_start, run, run_format)
-                run, run_bytes = [], 0
-            if not run:
-                run_start, run_format = w, sets_format
-            run.append(data)
-            run_bytes += size
-            previous = w
-        if run:
-            assert run_start is not None
-            yield _update_cells(tab.sheet_id, run_start, run, run_format)
+        latest = {(w.row, w.col): w for w in writes}  # a cell written twice: the last value
+        values: dict[Position, dict[str, Any]] = {}
+        dates: dict[Position, dict[str, str]] = {}
+        for (r, c), w in latest.items():
+            values[r, c] = _entered(w.value)
+            fmt = _date_format(w.value)
+            if fmt is not None and (r, c) not in tab.dated:
+                dates[r, c] = fmt
+        columns: dict[int, list[int]] = {}
+        for r, c in values:
+            columns.setdefault(c, []).append(r)
+        repeats = _repeats(columns, values)
+        yield from _cell_blocks(tab.sheet_id, values, self._run_bytes)
+        for c, r0, r1, cell in repeats:
+            yield _repeat_cell(tab.sheet_id, r0, r1, c, c, cell, "userEnteredValue")
+        yield from _format_runs(tab.sheet_id, dates)
 
     def _tab_requests(self, tab_write: TabWrite, used: set[int]) -> Iterator[dict[str, Any]]:
         rows = tab_write.rows
@@ -637,17 +675,36 @@ class GoogleSheetsBackend:
             yield from _grow(tab, height, width)
         has_dates = any(isinstance(v, date) for r in rows for v in r)
         fields = "userEnteredValue" + (",userEnteredFormat.numberFormat" if has_dates else "")
-        encoded = [{"values": [_cell(v, False)[0] for v in row]} for row in rows]
-        # whole rows of the grid: cells past the new content are cleared
+        # whole rows of the grid: the range clears the cells its rows leave out, so a row
+        # goes without its trailing blanks and the grid's rows past the new content are cleared
+        grid = {
+            (r, c): _cell(v, False)[0]
+            for r, values in enumerate(rows, start=1)
+            for c, v in enumerate(values, start=1)
+        }
+        columns: dict[int, list[int]] = {}
+        for r, c in grid:
+            columns.setdefault(c, []).append(r)
+        repeats = _repeats(columns, grid)
+        encoded: list[dict[str, Any]] = []
+        sizes: list[int] = []
+        for r, values in enumerate(rows, start=1):
+            cells = [grid[r, c] for c in range(1, len(values) + 1)]
+            while cells and (not cells[-1] or cells[-1] is _SKIP):
+                cells.pop()
+            encoded.append({"values": cells} if cells else {})
+            sizes.append(14 + sum(_size(cell) for cell in cells))
         start, chunk, size = 0, [], 0
         total = max(tab.rows, height)
         for i, row in enumerate(encoded):
             chunk.append(row)
-            size += len(json.dumps(row))
+            size += sizes[i]
             if size >= self._run_bytes and i + 1 < len(encoded):
                 yield _replace_rows(tab.sheet_id, start, start + len(chunk), chunk, fields)
                 start, chunk, size = start + len(chunk), [], 0
         yield _replace_rows(tab.sheet_id, start, total, chunk, fields)
+        for c, r0, r1, cell in repeats:  # after the rows that cleared those cells
+            yield _repeat_cell(tab.sheet_id, r0, r1, c, c, cell, fields)
 
     # -- init
     def init_template(
@@ -727,7 +784,7 @@ class GoogleSheetsBackend:
                 summary.protected += 1
         summary.updates = len(requests)
         for body in self._bodies(requests):
-            self._call("writing", "batch_update", body)
+            self._batch_update(body)
         self._digest = None
         summary.requests = self.requests
         return summary
@@ -900,23 +957,26 @@ class GoogleSheetsBackend:
                 out.append(_protect(tab.sheet_id, col))
         return out
 
-    def _bodies(self, requests: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """One batchUpdate body, or several when Google's size limit demands it."""
-        batch: list[dict[str, Any]] = []
-        size = 20
+    def _bodies(self, requests: list[dict[str, Any]]) -> Iterator[bytes]:
+        """One batchUpdate body, or several when Google's size limit demands it, encoded as
+        they are sent: each body's length is exactly what `max_request_bytes` is checked
+        against."""
+        batch: list[bytes] = []
+        size = _ENVELOPE
         for request in requests:
-            n = len(json.dumps(request)) + 2
+            encoded = _encode(request)
+            n = len(encoded) + 1  # and a comma
             if batch and size + n > self._max_bytes:
-                yield {"requests": batch}
-                batch, size = [], 20
-            if n > self._max_bytes:
+                yield b'{"requests":[' + b",".join(batch) + b"]}"
+                batch, size = [], _ENVELOPE
+            if _ENVELOPE + n - 1 > self._max_bytes:
                 raise SalesyncError(
                     f"{self.source}: one update is larger than Google's request size limit"
                 )
-            batch.append(request)
+            batch.append(encoded)
             size += n
         if batch:
-            yield {"requests": batch}
+            yield b'{"requests":[' + b",".join(batch) + b"]}"
 
 
 # --------------------------------------------------------------------------- init
@@ -1224,17 +1284,151 @@ def _grow(tab: _Tab, rows: int, cols: int) -> Iterator[dict[str, Any]]:
         tab.cols = cols
 
 
-def _update_cells(
-    sheet_id: int, start: CellWrite, run: list[dict[str, Any]], sets_format: bool
+def _size(cell: dict[str, Any]) -> int:
+    """About the encoded length of a CellData of `_cell` and its comma (at least that, unless
+    its text has control characters or characters beyond the BMP), without encoding it."""
+    entered = cell.get("userEnteredValue")
+    if not entered:
+        return 3
+    value = next(iter(entered.values()))
+    size = 48 + (3 * len(value) if isinstance(value, str) else 24)
+    return size + 96 if "userEnteredFormat" in cell else size
+
+
+_SKIP: dict[str, Any] = {}  # in a block, a cell a repeatCell after it writes (never mutated)
+_REPEAT_COST = 200  # a repeatCell request without its cell, about, encoded
+
+
+def _repeats(
+    columns: dict[int, list[int]], cells: dict[Position, dict[str, Any]]
+) -> list[tuple[int, int, int, dict[str, Any]]]:
+    """The runs of one value down a column (rows one after another, all in `cells`) that cost
+    fewer bytes as a repeatCell than cell by cell: (column, first row, last row, CellData).
+    Their cells in `cells` become `_SKIP`: the blocks write (and clear) them as {} or leave
+    them out, and the repeatCell, sent after the blocks, writes the value."""
+    out = []
+    for c in sorted(columns):
+        rows = sorted(columns[c])
+        i = 0
+        while i < len(rows):
+            cell = cells[rows[i], c]
+            j = i
+            while (
+                j + 1 < len(rows) and rows[j + 1] == rows[j] + 1 and cells[rows[j + 1], c] == cell
+            ):
+                j += 1
+            size = _size(cell)
+            if cell and (j - i + 1) * (size - 3) > _REPEAT_COST + size:
+                out.append((c, rows[i], rows[j], cell))
+                for r in rows[i : j + 1]:
+                    cells[r, c] = _SKIP
+            i = j + 1
+    return out
+
+
+def _repeat_cell(
+    sheet_id: int, r0: int, r1: int, c0: int, c1: int, cell: dict[str, Any], fields: str
 ) -> dict[str, Any]:
-    fields = "userEnteredValue" + (",userEnteredFormat.numberFormat" if sets_format else "")
+    """repeatCell of `cell` over rows r0…r1 and columns c0…c1 (1-based, inclusive)."""
     return {
-        "updateCells": {
-            "start": {"sheetId": sheet_id, "rowIndex": start.row - 1, "columnIndex": start.col - 1},
-            "rows": [{"values": [cell]} for cell in run],
+        "repeatCell": {
+            "range": {
+                "sheetId": sheet_id,
+                "startRowIndex": r0 - 1,
+                "endRowIndex": r1,
+                "startColumnIndex": c0 - 1,
+                "endColumnIndex": c1,
+            },
+            "cell": cell,
             "fields": fields,
         }
     }
+
+
+def _cell_blocks(
+    sheet_id: int, values: dict[Position, dict[str, Any]], max_bytes: int
+) -> Iterator[dict[str, Any]]:
+    """updateCells requests (values only) that write exactly the cells of `values`, no other.
+
+    In each row the written columns fall into runs of adjacent columns; the runs that start
+    at the same column, in rows close together, go as one block: updateCells with `start`
+    writes each row's values from that column on, as many as the row has ("any number of rows
+    and columns, including a different number of columns per row, may be written"), so a row
+    of the block without a run there is an empty RowData and writes nothing."""
+    by_row: dict[int, list[int]] = {}
+    for r, c in values:
+        by_row.setdefault(r, []).append(c)
+    runs: dict[int, list[tuple[int, list[dict[str, Any]]]]] = {}  # start column → (row, cells)
+    for r in sorted(by_row):
+        cols = sorted(by_row[r])
+        first = 0
+        for i in range(1, len(cols) + 1):
+            if i == len(cols) or cols[i] != cols[i - 1] + 1:
+                cells = [values[r, c] for c in cols[first:i]]
+                while cells and cells[-1] is _SKIP:  # a repeatCell writes it
+                    cells.pop()
+                if cells:
+                    runs.setdefault(cols[first], []).append((r, cells))
+                first = i
+    for col in sorted(runs):
+        rows: list[dict[str, Any]] = []
+        top = size = 0
+        for r, cells in runs[col]:
+            gap = r - top - len(rows)
+            cost = 14 + sum(_size(cell) for cell in cells)
+            if rows and (gap > _MAX_GAP or size + 3 * gap + cost > max_bytes):
+                yield _update_cells(sheet_id, top, col, rows)
+                rows = []
+            if not rows:
+                top, size, gap = r, 0, 0
+            rows.extend({} for _ in range(gap))
+            rows.append({"values": cells})
+            size += 3 * gap + cost
+        if rows:
+            yield _update_cells(sheet_id, top, col, rows)
+
+
+def _update_cells(sheet_id: int, row: int, col: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": row - 1, "columnIndex": col - 1},
+            "rows": rows,
+            "fields": "userEnteredValue",
+        }
+    }
+
+
+def _format_runs(
+    sheet_id: int, formats: dict[Position, dict[str, str]]
+) -> Iterator[dict[str, Any]]:
+    """repeatCell requests that give each cell of `formats` its number format (and no other
+    cell one): one per rectangle of adjacent cells with the same format, found as runs of rows
+    in a column, then runs of the same rows in adjacent columns."""
+    spans: dict[tuple[int, int, str], list[int]] = {}  # (first row, last row, type) → columns
+    by_col: dict[int, list[int]] = {}
+    for r, c in formats:
+        by_col.setdefault(c, []).append(r)
+    for c in sorted(by_col):
+        rows = sorted(by_col[c])
+        first = 0
+        for i in range(1, len(rows) + 1):
+            if (
+                i == len(rows)
+                or rows[i] != rows[i - 1] + 1
+                or formats[rows[i], c] != formats[rows[first], c]
+            ):
+                kind = formats[rows[first], c]["type"]
+                spans.setdefault((rows[first], rows[i - 1], kind), []).append(c)
+                first = i
+    for (r0, r1, kind), cols in spans.items():
+        fmt = DATETIME_FORMAT if kind == DATETIME_FORMAT["type"] else DATE_FORMAT
+        c0 = 0
+        for i in range(1, len(cols) + 1):
+            if i == len(cols) or cols[i] != cols[i - 1] + 1:
+                cell = {"userEnteredFormat": {"numberFormat": dict(fmt)}}
+                field = "userEnteredFormat.numberFormat"
+                yield _repeat_cell(sheet_id, r0, r1, cols[c0], cols[i - 1], cell, field)
+                c0 = i
 
 
 def _replace_rows(

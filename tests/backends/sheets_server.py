@@ -20,8 +20,9 @@ behaviour, so that the real gspread and google-auth can run against it:
   that the anchor cell does; the charts come back in the tab's ``charts``.
 - ``POST /token``: the OAuth 2.0 token endpoint. A service account's JWT assertion is checked
   against the public key registered for it (RS256), so the real token exchange runs.
-- Failure injection (429 with Retry-After, 5xx), a request size limit, and a hook that runs
-  before each API request (to play a person editing the sheet while a sync runs).
+- Failure injection (429 with Retry-After, 5xx), a request size limit on the body's bytes as
+  sent, and a hook that runs before each API request (to play a person editing the sheet
+  while a sync runs). JSON bodies are decoded as UTF-8; `keep_bodies` keeps them raw.
 
 Dates are serial numbers with Google's epoch, 1899-12-30; a cell is a date when its number
 format type is DATE, DATE_TIME or TIME.
@@ -604,6 +605,8 @@ class SheetsServer:
         self.tokens: dict[str, tuple[str, set[str]]] = {}  # access token → (principal, scopes)
         self.failures: list[Failure] = []
         self.log: list[tuple[str, str, int, int]] = []  # method, path, status, body bytes
+        self.keep_bodies = False  # True: `bodies` keeps each API request's raw body
+        self.bodies: list[tuple[str, str, str, bytes]] = []  # method, path, Content-Type, body
         self.batches: list[list[str]] = []  # the request kinds of each applied batchUpdate
         self.token_requests = 0
         self.before_request: Callable[[str, str], None] | None = None
@@ -746,7 +749,9 @@ class SheetsServer:
             return self._token(body)
         if self.before_request is not None:
             self.before_request(method, path)
-        if len(body) > self.max_body:
+        if self.keep_bodies:
+            self.bodies.append((method, path, headers.get("content-type", ""), body))
+        if len(body) > self.max_body:  # the body's bytes as they came over the wire
             raise ApiError(400, f"Request payload size exceeds the limit: {self.max_body} bytes.")
         for failure in self.failures:
             if failure.times > 0 and failure.match in path:
@@ -806,7 +811,10 @@ class SheetsServer:
             raise ApiError(404, f"Method not found: {path}")
         principal = self._principal(headers)
         sid, rest = unquote(m.group(1)), m.group(2)
-        payload = json.loads(body) if body else {}
+        try:  # a JSON body is UTF-8 (RFC 8259), whatever its Content-Type says
+            payload = json.loads(body.decode("utf-8")) if body else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ApiError(400, f"Invalid JSON payload received. {error}") from None
         with self.lock:
             if method == "GET" and rest == "":
                 return 200, self._get(self._book(sid, principal, False), query), {}

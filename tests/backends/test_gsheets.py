@@ -392,6 +392,137 @@ def test_writes_are_split_only_above_the_size_limit(
     assert server.grid(SHEET_ID, "S")[1999] == [None, "v2000", None, "v2000"]
 
 
+def test_bodies_are_sent_as_compact_utf8(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a"]]})
+    server.keep_bodies = True
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": [CellWrite(r, 2, "超时：晚了 5 天") for r in range(1, 4)]}))
+    ((_, _, content_type, body),) = [b for b in server.bodies if b[0] == "POST"]
+    assert content_type == "application/json; charset=UTF-8"
+    assert "超时：晚了 5 天".encode() in body and b"\\u" not in body
+    payload = json.loads(body.decode())
+    assert body == json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    assert gs.bytes_sent == len(body)  # counted as sent, reads have no body
+    text = "超时：晚了 5 天"
+    assert server.grid(SHEET_ID, "S") == [["a", text], [None, text], [None, text]]
+
+
+def test_adjacent_owned_cells_go_as_blocks_and_skip_the_others(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    rows = [["h1", "h2", "h3", "h4", "h5"]] + [[f"k{r}", "", "", "", "mine"] for r in range(2, 41)]
+    rows[10][3] = "keep"  # row 11, column D: not in the plan, stays
+    server.create(SHEET_ID, {"S": rows})
+    writes = [
+        CellWrite(r, c, f"{r}.{c}")
+        for r in range(2, 41)
+        for c in (2, 3, 4)
+        if (r, c) != (11, 4) and not (20 <= r <= 24)  # rows 20-24 not written at all
+    ]
+    writes += [CellWrite(r, 6, r) for r in range(2, 41, 2)]  # every other row, past column E
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": writes}))
+    (batch,) = server.batches
+    assert batch.count("updateCells") == 2  # B:D (B:C in row 11), F (empty rows between)
+    grid = server.grid(SHEET_ID, "S")
+    for r in range(2, 41):
+        row = grid[r - 1]
+        expected_bcd = [f"{r}.{c}" for c in (2, 3, 4)] if not 20 <= r <= 24 else [None] * 3
+        if r == 11:
+            expected_bcd[2] = "keep"
+        assert row[1:4] == expected_bcd and row[4] == "mine"
+        assert row[5:] == ([r] if r % 2 == 0 else [])
+
+
+def test_dates_are_formatted_by_runs_and_only_where_written(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    server.create(SHEET_ID, {"S": [["a", "when", "n"]] + [[f"k{r}"] for r in range(2, 13)]})
+    custom = {"numberFormat": {"type": "DATE", "pattern": "dd/mm/yyyy"}}
+    sheet = server.books[SHEET_ID].sheets[0]
+    sheet.put(5, 1, Rich(value=45000.0, fmt=custom))  # B6 already holds a date
+
+    def day(r: int) -> date:
+        return date(2024, 2, r)
+
+    def moment(r: int) -> datetime:
+        return datetime(2024, 3, 1, r, 45, 30)
+
+    writes = [CellWrite(r, 2, day(r)) for r in range(2, 8)]
+    writes += [CellWrite(r, 2, moment(r)) for r in (8, 9)] + [CellWrite(11, 2, day(11))]
+    writes += [CellWrite(r, 3, r) for r in range(2, 12)]  # numbers beside: no date format
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": writes}))
+    (batch,) = server.batches
+    assert batch.count("repeatCell") == 4  # B2:B5, B7, B8:B9, B11
+
+    def fmt(r: int, c: int) -> Any:
+        cell = server.raw_cell(SHEET_ID, "S", r, c)
+        return cell.fmt if isinstance(cell, Rich) else None
+
+    date_format = {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}
+    time_format = {"numberFormat": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm:ss"}}
+    assert [fmt(r, 2) for r in range(2, 13)] == [date_format] * 4 + [custom, date_format] + [
+        time_format
+    ] * 2 + [None, date_format, None]
+    assert all(fmt(r, 3) is None for r in range(1, 13))
+    got = backend().read().sheet("S")
+    assert got is not None
+    assert [got.value(r, 2) for r in (2, 6, 8, 11)] == [day(2), day(6), moment(8), day(11)]
+
+
+def test_runs_of_one_value_go_as_repeat_cell(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    """A column run of one value is one repeatCell after the blocks (its cells left out of
+    them, or written as {} and then set), in a column of a data tab and in an owned tab;
+    what the sheet holds is the same as cell by cell."""
+    rows = [["k", "a", "b", "c"]] + [[f"k{r}", "", "", "own"] for r in range(2, 62)]
+    server.create(SHEET_ID, {"S": rows})
+    writes = [CellWrite(r, 2, "达标") for r in range(2, 42)]  # B2:B41 one value …
+    writes += [CellWrite(r, 2, "超时") for r in range(42, 62)]  # … then another
+    writes += [CellWrite(r, 3, f"x{r}") for r in range(2, 62)]  # C: all different
+    writes += [CellWrite(r, 5, 1.5) for r in range(2, 62) if r != 30]  # E, a gap at row 30
+    issues = TabWrite("Issues", (("Level", "Note", "N"),) + (("警告", "同一", None),) * 30)
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(cells={"S": writes}, tabs=[issues]))
+    (batch,) = server.batches
+    assert batch.count("repeatCell") == 2 + 2 + 2 + 1  # B twice, E twice; Issues A and B; bold
+    grid = server.grid(SHEET_ID, "S")
+    for r in range(2, 62):
+        e = [] if r == 30 else [1.5]
+        assert grid[r - 1] == [f"k{r}", "达标" if r < 42 else "超时", f"x{r}", "own", *e]
+    assert server.grid(SHEET_ID, "Issues") == [["Level", "Note", "N"]] + [["警告", "同一"]] * 30
+
+
+def test_a_large_write_costs_fewer_bytes_per_cell(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    """Three adjacent ⚙ columns of short Chinese text and a datetime column on 20,000 rows:
+    about 50 bytes a cell (93 with an updateCells per column run, a number format in each date
+    cell and escaped text), so a request limit of 1 MB takes 5 batch updates where it took 9."""
+    words = ["达标", "超时", "未到期"]
+    rows = [["编号", "状态", "时效", "提示", "时间"]] + [[f"L{r}"] for r in range(2, 20_002)]
+    server.create(SHEET_ID, {"S": rows})
+    writes = [CellWrite(r, c, words[(r + c) % 3]) for r in range(2, 20_002) for c in (2, 3, 4)]
+    writes += [CellWrite(r, 5, datetime(2026, 1, 1 + r % 28, 9)) for r in range(2, 20_002)]
+    gs = backend(max_request_bytes=1_000_000)
+    gs.read()
+    gs.apply(WritePlan(cells={"S": writes}))
+    assert gs.bytes_sent / len(writes) < 52
+    assert batch_updates(server) == 5 and gs.requests == 3 + 5
+    assert all(n <= 1_000_000 for m, p, s, n in server.api_requests() if m == "POST")
+    got = backend().read().sheet("S")
+    assert got is not None and got.value(20_001, 4) == words[(20_001 + 4) % 3]
+    assert got.value(20_001, 5) == datetime(2026, 1, 1 + 20_001 % 28, 9)
+
+
 # --------------------------------------------------------------------------- the job
 
 

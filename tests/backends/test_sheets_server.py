@@ -471,3 +471,28 @@ def test_invalid_template_requests_are_refused(server: SheetsServer, request_: A
     got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", {"requests": [request_]})
     assert got.status_code == 400 and got.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert server.batches == []
+
+
+def test_bodies_are_utf8_and_the_size_limit_counts_their_bytes(server: SheetsServer) -> None:
+    _book(server)
+    text = "回款已逾期" * 80  # 400 characters, 1,200 bytes in UTF-8
+    sheet_id = server.books["book"].sheets[0].sheet_id
+    cell = {"userEnteredValue": {"stringValue": text}}
+    update = {
+        "start": {"sheetId": sheet_id, "rowIndex": 5, "columnIndex": 0},
+        "rows": [{"values": [cell]}],
+        "fields": "userEnteredValue",
+    }
+    body = {"requests": [{"updateCells": update}]}
+    compact = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert len(compact) > 1200
+    server.max_body = len(compact) - 1
+    got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", compact)
+    assert got.status_code == 400 and "payload size exceeds" in got.json()["error"]["message"]
+    server.max_body = len(compact)  # a body of exactly the limit is accepted
+    headers = {"Content-Type": "application/json; charset=UTF-8"}
+    got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", compact, headers=headers)
+    assert got.status_code == 200 and server.grid("book", "My Tab")[5] == [text]
+    latin1 = json.dumps(body, ensure_ascii=False).replace(text, "é").encode("latin-1")
+    got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", latin1)
+    assert got.status_code == 400 and "Invalid JSON payload" in got.json()["error"]["message"]
