@@ -1,0 +1,501 @@
+"""The writer's and reader's parallel plumbing gives what the plain, one-thread way gives.
+
+- `_Deflater` compresses a member block by block on a thread pool (pigz's way): the blocks
+  inflate as one stream to exactly the bytes written, with the right CRC and sizes, and the
+  member goes into the zip raw, or through the public API when zipfile's internals are missing.
+- `_read_ahead` inflates a member in a second thread: the same bytes, errors handed over, and
+  a reader that stops early does not leave the thread hanging.
+- `_patch_sheet` splices whole regions of rows in bulk (`_Rows.splice`): the same bytes as the
+  general path wherever the chunks cut the XML, its row-by-row fallback only where needed.
+- New numbers and dates are rendered into a frame per column and type: the same XML as
+  `_render_value` + `_cell_xml`.
+- `read_workbook` reads tabs on a thread pool: the same workbook as one by one.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import re
+import threading
+import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from sync.backends import xlsx as x
+from sync.backends.xlsx import apply_plan, read_workbook
+from sync.core.errors import SalesyncError, WorkbookUnreadable
+from sync.core.model import CellWrite, TabWrite, WritableValue, WritePlan
+from tests.backends.test_xlsx import make_xlsx, members, rich  # noqa: F401 - `rich` a fixture
+from tests.backends.test_xlsx_fastpaths import STYLES, _reference_patch, _SlowEdits
+
+# --------------------------------------------------------------------------- deflate
+
+
+def _deflate(data: bytes, pieces: list[int], workers: int = 2) -> tuple[bytes, x._Deflated]:
+    """`data` through a `_Deflater`, written in pieces of the given sizes (cycled)."""
+    fh = io.BytesIO()  # stands in for the scratch file
+    fh.write(b"junk before")  # the stream starts where the file is
+    records: list[x._Deflated] = []
+    with (
+        ThreadPoolExecutor(workers) as pool,
+        x._deflated(pool, fh, records.append, depth=2) as sink,
+    ):
+        at = i = 0
+        while at < len(data):
+            n = pieces[i % len(pieces)]
+            sink.write(data[at : at + n])
+            at += n
+            i += 1
+    (record,) = records
+    stream = fh.getvalue()[record.offset : record.offset + record.compress_size]
+    return stream, record
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        0,
+        1,
+        1000,
+        x._WINDOW - 1,
+        x._WINDOW + 1,
+        x._BLOCK - 1,
+        x._BLOCK,
+        x._BLOCK + 1,
+        2 * x._BLOCK + 5,
+    ],
+)
+def test_deflated_blocks_inflate_to_the_bytes_written(size: int) -> None:
+    rng = random.Random(size)
+    words = [b"<row>", b"<c r=", b'"A1"', "达标".encode(), b"</c>", b"</row>", b"12345"]
+    data = b"".join(rng.choices(words, k=size // 4 + 1))[:size]
+    stream, record = _deflate(data, [7, 100_000, x._CHUNK + 3, 1])
+    assert zlib.decompress(stream, -15) == data
+    assert record.file_size == len(data)
+    assert record.crc == zlib.crc32(data)
+    assert record.offset == len(b"junk before")
+    # the blocks, primed with the window before them, compress about as well as one stream
+    whole = zlib.compressobj(x._LEVEL, zlib.DEFLATED, -15)
+    one = whole.compress(data) + whole.flush()
+    assert len(stream) <= len(one) * 1.01 + 16 * (size // x._BLOCK + 1)
+
+
+def test_a_failing_block_fails_the_member(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(block: bytes, zdict: bytes, last: bool) -> bytes:
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(x, "_deflate_block", boom)
+    records: list[x._Deflated] = []
+    with (
+        ThreadPoolExecutor(2) as pool,
+        pytest.raises(MemoryError),
+        x._deflated(pool, io.BytesIO(), records.append, depth=1) as sink,
+    ):
+        for _ in range(5):
+            sink.write(b"x" * x._BLOCK)
+    assert records == []
+
+
+@pytest.mark.parametrize("internals", [True, False])
+def test_deflated_member_in_a_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, internals: bool
+) -> None:
+    """A member added from the scratch file: raw, or inflated and deflated again through the
+    public API when zipfile's internals are missing (a partial write cut off)."""
+    data = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c></row>' for i in range(60_000))
+    payload = data.encode()
+    scratch = tmp_path / "scratch"
+    records: list[x._Deflated] = []
+    with open(scratch, "w+b") as fh, ThreadPoolExecutor(2) as pool:
+        fh.write(b"other members' streams")
+        with x._deflated(pool, fh, records.append, depth=4) as sink:
+            sink.write(payload)
+    if not internals:
+        original = x._put_raw
+
+        def half_then_fail(src_fh: object, offset: int, zinfo: object, out: zipfile.ZipFile):
+            assert out.fp is not None
+            out.fp.write(b"PK\x03\x04 half a header")
+            raise AttributeError("'ZipFile' object has no attribute 'start_dir'")
+
+        monkeypatch.setattr(x, "_put_raw", half_then_fail)
+    out = tmp_path / "out.zip"
+    stamp = (2024, 5, 6, 7, 8, 10)
+    with zipfile.ZipFile(out, "w") as zout, open(scratch, "rb") as fh:
+        zout.writestr("first.xml", b"<a/>")
+        x._add_deflated(fh, records[0], zout, "xl/worksheets/sheet1.xml", stamp)
+        zout.writestr("last.xml", b"<b/>")
+    if not internals:
+        monkeypatch.setattr(x, "_put_raw", original)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist() == ["first.xml", "xl/worksheets/sheet1.xml", "last.xml"]
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert info.date_time == stamp
+        assert zf.read(info) == payload
+
+
+# --------------------------------------------------------------------------- read ahead
+
+
+def _zip_with(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "one.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("part.xml", data)
+    return path
+
+
+def test_read_ahead_yields_the_member(tmp_path: Path) -> None:
+    data = bytes(random.Random(1).randrange(256) for _ in range(3 * x._CHUNK + 17))
+    with zipfile.ZipFile(_zip_with(tmp_path, data)) as zf:
+        chunks = list(x._read_ahead(zf, "part.xml"))
+    assert b"".join(chunks) == data
+    assert all(len(c) == x._CHUNK for c in chunks[:-1])
+
+
+def test_read_ahead_stopped_early_ends_its_thread(tmp_path: Path) -> None:
+    data = b"<row/>" * (2 * x._CHUNK)  # compresses well: many chunks queued at once
+    with zipfile.ZipFile(_zip_with(tmp_path, data)) as zf:
+        before = threading.active_count()
+        reader = x._read_ahead(zf, "part.xml", depth=1)
+        assert next(reader) == data[: x._CHUNK]
+        reader.close()
+        assert threading.active_count() == before
+
+
+def test_read_ahead_hands_over_errors(tmp_path: Path) -> None:
+    path = _zip_with(tmp_path, b"<sheetData>" * 100_000)
+    raw = bytearray(path.read_bytes())
+    raw[60:80] = b"\xff" * 20  # damage the deflate stream
+    path.write_bytes(bytes(raw))
+    with zipfile.ZipFile(path) as zf, pytest.raises((zlib.error, zipfile.BadZipFile)):
+        list(x._read_ahead(zf, "part.xml"))
+
+
+# --------------------------------------------------------------------------- splicing
+
+
+def _plain_sheet(rng: random.Random, pfx: str, spans: bool, rows: int, gaps: bool) -> bytes:
+    """Rows with references and end tags (no `<row/>`, no `<c>` without `r`): the regions
+    `_Rows.splice` maps in bulk. Some rows are missing; cells in columns 1-6."""
+    p = pfx + ":" if pfx else ""
+    ns = f'xmlns{":" + pfx if pfx else ""}="{x.NS_MAIN}"'
+    out = [
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
+        f'<{p}dimension ref="A1:F{rows}"/><{p}sheetData>'
+    ]
+    for r in range(1, rows + 1):
+        if rng.random() < 0.1:
+            continue
+        span = f' spans="1:{rng.randint(3, 6)}"' if spans else ""
+        cells = []
+        for c in range(1, 7):
+            if gaps and rng.random() < 0.3:
+                continue
+            ref = f"{x._col_letters(c)}{r}"
+            if rng.random() < 0.5:
+                cells.append(
+                    f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>v{r}</{p}t></{p}is></{p}c>'
+                )
+            else:
+                cells.append(f'<{p}c r="{ref}" s="1"><{p}v>{r * c}</{p}v></{p}c>')
+        out.append(f'<{p}row r="{r}"{span}>{"".join(cells)}</{p}row>')
+    out.append(f'</{p}sheetData><{p}pageMargins left="0.7"/></{p}worksheet>')
+    return "".join(out).encode()
+
+
+VALUES: list[WritableValue] = [
+    "达标",
+    " padded ",
+    "a\nb",
+    7,
+    -3,
+    2.5,
+    1e20,
+    float("inf"),
+    None,
+    True,
+    datetime(2026, 3, 4, 9, 30),
+    date(2026, 3, 5),
+    date(1899, 1, 1),
+    datetime(2026, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+]
+
+
+def _run(xml: bytes, writes: dict[int, dict[int, CellWrite]], step: int) -> tuple[bytes, bytes]:
+    fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
+    fast = x._SheetEdits("t", writes, fast_styles, False)
+    ref = _SlowEdits("t", writes, ref_styles, False)
+    out: list[bytes] = []
+    x._patch_sheet(iter([xml[i : i + step] for i in range(0, len(xml), step)]), out.append, fast)
+    reference = _reference_patch(xml, ref)
+    assert fast_styles.render() == ref_styles.render()
+    return b"".join(out), reference
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bulk_splice_at_every_kind_of_chunk_boundary(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regions the bulk path maps never fall back, whatever the chunks cut: a row's start or
+    end tag, a cell, `</sheetData>`. Writes go after the last cell, into gaps between cells,
+    onto existing cells (through `_patch_row`), and into rows that do not exist."""
+    rng = random.Random(seed)
+    pfx = "x" if seed % 4 == 0 else ""
+    rows = rng.randint(3, 80)
+    xml = _plain_sheet(rng, pfx, spans=seed % 2 == 0, rows=rows, gaps=seed % 3 != 0)
+
+    def no_fallback(self: object, region: bytes, last: bool) -> bytes:
+        raise AssertionError("a region with references fell back to row by row")
+
+    monkeypatch.setattr(x._Rows, "_slowly", no_fallback)
+    writes: dict[int, dict[int, CellWrite]] = {}
+    for r in range(1, rows + 5):
+        if rng.random() < 0.4:
+            continue
+        for c in rng.sample(range(1, 10), rng.randint(1, 3)):
+            writes.setdefault(r, {})[c] = CellWrite(r, c, rng.choice(VALUES))
+    ends = [m.end() for m in re.finditer(rb"</?\w*:?(?:row|sheetData)\b", xml)]
+    for step in sorted(
+        {1, 5, 64, 999, len(xml)} | {max(1, e - rng.randint(0, 3)) for e in ends[:5]}
+    ):
+        fast, reference = _run(xml, writes, step)
+        assert fast == reference, step
+
+
+def test_regions_that_cannot_be_mapped_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty rows written `<row …/>`, a cell without `r`: row by row. (Rows without `r`:
+    `test_xlsx.py::test_prefixed_sheet_and_rows_without_references`.)"""
+    p = x.NS_MAIN
+    xml = (
+        f'<worksheet xmlns="{p}"><sheetData>'
+        '<row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="2" ht="30" customHeight="1"/>'
+        '<row r="3"><c r="A3"><v>3</v></c></row>'
+        '<row r="4"><c><v>4</v></c></row>'
+        '<row r="6"><c r="A6"><v>6</v></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
+    calls: list[bytes] = []
+    slowly = x._Rows._slowly
+
+    def spy(self: x._Rows, region: bytes, last: bool) -> bytes:
+        calls.append(region)
+        return slowly(self, region, last)
+
+    monkeypatch.setattr(x._Rows, "_slowly", spy)
+    writes = {r: {2: CellWrite(r, 2, f"w{r}")} for r in (1, 2, 3, 4, 5, 6, 9)}
+    fast, reference = _run(xml, writes, len(xml))
+    assert fast == reference
+    assert calls
+    assert b'<c r="B3" t="inlineStr"><is><t>w3</t></is></c>' in fast
+    assert fast.index(b'<row r="5">') < fast.index(b'<row r="6"')
+    assert fast.index(b'<row r="9">') < fast.index(b"</sheetData>")
+
+
+# --------------------------------------------------------------------------- cell rendering
+
+
+FRAMED: list[WritableValue] = [
+    0,
+    7,
+    -3,
+    10**20,
+    2.5,
+    0.1,
+    -0.0,
+    3.0,
+    1e15,
+    1e-7,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    datetime(2026, 3, 4, 9, 30, 15, 250),
+    datetime(1900, 2, 28, 12),
+    datetime(1900, 3, 1),
+    datetime(1899, 12, 31, 6),
+    datetime(1899, 1, 1),
+    datetime(2026, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 3, 4, 1, 30, tzinfo=UTC),
+    date(2026, 3, 5),
+    date(1900, 1, 1),
+    date(1800, 1, 1),
+]
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+@pytest.mark.parametrize("pfx", [b"", b"x:"])
+def test_framed_numbers_and_dates_render_as_the_general_path(date1904: bool, pfx: bytes) -> None:
+    fast = x._SheetEdits("t", {}, x._StyleBook(STYLES), date1904, pfx=pfx)
+    ref = x._SheetEdits("t", {}, x._StyleBook(STYLES), date1904, pfx=pfx)
+    fast.col_styles = ref.col_styles = {3: 1}
+    fast.like_styles = ref.like_styles = {(1, 1): 2}
+    for value in FRAMED * 2:  # the second time from the frames made the first
+        for col, like in ((2, None), (3, None), (4, (1, 1))):
+            write = CellWrite(5, col, value, style_like=like)
+            assert fast.tail(write) == ref._new_tail(ref._base(write), value), (value, col)
+    assert fast.styles.render() == ref.styles.render()
+
+
+def test_inline_text_preserves_space_only_where_it_matters() -> None:
+    assert x._inline("达标") == "<is><t>达标</t></is>"
+    assert x._inline("a  b\nc") == "<is><t>a  b\nc</t></is>"
+    assert x._inline("") == "<is><t></t></is>"
+    for text in (" a", "a ", "\ta", "a\n", "\u3000全角", "a\r"):
+        assert x._inline(text).startswith('<is><t xml:space="preserve">'), repr(text)
+
+
+def test_texts_with_and_without_preserve_read_back(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "t.xlsx", {"S": '<sheetData><row r="1"/></sheetData>'})
+    texts = ["达标", " lead", "trail ", "a  b", "two\nlines", "\u3000x", "x\t", "&<>"]
+    plan = WritePlan(
+        cells={"S": [CellWrite(1, i + 1, t) for i, t in enumerate(texts)]},
+        tabs=[TabWrite("Issues", (tuple(texts),))],
+    )
+    apply_plan(path, plan)
+    book = {s.name: s.rows for s in read_workbook(path).sheets}
+    assert book["S"][0] == texts
+    assert book["Issues"][0] == texts
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def test_group_writes_refuses_cells_outside_the_sheet() -> None:
+    ok = [CellWrite(1, 1, "a"), CellWrite(x.MAX_ROWS, x.MAX_COLS, "b"), CellWrite(1, 2, "c")]
+    assert x._group_writes("S", ok) == {1: {1: ok[0], 2: ok[2]}, x.MAX_ROWS: {x.MAX_COLS: ok[1]}}
+    for bad in ((0, 1), (1, 0), (x.MAX_ROWS + 1, 1), (1, x.MAX_COLS + 1)):
+        with pytest.raises(SalesyncError, match=rf"S: cell \({bad[0]}, {bad[1]}\) is outside"):
+            x._group_writes("S", [*ok, CellWrite(*bad, "x")])
+
+
+def test_dimension_bounds_skip_writes_of_none() -> None:
+    def grouped(cells: list[tuple[int, int, WritableValue]]) -> dict[int, dict[int, CellWrite]]:
+        return x._group_writes("S", [CellWrite(r, c, v) for r, c, v in cells])
+
+    assert x._live_bounds(grouped([(1, 1, None)])) is None
+    cells = [(2, 5, None), (3, 2, "a"), (9, 4, 1), (9, 1, None), (12, 7, None), (11, 6, 0)]
+    assert x._live_bounds(grouped(cells)) == (3, 2, 11, 6)
+    rng = random.Random(3)
+    for _ in range(200):
+        cells = [
+            (rng.randint(1, 30), rng.randint(1, 30), rng.choice([None, "v"]))
+            for _ in range(rng.randint(1, 40))
+        ]
+        g = grouped(cells)
+        live = [(r, c) for r, cols in g.items() for c, w in cols.items() if w.value is not None]
+        expected = None
+        if live:
+            rows, cols_ = [r for r, _ in live], [c for _, c in live]
+            expected = (min(rows), min(cols_), max(rows), max(cols_))
+        assert x._live_bounds(g) == expected
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _error_sheet(n: int) -> str:
+    rows = [
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>t{n}-{r}</t></is></c>'
+        f'<c r="B{r}"><f>A{r}*2</f><v>{r}</v></c><c r="C{r}" t="e"><v>#N/A</v></c></row>'
+        for r in range(1, 40 * n)
+    ]
+    return f"<sheetData>{''.join(rows)}</sheetData>"
+
+
+def test_parallel_read_equals_reading_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_xlsx(tmp_path / "many.xlsx", {f"T{n}": _error_sheet(n) for n in range(1, 7)})
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 1)
+    one = read_workbook(path)
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 4)
+    many = read_workbook(path)
+    assert many == one
+    assert [s.name for s in many.sheets] == [f"T{n}" for n in range(1, 7)]
+    assert (3, 2) in many.sheets[0].formulas
+    assert many.sheets[5].rows[2][2] == x.ExcelError("#N/A")
+
+
+def test_parallel_read_of_the_rich_workbook(
+    rich: Path,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 1)
+    one = read_workbook(rich)
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 3)
+    assert read_workbook(rich) == one
+
+
+def test_parallel_read_reports_a_damaged_tab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_xlsx(
+        tmp_path / "bad.xlsx",
+        {"Good": _error_sheet(1), "Bad": "<sheetData><row r='1'><c r='A1'><v>1</v></row>"},
+    )
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 2)
+    with pytest.raises(WorkbookUnreadable, match=r"bad\.xlsx"):
+        read_workbook(path)
+
+
+def test_written_workbook_round_trips_through_the_pipeline(tmp_path: Path) -> None:
+    """Several big members through the pool at once: each reads back as written."""
+    path = make_xlsx(tmp_path / "big.xlsx", {"A": _error_sheet(30), "B": _error_sheet(20)})
+    rng = random.Random(5)
+    cells = {
+        name: [CellWrite(r, 4, rng.choice(["达标", "超时", 3, 2.5])) for r in range(1, n)]
+        for name, n in (("A", 1200), ("B", 800))
+    }
+    rows = tuple((f"issue {i}", i, f"row {i}") for i in range(60_000))
+    apply_plan(path, WritePlan(cells=cells, tabs=[TabWrite("Issues", (("h", "n", "w"), *rows))]))
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+    book = {s.name: s for s in read_workbook(path).sheets}
+    for name, writes in cells.items():
+        for w in writes:
+            got = book[name].rows[w.row - 1][w.col - 1]
+            assert got == w.value or (isinstance(w.value, float) and math.isclose(got, w.value))
+    assert book["Issues"].rows[-1] == ["issue 59999", 59999, "row 59999"]
+    assert members(path)["xl/workbook.xml"].count(b"<sheet ") == 3
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "<sheetData></sheetData>",
+        "<sheetData>\n  </sheetData>",
+        '<sheetData><row r="2"/></sheetData>',
+        '<sheetData><row r="9"><c r="A9"><v>1</v></c></row></sheetData>',
+    ],
+)
+@pytest.mark.parametrize("step", [1, 3, 1 << 20])
+def test_sheet_data_with_no_row_to_patch(data: str, step: int) -> None:
+    """Every write lands even where `</sheetData>` starts a region or ends the first chunk."""
+    xml = f'<worksheet xmlns="{x.NS_MAIN}">{data}<pageMargins left="0.7"/></worksheet>'.encode()
+    writes = {r: {c: CellWrite(r, c, f"v{r}{c}") for c in (1, 3)} for r in (1, 2, 5)}
+    fast, reference = _run(xml, writes, step)
+    assert fast == reference
+    assert fast.count(b"<c r=") == 6 + data.count("<c r=")
+
+
+def test_parallel_read_returns_the_threads_freed_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_xlsx(tmp_path / "two.xlsx", {"A": _error_sheet(2), "B": _error_sheet(3)})
+    calls: list[None] = []
+    release = x._release_freed_memory
+    monkeypatch.setattr(x, "_release_freed_memory", lambda: calls.append(release()))
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 1)
+    read_workbook(path)
+    assert calls == []  # one workbook, read on this thread: nothing to hand back
+    monkeypatch.setattr(x.os, "cpu_count", lambda: 2)
+    read_workbook(path)
+    assert calls == [None]
