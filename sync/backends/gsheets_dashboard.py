@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.core.headers import column_number
 from sync.core.model import DashboardWrite
 
 CHART_TYPES = {"column": "COLUMN", "bar": "BAR", "line": "LINE"}
@@ -114,13 +115,6 @@ class _Sheet:
     def print_area(self, *args: int) -> None: ...
 
     def fit_to_pages(self, *args: int) -> None: ...
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _pixels(chars: float) -> int:
@@ -239,7 +233,7 @@ def _area(text: str) -> tuple[int, int, int, int]:
     if found is None:
         raise ValueError(f"not a cell area: {text}")
     c1, r1, c2, r2 = found.groups()
-    return int(r1) - 1, _col_index(c1), int(r2) - 1, _col_index(c2)
+    return int(r1) - 1, column_number(c1) - 1, int(r2) - 1, column_number(c2) - 1
 
 
 def _range(sheet_id: int, area: tuple[int, int, int, int], header: bool) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from xml.etree import ElementTree as ET
 from sync.backends.xlsx_dashboard import dashboard_parts
 from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.core.errors import SalesyncError, WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
+from sync.core.headers import column_letter, column_number
 from sync.core.model import (
     CellValue,
     CellWrite,
@@ -83,13 +84,7 @@ _INVALID_TAB_CHARS = set("[]:*?/\\")
 # ----------------------------------------------------------------------------- small helpers
 
 
-@lru_cache(maxsize=MAX_COLS)
-def _col_letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+_col_letters = lru_cache(maxsize=MAX_COLS)(column_letter)
 
 
 def _ref(row: int, col: int) -> str:
@@ -103,10 +98,7 @@ def _parse_ref(ref: bytes) -> Position | None:
     m = _REF_RE.fullmatch(ref)
     if not m:
         return None
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ch - 64
-    return int(m.group(2)), col
+    return int(m.group(2)), _letters_col(m.group(1).upper())
 
 
 _ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -120,10 +112,7 @@ def _col_of(tag: bytes) -> int | None:
     m = _COL_RE.search(tag)
     if not m:
         return None
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ch - 64
-    return col
+    return _letters_col(m.group(1).upper())
 
 
 def _attrs(tag: bytes) -> dict[bytes, bytes]:
@@ -994,12 +983,7 @@ def _cell_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     )
 
 
-@lru_cache(maxsize=MAX_COLS)
-def _letters_col(letters: bytes) -> int:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return col
+_letters_col = lru_cache(maxsize=MAX_COLS)(column_number)
 
 
 class _CellHeads(dict[int, bytes]):

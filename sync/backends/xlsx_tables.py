@@ -23,6 +23,8 @@ import posixpath
 import re
 from collections.abc import Mapping
 
+from sync.core.headers import column_letter, column_number
+
 __all__ = ["REL_TABLE", "extend_table", "table_parts"]
 
 REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
@@ -30,30 +32,15 @@ _RANGE_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+
 _ATTR_TMPL = r"""(\s{name}\s*=\s*)(?:"([^"]*)"|'([^']*)')"""
 
 
-def _col_number(letters: str) -> int:
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + ord(ch) - 64
-    return col
-
-
-def _col_letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _parse_range(text: str) -> tuple[int, int, int, int] | None:
     """(first row, first col, last row, last col) of `A1:C9` (or `A1`)."""
     m = _RANGE_RE.fullmatch(text.strip())
     if not m:
         return None
-    r1, c1 = int(m.group(2)), _col_number(m.group(1))
+    r1, c1 = int(m.group(2)), column_number(m.group(1))
     if m.group(3) is None:
         return r1, c1, r1, c1
-    return r1, c1, int(m.group(4)), _col_number(m.group(3))
+    return r1, c1, int(m.group(4)), column_number(m.group(3))
 
 
 def _get_attr(tag: str, name: str) -> str | None:
@@ -136,7 +123,7 @@ def extend_table(xml: bytes, writes: Mapping[int, Mapping[int, object]]) -> byte
     if not added:
         return None
     new_right = right + len(added)
-    new_ref = f"{_col_letters(left)}{top}:{_col_letters(new_right)}{bottom}"
+    new_ref = f"{column_letter(left)}{top}:{column_letter(new_right)}{bottom}"
     next_id = max(ids, default=0) + 1
     new_columns = "".join(
         f'<{pfx}tableColumn id="{next_id + i}" name="{_escape_name(name)}"/>'
@@ -152,7 +139,7 @@ def extend_table(xml: bytes, writes: Mapping[int, Mapping[int, object]]) -> byte
     if auto:
         af = _parse_range(_get_attr(auto.group(0), "ref") or "")
         if af is not None and af[3] == right:
-            af_ref = f"{_col_letters(af[1])}{af[0]}:{_col_letters(new_right)}{af[2]}"
+            af_ref = f"{column_letter(af[1])}{af[0]}:{column_letter(new_right)}{af[2]}"
             text = (
                 text[: auto.start()] + _set_attr(auto.group(0), "ref", af_ref) + text[auto.end() :]
             )

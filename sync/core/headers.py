@@ -69,6 +69,14 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_number(letters: str | bytes) -> int:
+    """A → 1, aa → 27 (text or ASCII bytes, either case): `column_letter` reversed."""
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + (ord(ch) if isinstance(ch, str) else ch) - 64
+    return col
+
+
 def cell_text(value: CellValue) -> str:
     if value is None:
         return ""

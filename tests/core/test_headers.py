@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync.backends.xlsx import XlsxBackend
-from sync.core.headers import bind_workbook
+from sync.core.headers import bind_workbook, column_letter, column_number
 from sync.core.schema import SCHEMA, Lang
 from sync.core.text import fold
 
@@ -114,3 +116,15 @@ def test_header_row_not_found_in_a_tab_with_content(xlsx: Callable) -> None:
 def test_fold_ignores_width_case_space_script_and_hints(typed: str, canonical: str) -> None:
     assert fold(typed) == fold(canonical)
     assert fold(fold(typed)) == fold(typed)
+
+
+@pytest.mark.parametrize(("col", "letters"), [(1, "A"), (26, "Z"), (27, "AA"), (16_384, "XFD")])
+def test_column_letters(col: int, letters: str) -> None:
+    assert column_letter(col) == letters
+    assert column_number(letters) == column_number(letters.lower()) == col
+    assert column_number(letters.encode()) == col
+
+
+@given(st.integers(min_value=1, max_value=16_384))
+def test_column_number_reverses_column_letter(col: int) -> None:
+    assert column_number(column_letter(col)) == col
