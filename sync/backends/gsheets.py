@@ -290,22 +290,13 @@ def _date_format(value: WritableValue) -> dict[str, str] | None:
     return DATE_FORMAT if isinstance(value, date) else None
 
 
-def _cell(value: WritableValue, keep_date_format: bool) -> tuple[dict[str, Any], bool]:
-    """(CellData, whether it sets a number format). None clears the value."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return {}, False
-    if isinstance(value, bool):
-        return {"userEnteredValue": {"boolValue": value}}, False
-    if isinstance(value, int | float):
-        return {"userEnteredValue": {"numberValue": value}}, False
-    if isinstance(value, date):
-        data: dict[str, Any] = {"userEnteredValue": {"numberValue": _serial(value)}}
-        if keep_date_format:
-            return data, False
-        fmt = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+def _cell(value: WritableValue) -> dict[str, Any]:
+    """The CellData that sets the value and, for a date, its number format. None clears."""
+    data = _entered(value)
+    fmt = _date_format(value)
+    if fmt is not None:
         data["userEnteredFormat"] = {"numberFormat": dict(fmt)}
-        return data, True
-    return {"userEnteredValue": {"stringValue": str(value)}}, False
+    return data
 
 
 def _quote(title: str) -> str:
@@ -678,7 +669,7 @@ class GoogleSheetsBackend:
         # whole rows of the grid: the range clears the cells its rows leave out, so a row
         # goes without its trailing blanks and the grid's rows past the new content are cleared
         grid = {
-            (r, c): _cell(v, False)[0]
+            (r, c): _cell(v)
             for r, values in enumerate(rows, start=1)
             for c, v in enumerate(values, start=1)
         }
@@ -868,7 +859,7 @@ class GoogleSheetsBackend:
         ]
         body = [{"values": header}]
         for i, row in enumerate(rows[1:], start=1):
-            cells = [_cell(v if v != "" else None, False)[0] for v in row]
+            cells = [_cell(v if v != "" else None) for v in row]
             if i in bold_rows:
                 for cell in cells:
                     cell["userEnteredFormat"] = {"textFormat": {"bold": True}}
