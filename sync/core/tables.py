@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from . import columns as _columns
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
 from .model import CellValue
@@ -42,6 +44,8 @@ class TableData:
     _located: dict[tuple[str, Lang], tuple[str | None, str]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # (what, field) → a column worked out once from `values`: see usable / keys / moments
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -60,6 +64,41 @@ class TableData:
     def column(self, field_name: str) -> list[Any]:
         """Parsed values of a field (all None when its column is missing)."""
         return self.values.get(field_name) or [None] * len(self.rows)
+
+    def usable(self, field_name: str) -> list[Any]:
+        """Parsed values of a field, None where the cell did not parse (or the column is
+        missing); worked out once per field. Shared: read it, never change it."""
+        return self._once("usable", field_name, self._usable)
+
+    def keys(self, field_name: str) -> list[str | None]:
+        """The usable values of an id field as they compare (`columns.id_key`)."""
+        return self._once("keys", field_name, lambda name: _columns.id_keys(self.usable(name)))
+
+    def moments(self, field_name: str) -> np.ndarray:
+        """The usable values of a date or datetime field as a datetime64[us] array (NaT where
+        blank or unreadable)."""
+        return self._once("moments", field_name, lambda name: _columns.moments(self.usable(name)))
+
+    def forget(self) -> None:
+        """Drop the columns worked out from `values` (after `values` changed)."""
+        self._memo.clear()
+
+    def _once(self, what: str, field_name: str, work: Any) -> Any:
+        key = (what, field_name)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = work(field_name)
+        return found
+
+    def _usable(self, field_name: str) -> list[Any]:
+        values = self.column(field_name)
+        bad = self.bad.get(field_name)
+        if not bad:
+            return values
+        values = list(values)
+        for i in bad:
+            values[i] = None
+        return values
 
     def letter(self, field_name: str) -> str | None:
         col = self.bound.columns.get(field_name)
@@ -118,6 +157,7 @@ def fill_blanks(
             i = index.get(row)
             if i is not None and column[i] is None:
                 column[i] = value
+    data.forget()
 
 
 def data_row_numbers(bound: BoundTable) -> list[int]:

@@ -1,0 +1,80 @@
+"""Column-wise building blocks the rules share: how ids compare, and a column's dates as one
+numpy array, so that a rule over a million rows is a handful of array operations rather than a
+Python loop per row.
+
+>>> id_key(" ＬＥＡＤ-0001 ")
+'lead-0001'
+>>> id_keys(["A-1", None, " a-1", ""])
+['a-1', None, 'a-1', None]
+>>> from datetime import date, datetime
+>>> moments([date(2026, 3, 2), None, datetime(2026, 3, 2, 9, 30)])
+array(['2026-03-02T00:00:00.000000',                        'NaT',
+       '2026-03-02T09:30:00.000000'], dtype='datetime64[us]')
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MOMENT = "datetime64[us]"
+"""The dtype of `moments`: microseconds, as Python's datetime keeps them."""
+
+
+def id_key(value: Any) -> str | None:
+    """How ids compare: width, case and surrounding spaces aside, exactly; None for a blank."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFKC", str(value)).strip().casefold() or None
+
+
+def id_keys(values: Sequence[Any]) -> list[str | None]:
+    """`id_key` of every value; each distinct text is normalised once."""
+    known: dict[Any, str | None] = {}
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        try:
+            found = known[value]
+        except KeyError:
+            found = known[value] = id_key(value)
+        except TypeError:  # an unhashable value: normalise it on its own
+            found = id_key(value)
+        append(found)
+    return out
+
+
+def moments(values: Sequence[date | datetime | None]) -> np.ndarray:
+    """Dates and datetimes as one datetime64[us] array (a date is its midnight; None is NaT)."""
+    if not len(values):
+        return np.empty(0, dtype=MOMENT)
+    found = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
+    return found.astype(MOMENT, copy=False)
+
+
+def days(values: np.ndarray) -> np.ndarray:
+    """The day of each moment (datetime64[D]; NaT stays NaT)."""
+    return values.astype("datetime64[D]")
+
+
+def is_midnight(values: np.ndarray) -> np.ndarray:
+    """Which moments fall exactly on midnight: a date typed without a time (NaT: False)."""
+    return ~np.isnat(values) & (values == values.astype("datetime64[D]"))
+
+
+def as_datetime(value: date) -> datetime:
+    """A date as its midnight; a datetime as it is."""
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+def day_of(value: date) -> date:
+    """The day of a date or datetime."""
+    return value.date() if isinstance(value, datetime) else value

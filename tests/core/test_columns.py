@@ -1,0 +1,62 @@
+"""The columns every rule shares: usable values, id keys and datetime arrays, worked out once."""
+
+from datetime import date, datetime
+
+import numpy as np
+
+from sync.core.columns import days, id_key, id_keys, is_midnight, moments
+from sync.core.headers import bind_workbook
+from sync.core.model import RawSheet
+from sync.core.parse import ParseContext
+from sync.core.schema import Lang
+from sync.core.tables import fill_blanks, parse_tables
+
+
+def _follow_ups():
+    sheet = RawSheet(
+        "Follow-ups",
+        [
+            ["Lead ID", "Date", "Method", "Content"],
+            [" ＬＤ-1 ", datetime(2026, 3, 2, 9, 30), "Call", "a"],
+            ["LD-1", "not a date", "Call", "b"],
+            ["ld-2", date(2026, 3, 3), "Visit", "c"],
+        ],
+    )
+    tables, _ = parse_tables(bind_workbook([sheet], lang=Lang.EN), ParseContext(lang=Lang.EN))
+    return tables["follow_ups"]
+
+
+def test_id_keys_fold_width_case_and_spaces_and_blank_is_none() -> None:
+    assert id_key("  Ａb-1 ") == "ab-1"
+    assert id_key("   ") is None
+    assert id_keys(["X", "x ", None, 7, 7.5]) == ["x", "x", None, "7", "7.5"]
+
+
+def test_usable_blanks_cells_that_did_not_parse_and_is_worked_out_once() -> None:
+    data = _follow_ups()
+    usable = data.usable("date")
+    assert usable == [datetime(2026, 3, 2, 9, 30), None, datetime(2026, 3, 3)]
+    assert data.usable("date") is usable
+    assert data.raw["date"][1] == "not a date"  # what the user typed is kept
+    assert data.keys("lead_id") == ["ld-1", "ld-1", "ld-2"]
+    assert data.usable("next_step") == [None, None, None]  # no such column: all blank
+
+
+def test_moments_are_microsecond_datetimes_with_nat_for_blanks() -> None:
+    data = _follow_ups()
+    found = data.moments("date")
+    assert found.dtype == np.dtype("datetime64[us]")
+    assert found[0] == np.datetime64("2026-03-02T09:30")
+    assert np.isnat(found[1])
+    assert list(is_midnight(found)) == [False, False, True]
+    assert days(found)[0] == np.datetime64("2026-03-02")
+    assert moments([]).shape == (0,)
+
+
+def test_fill_blanks_forgets_what_was_worked_out_from_the_old_values() -> None:
+    data = _follow_ups()
+    assert data.usable("content") == ["a", "b", "c"]
+    before = data.usable("next_step")
+    fill_blanks(data, {"next_step": {3: "call back"}}, ("next_step",))
+    assert before == [None, None, None]
+    assert data.usable("next_step") == [None, "call back", None]
