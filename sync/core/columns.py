@@ -15,12 +15,15 @@ array(['2026-03-02T00:00:00.000000',                        'NaT',
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+
+T = TypeVar("T")
+_TEXT_CELLS = frozenset({str, type(None)})
 
 MOMENT = "datetime64[us]"
 """The dtype of `moments`: microseconds, as Python's datetime keeps them."""
@@ -34,22 +37,36 @@ def id_key(value: Any) -> str | None:
 
 
 def id_keys(values: Sequence[Any]) -> list[str | None]:
-    """`id_key` of every value; each distinct text is normalised once."""
-    known: dict[Any, str | None] = {}
-    out: list[str | None] = []
-    append = out.append
-    for value in values:
-        if value is None:
-            append(None)
-            continue
-        try:
-            found = known[value]
-        except KeyError:
-            found = known[value] = id_key(value)
-        except TypeError:  # an unhashable value: normalise it on its own
-            found = id_key(value)
-        append(found)
-    return out
+    """`id_key` of every value; each distinct value is normalised once."""
+    return each_once(values, id_key)
+
+
+def each_distinct(values: Sequence[Any], work: Callable[[list[Any]], list[T]]) -> list[T]:
+    """`work` of every cell, calling `work` once with the distinct cells in first-seen order.
+
+    Cells of different types are told apart (True == 1 in Python, yet reads "TRUE", not "1").
+
+    >>> each_distinct(["b", "a", "b", None], lambda cells: [f"<{c}>" for c in cells])
+    ['<b>', '<a>', '<b>', '<None>']
+    """
+    if set(map(type, values)) <= _TEXT_CELLS:  # the parsed text columns: str or None
+        distinct = list(dict.fromkeys(values))
+        found = dict(zip(distinct, work(distinct), strict=True))
+        return list(map(found.__getitem__, values))
+    typed = list(zip(map(type, values), values, strict=True))
+    distinct_typed = list(dict.fromkeys(typed))
+    found_typed = dict(zip(distinct_typed, work([v for _, v in distinct_typed]), strict=True))
+    return list(map(found_typed.__getitem__, typed))
+
+
+def each_once(values: Sequence[Any], work: Callable[[Any], T]) -> list[T]:
+    """`work` of every value, worked out once per distinct value in order of first appearance
+    (so that a register of names sees each name first where the table has it first).
+
+    >>> each_once(["Li", "Han", "Li"], str.upper)
+    ['LI', 'HAN', 'LI']
+    """
+    return each_distinct(values, lambda distinct: list(map(work, distinct)))
 
 
 def moments(values: Sequence[date | datetime | None]) -> np.ndarray:

@@ -60,3 +60,7 @@ def test_fill_blanks_forgets_what_was_worked_out_from_the_old_values() -> None:
     fill_blanks(data, {"next_step": {3: "call back"}}, ("next_step",))
     assert before == [None, None, None]
     assert data.usable("next_step") == [None, "call back", None]
+
+
+def test_id_keys_keep_numbers_that_compare_equal_apart() -> None:
+    assert id_keys([1, 1.0, True, "1"]) == ["1", "1.0", "true", "1"]
