@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -28,7 +29,7 @@ from . import columns as _columns
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
 from .model import CellValue
-from .parse import ParseContext, is_blank, parse_column
+from .parse import ParseContext, blank_cells, parse_column
 from .schema import Lang, Owner
 
 
@@ -165,37 +166,66 @@ def data_row_numbers(bound: BoundTable) -> list[int]:
 
     Owned columns do not count: a row whose only content is an old flag is blank.
     """
+    return (_typed_lines(bound) + 1).tolist()
+
+
+def _typed_lines(bound: BoundTable) -> np.ndarray:
+    """Grid indices of the rows `data_row_numbers` gives, looked for column by column: a row
+    with something in its first counted column is done with, the others are looked at in the
+    next column."""
     owned = {
         col for name, col in bound.columns.items() if bound.table.field(name).owner is Owner.JOB
     }
-    width = bound.last_column
-    rows: list[int] = []
-    end = min(len(bound.sheet.rows), (bound.end_row or 1 << 62) - 1)
-    for index in range(bound.header_row, end):
-        cells = bound.sheet.rows[index]
-        for col, value in enumerate(cells[:width] if width else cells, start=1):
-            if col not in owned and not is_blank(value):
-                rows.append(index + 1)
-                break
-    return rows
+    first = bound.header_row
+    lines = bound.sheet.rows[first : (bound.end_row or 1 << 62) - 1]
+    width = bound.last_column or max(map(len, lines), default=0)
+    blank = np.arange(len(lines))  # rows with nothing in the columns looked at so far
+    for col in range(1, width + 1):
+        if not blank.size:
+            break
+        if col not in owned:
+            rest = lines if blank.size == len(lines) else _lines_at(lines, blank)
+            blank = blank[blank_cells(_cells_at(rest, col - 1))]
+    typed = np.ones(len(lines), dtype=bool)
+    typed[blank] = False
+    return np.flatnonzero(typed) + first
+
+
+def _lines_at(grid: list[list[CellValue]], at: np.ndarray) -> list[list[CellValue]]:
+    """The rows of the grid at indices `at`."""
+    if at.size and at[-1] - at[0] + 1 == at.size:  # one run of rows
+        return grid[at[0] : at[-1] + 1]
+    return list(map(grid.__getitem__, at.tolist()))
+
+
+def _cells_at(lines: list[list[CellValue]], index: int) -> list[CellValue]:
+    """The cells at `index` of every row, None where a row is shorter."""
+    if index < min(map(len, lines), default=0):
+        return list(map(itemgetter(index), lines))
+    reach = np.flatnonzero(np.fromiter(map(len, lines), np.intp, len(lines)) > index)
+    out = np.full(len(lines), None, dtype=object)
+    out[reach] = np.fromiter(map(itemgetter(index), _lines_at(lines, reach)), object, reach.size)
+    return out.tolist()
 
 
 def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[Issue]]:
-    rows = data_row_numbers(bound)
+    """One tab's data rows, parsed column by column, and an issue for every cell that did not
+    parse (or whose year was inferred)."""
+    at = _typed_lines(bound)
+    rows = (at + 1).tolist()
     data = TableData(bound, rows)
     issues: list[Issue] = []
-    grid = bound.sheet.rows
-    lines = [grid[r - 1] for r in rows]
-    narrowest = min(map(len, lines), default=0)
-    for name, col in bound.columns.items():
+    lines = _lines_at(bound.sheet.rows, at)
+    inputs = {
+        name: col
+        for name, col in bound.columns.items()
+        if bound.table.field(name).owner is not Owner.JOB
+    }  # computed columns are outputs, never inputs
+    # One transposition for the columns every row reaches (zip stops at the shortest row).
+    reached = list(islice(zip(*lines, strict=False), max(inputs.values(), default=0)))
+    for name, col in inputs.items():
         f = bound.table.field(name)
-        if f.owner is Owner.JOB:
-            continue  # computed columns are outputs, never inputs
-        index = col - 1
-        if index < narrowest:  # every row reaches the column: no bounds check per cell
-            raw = list(map(itemgetter(index), lines))
-        else:
-            raw = [cells[index] if index < len(cells) else None for cells in lines]
+        raw = list(reached[col - 1]) if col <= len(reached) else _cells_at(lines, col - 1)
         parsed = parse_column(raw, f, ctx)
         data.values[name] = parsed.values
         data.raw[name] = raw

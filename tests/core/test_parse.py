@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
+import numpy as np
 import opencc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync.core.headers import bind_workbook
 from sync.core.issues import CODES
-from sync.core.model import ExcelError
+from sync.core.model import ExcelError, RawSheet
 from sync.core.parse import (
     ParseContext,
+    ParsedColumn,
     Period,
     Problem,
+    blank_cells,
     choice_lookup,
     excel_serial_to_datetime,
     find_date_in_text,
@@ -40,6 +44,7 @@ from sync.core.schema import (
     Kind,
     Lang,
 )
+from sync.core.tables import data_row_numbers, parse_table
 from sync.core.text import fold
 
 CTX = ParseContext()  # as_of 2026-01-01, yuan, zh-Hans
@@ -788,6 +793,205 @@ def test_parse_column_200k_repeated(kind, cells):
     assert column.values[: len(cells)] == small.values
     assert column.values[-len(cells) :] == small.values
     assert len(column.problems) == len(small.problems) * (200_000 // len(cells))
+
+
+class Text(str):
+    """A str subclass, the way some readers hand text over."""
+
+
+CST = timezone(timedelta(hours=8))
+# Cells that take the column-wise paths apart: equal values of different types or signs, blanks
+# of every sort, zero-width marks, NULs (the texts are joined by NULs), width variants, errors.
+TRICKY_CELLS = [
+    None, "", " ", "\u3000", "\u200b", " \u200b ", "\u200ba\u200b", "\ufeff官网", "a", " a ",
+    "\x00", "a\x00", "\x00\x00", "\u00a8", Text(" t "), Text(""), "Ｌ-1", " ｌｅａｄ-1 ", "L-1",
+    "50万", "85%", "x", "2026-06-02", "6月2日", "2026Q3", "是", "否", "官网", "展会-行业展",
+    0, 1, -1, 2**70, True, False, 0.0, -0.0, 1.0, 85.0, 0.85, 150.0, float("nan"), float("inf"),
+    -float("inf"), 46175, 46175.5, 20260602, 202607, np.float64(0.5), date(2026, 1, 1),
+    datetime(2026, 1, 1), datetime(2026, 1, 1, 9, 30), datetime(2025, 12, 31, 20, tzinfo=UTC),
+    datetime(2026, 1, 1, 4, tzinfo=CST), time(1, 0), timedelta(days=1), ExcelError("#N/A"),
+    Period(2026, 7),
+]  # fmt: skip
+
+
+def exactly(column: ParsedColumn) -> tuple:
+    """A parsed column with the type of every value, so that 0.0 and -0.0, 1 and 1.0 or a date
+    and its midnight do not pass for each other; problems in their order."""
+    values = [(type(v), repr(v)) for v in column.values]
+    return values, list(column.problems.items())
+
+
+def one_by_one(cells: list, field: Field, ctx: ParseContext) -> ParsedColumn:
+    parsed = [parse_value(cell, field, ctx) for cell in cells]
+    problems = {i: p for i, (_, p) in enumerate(parsed) if p is not None}
+    return ParsedColumn([v for v, _ in parsed], problems)
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.sampled_from(TRICKY_CELLS), max_size=40),
+    st.sampled_from(list(Kind)),
+    st.sampled_from([CTX, WAN]),
+)
+def test_parse_column_is_parse_value_cell_by_cell(cells, kind, ctx):
+    field = FIELDS[kind]
+    assert exactly(parse_column(cells, field, ctx)) == exactly(one_by_one(cells, field, ctx))
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [],
+        [None, None],
+        ["", " ", "\u3000"],
+        [0.0, -0.0, -0.0, 0.0],
+        [1, 1.0, True, "1"],
+        [date(2026, 1, 1), datetime(2026, 1, 1), "2026-01-01"],
+        [datetime(2025, 12, 31, 20, tzinfo=UTC), datetime(2026, 1, 1, 4, tzinfo=CST)],
+        [float("nan"), float("inf"), 2.5, None, "2.5"],
+        ["\u200b", "a\u200b", " ｌｅａｄ-1 ", "lead-1"],
+        [ExcelError("#REF!"), "x", ExcelError("#REF!")],
+    ],
+    ids=repr,
+)
+def test_parse_column_edge_columns(cells, kind):
+    field = FIELDS[kind]
+    assert exactly(parse_column(cells, field, CTX)) == exactly(one_by_one(cells, field, CTX))
+
+
+def test_parse_column_keeps_signed_zeros_and_scales_percentages_in_bulk():
+    assert exactly(parse_column([0.0, -0.0], FIELDS[Kind.AMOUNT], CTX))[0] == [
+        (float, "0.0"),
+        (float, "-0.0"),
+    ]
+    column = parse_column([85.0, 0.85, 100.0, 150.0, float("nan"), -0.0], FIELDS[Kind.PERCENT], CTX)
+    assert exactly(column)[0] == [
+        (float, "0.85"),
+        (float, "0.85"),
+        (float, "1.0"),
+        (float, "150.0"),
+        (type(None), "None"),
+        (float, "-0.0"),
+    ]
+    column = parse_column(
+        [1.0, float("inf"), float("nan"), -float("inf")], FIELDS[Kind.NUMBER], CTX
+    )
+    assert column.values == [1.0, None, None, None]
+    assert column.problems == {1: Problem("invalid-number"), 3: Problem("invalid-number")}
+
+
+def test_parse_column_text_kinds():
+    cells = [" a ", "", "\u3000", " \u200b ", "\u200bb", "c", "ｃ", "\x00", "a\x00\x00"]
+    assert parse_column(cells, FIELDS[Kind.TEXT], CTX).values == [
+        "a", None, None, None, "b", "c", "ｃ", "\x00", "a\x00\x00",
+    ]  # fmt: skip
+    ids = [" ｌｅａｄ-1 ", "L-2", "", "Ｌ－３\u3000"]
+    assert parse_column(ids, FIELDS[Kind.ID], CTX).values == ["lead-1", "L-2", None, "L-3"]
+    assert parse_column(["a", 5, 5.0, None], FIELDS[Kind.ID], CTX).values == ["a", "5", "5", None]
+
+
+def test_parse_column_dates_of_zoned_datetimes_stay_apart():
+    # Equal moments, different days: each is read on its own, as parse_value reads it.
+    cells = [datetime(2025, 12, 31, 20, tzinfo=UTC), datetime(2026, 1, 1, 4, tzinfo=CST)]
+    assert parse_column(cells, FIELDS[Kind.DATE], CTX).values == [
+        date(2025, 12, 31),
+        date(2026, 1, 1),
+    ]
+
+
+def test_parse_column_mixed_types_keep_problems_in_row_order():
+    cells = ["x", date(2026, 1, 1), 12.5, "6月2日", None, "x", 46175]
+    column = parse_column(cells, FIELDS[Kind.DATE], CTX)
+    assert column.values == [
+        None, date(2026, 1, 1), None, date(2026, 6, 2), None, None, date(2026, 6, 2),
+    ]  # fmt: skip
+    assert list(column.problems.items()) == [
+        (0, Problem("invalid-date")),
+        (2, Problem("invalid-date")),
+        (3, Problem("year-inferred", {"year": 2026})),
+        (5, Problem("invalid-date")),
+    ]
+
+
+@given(st.lists(st.sampled_from(TRICKY_CELLS), max_size=40))
+def test_blank_cells_is_is_blank_cell_by_cell(cells):
+    assert blank_cells(cells).tolist() == [is_blank(cell) for cell in cells]
+
+
+@pytest.mark.parametrize(
+    "cells", [[], ["a"], [""], ["", ""], [" "], ["a", "\x00"], ["\x00\x00", "b"], ["a", "", "b"]]
+)
+def test_blank_cells_of_text(cells):
+    assert blank_cells(cells).tolist() == [is_blank(cell) for cell in cells]
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+LEADS = ["Lead ID", "Source", "Customer", "Flags"]  # Flags: an owned column
+
+
+def _leads(rows: list[list]):
+    binding = bind_workbook([RawSheet("Leads", [LEADS, *rows])], lang=Lang.EN)
+    return binding.tables["leads"]
+
+
+def test_data_rows_skip_blank_and_owned_only_rows_and_keep_short_ones():
+    bound = _leads(
+        [
+            ["L1", "官网", "A", "x"],
+            [None, None, None, "old flag"],  # an owned cell only: blank
+            ["", " ", "B"],  # typed in the third column only
+            [],
+            ["L4"],  # short row
+            ["\u3000", None, None, None, "a note past the header"],  # past the last header
+            [None, None, 0],
+        ]
+    )
+    assert data_row_numbers(bound) == [2, 4, 6, 8]
+
+
+def test_parse_table_reads_short_rows_as_blank_cells():
+    bound = _leads([["L1", "官网", "A"], ["L2"], [" ", "", "C", "flag"], ["L4", "电视", "D"]])
+    data, issues = parse_table(bound, ParseContext(lang=Lang.EN))
+    assert data.rows == [2, 3, 4, 5]
+    assert data.raw["source"] == ["官网", None, "", "电视"]
+    assert data.values["lead_id"] == ["L1", "L2", None, "L4"]
+    assert data.values["customer"] == ["A", None, "C", "D"]
+    assert "flags" not in data.values  # an owned column is an output
+    assert [(i.code, i.row, i.column) for i in issues] == [("invalid-choice", 5, "B")]
+
+
+def test_parse_table_of_an_empty_tab():
+    data, issues = parse_table(_leads([]), ParseContext(lang=Lang.EN))
+    assert (data.rows, data.values["lead_id"], issues) == ([], [], [])
+
+
+def _typed_rows_one_by_one(bound) -> list[int]:
+    """data_row_numbers, by its definition: a row past the header with a non-blank cell in a
+    column up to the last header that the job does not own."""
+    owned = {bound.columns["flags"]}
+    grid = bound.sheet.rows
+    return [
+        i + 1
+        for i in range(bound.header_row, len(grid))
+        if any(
+            not is_blank(c)
+            for col, c in enumerate(grid[i][: bound.last_column], start=1)
+            if col not in owned
+        )
+    ]
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from([None, "", " ", "\u3000", "x", 0, float("nan")]), max_size=6),
+        max_size=12,
+    )
+)
+def test_data_rows_match_their_definition(rows):
+    bound = _leads(rows)
+    assert data_row_numbers(bound) == _typed_rows_one_by_one(bound)
 
 
 # --- properties -----------------------------------------------------------------------------

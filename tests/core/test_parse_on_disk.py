@@ -66,6 +66,9 @@ CASES = [
     ("抖音直播", "source", None, "invalid-choice"),
     ("013812345678", "phone_or_email", "013812345678", None),
     ("0755-1234 5678", "phone_or_email", "0755-1234 5678", None),
+    ("\u3000013812345678\u200b", "phone_or_email", "013812345678", None),  # marks around it
+    ("\u3000", "created_at", None, None),  # a full-width space is a blank cell
+    (-0.0, "expected_amount", -0.0, None),
 ]
 COLUMN = {
     "source": 1,
@@ -131,3 +134,25 @@ def test_a_year_inferred_date_says_which_year(parsed: tuple, xlsx: Callable) -> 
     _, issues = parsed
     issue = next(i for i in issues if i.code == "year-inferred")
     assert issue.severity == "info" and "2026" in issue.message
+
+
+def test_blank_and_flag_only_rows_are_not_data_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.conftest import write_xlsx
+
+    rows = [
+        [*HEADERS, "系统提示"],  # the flags column: the job's, not the users'
+        ["L1", "官网", "客户甲"],
+        [None, None, None, None, None, None, None, None, None, "旧标记"],
+        ["\u3000", "", " "],
+        [None, None, "客户乙", None, "2026-06-02"],  # no lead id, still a row the user typed
+        ["L4", "展会", "客户丙"],
+    ]
+    path = write_xlsx(tmp_path_factory.mktemp("gaps") / "gaps.xlsx", {"线索跟踪": rows})
+    result = sync_workbook(XlsxBackend(path), write=False, as_of=AS_OF)
+    leads = result.tables["leads"]
+    assert leads.rows == [2, 5, 6]
+    assert leads.values["lead_id"] == ["L1", None, "L4"]
+    assert leads.values["created_at"] == [None, datetime(2026, 6, 2), None]
+    assert leads.values["customer"] == ["客户甲", "客户乙", "客户丙"]
