@@ -1,7 +1,9 @@
 """Row rules: required fields, unique ids, references, ranges, date order and BANT screening.
 
 Every rule reads typed tables and returns issues; none raises on a bad row. A cell that did not
-parse has already been reported, so rules skip it instead of piling a second issue on it.
+parse has already been reported, so rules skip it instead of piling a second issue on it. Rules
+work a column at a time (numpy arrays, or each distinct value once): Python code runs per row
+only for the rows that get an issue.
 
 >>> from sync.core.headers import bind_workbook
 >>> from sync.core.model import RawSheet
@@ -15,16 +17,20 @@ parse has already been reported, so rules skip it instead of piling a second iss
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from .columns import days, is_midnight
 from .issues import Issue, display_value, short_label
-from .schema import SCHEMA, Kind, Lang, Severity
-from .scoring import BANT_FIELDS, bant_class, bant_yes_count
+from .schema import Kind, Lang, Severity
+from .scoring import BANT_FIELDS, bant_class
 from .settings import DEFAULT_SETTINGS, Settings
 from .tables import TableData
 from .text import fold
@@ -38,8 +44,9 @@ class Validation:
     issues: list[Issue] = field(default_factory=list)
     computed: Computed = field(default_factory=dict)
 
-    def set(self, table: str, field_name: str, row: int, value: Any) -> None:
-        self.computed.setdefault(table, {}).setdefault(field_name, {})[row] = value
+    def set_all(self, table: str, field_name: str, values: Iterable[tuple[int, Any]]) -> None:
+        """Values for an owned column, as (spreadsheet row, value) pairs."""
+        self.computed.setdefault(table, {}).setdefault(field_name, {}).update(values)
 
 
 def validate_tables(
@@ -57,51 +64,62 @@ def validate_tables(
     return result
 
 
-def _usable(data: TableData, name: str) -> Iterator[tuple[int, Any]]:
-    """(index, value) of a field's cells that parsed to a value."""
-    bad = data.bad.get(name, ())
-    for i, value in enumerate(data.column(name)):
-        if value is not None and i not in bad:
-            yield i, value
+def _present(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Which values are not None, as a boolean array."""
+    return np.fromiter(map(is_not, values, repeat(None)), dtype=bool, count=len(values))
+
+
+def _indices(mask: np.ndarray) -> list[int]:
+    """The positions where `mask` holds, as Python ints."""
+    return np.flatnonzero(mask).tolist()
 
 
 def check_required(data: TableData, lang: Lang) -> Iterator[Issue]:
     for f in data.bound.table.fields:
         if not f.required or not data.has(f.name):
             continue  # a missing column is reported once, by binding
-        bad = data.bad.get(f.name, ())
-        for i, value in enumerate(data.values[f.name]):
-            if value is None and i not in bad:
-                yield data.issue("required", i, f.name, lang)
+        values = data.values[f.name]
+        if None not in values:
+            continue  # the usual case, found without building an array
+        blank = ~_present(values)
+        blank[list(data.bad.get(f.name, ()))] = False  # reported already, as unreadable
+        for i in _indices(blank):
+            yield data.issue("required", i, f.name, lang)
 
 
 def check_unique(data: TableData, lang: Lang) -> Iterator[Issue]:
+    """Every later occurrence of an id, grouped by id in order of first appearance."""
     for f in data.bound.table.fields:
         if not f.unique or not data.has(f.name):
             continue
-        seen: dict[str, list[int]] = defaultdict(list)
-        for i, value in _usable(data, f.name):
-            seen[_key(value)].append(i)
-        for indices in seen.values():
-            first = data.rows[indices[0]]
-            for i in indices[1:]:
-                yield data.issue("duplicate-id", i, f.name, lang, params={"other_rows": first})
+        # A parsed id never normalises to nothing, so a None key is exactly a blank cell.
+        codes, _ = pd.factorize(pd.Series(data.keys(f.name), dtype=object))  # None: -1
+        filled = codes >= 0
+        repeated = pd.Series(codes).duplicated().to_numpy() & filled
+        firsts = np.flatnonzero(filled & ~repeated)  # codes number ids as they first appear
+        later = np.flatnonzero(repeated)
+        for i in later[np.argsort(codes[later], kind="stable")].tolist():
+            first = data.rows[firsts[codes[i]]]
+            yield data.issue("duplicate-id", i, f.name, lang, params={"other_rows": first})
 
 
 def check_ranges(data: TableData, lang: Lang) -> Iterator[Issue]:
     for f in data.bound.table.fields:
         if not data.has(f.name) or (f.minimum is None and f.maximum is None):
             continue
-        for i, value in _usable(data, f.name):
-            if not isinstance(value, int | float):
-                continue
-            if f.kind is Kind.AMOUNT and value < 0:
+        number = np.array(data.usable(f.name), dtype=float)  # parsed numbers; NaN for None
+        negative = number < 0 if f.kind is Kind.AMOUNT else np.zeros(len(number), dtype=bool)
+        outside = np.zeros(len(number), dtype=bool)
+        if f.minimum is not None:
+            outside |= number < f.minimum
+        if f.maximum is not None:
+            outside |= number > f.maximum
+        bounds = {"low": _bound_text(f.minimum, f.kind), "high": _bound_text(f.maximum, f.kind)}
+        for i in _indices(negative | outside):
+            if negative[i]:
                 yield data.issue("negative-amount", i, f.name, lang)
-            elif (f.minimum is not None and value < f.minimum) or (
-                f.maximum is not None and value > f.maximum
-            ):
-                low, high = _bound_text(f.minimum, f.kind), _bound_text(f.maximum, f.kind)
-                yield data.issue("out-of-range", i, f.name, lang, params={"low": low, "high": high})
+            else:
+                yield data.issue("out-of-range", i, f.name, lang, params=dict(bounds))
 
 
 def _bound_text(limit: float | None, kind: Kind) -> str:
@@ -116,11 +134,9 @@ def check_orders(data: TableData, lang: Lang) -> Iterator[Issue]:
         if not (data.has(order.earlier) and data.has(order.later)):
             continue
         date_only = Kind.DATE in (table.field(order.earlier).kind, table.field(order.later).kind)
-        earlier = dict(_usable(data, order.earlier))
-        for i, later in _usable(data, order.later):
-            first = earlier.get(i)
-            if first is None or not _before(later, first, date_only):
-                continue
+        earlier = data.usable(order.earlier)
+        before = _before(data.moments(order.later), data.moments(order.earlier), date_only)
+        for i in _indices(before):
             yield data.issue(
                 "impossible-order",
                 i,
@@ -129,34 +145,18 @@ def check_orders(data: TableData, lang: Lang) -> Iterator[Issue]:
                 severity=order.severity,
                 params={
                     "earlier_header": data.bound.header_of(order.earlier, lang),
-                    "earlier_value": display_value(first),
+                    "earlier_value": display_value(earlier[i]),
                 },
             )
 
 
-def _before(later: Any, earlier: Any, date_only: bool) -> bool:
-    """Is `later` strictly before `earlier`? A midnight time means a date typed without time."""
-    a, b = _as_datetime(later), _as_datetime(earlier)
-    if date_only or _is_midnight(a) or _is_midnight(b):
-        return a.date() < b.date()
-    return a < b
-
-
-def _as_datetime(value: date) -> datetime:
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-
-
-def _is_midnight(value: datetime) -> bool:
-    return value.hour == value.minute == value.second == value.microsecond == 0
-
-
-def _key(value: Any) -> str:
-    """How ids and names compare: width, case and spaces aside, exactly."""
-    return unicodedata.normalize("NFKC", str(value)).strip().casefold()
-
-
-def _name_key(value: Any) -> str:
-    return fold(str(value))
+def _before(later: np.ndarray, earlier: np.ndarray, date_only: bool) -> np.ndarray:
+    """Which `later` moments fall strictly before their `earlier` one (NaT on either side:
+    no). A midnight means a date typed without a time: such pairs compare by day."""
+    by_day = days(later) < days(earlier)
+    if date_only:
+        return by_day
+    return np.where(is_midnight(later) | is_midnight(earlier), by_day, later < earlier)
 
 
 def check_references(data: TableData, tables: dict[str, TableData], lang: Lang) -> Iterator[Issue]:
@@ -170,12 +170,17 @@ def check_references(data: TableData, tables: dict[str, TableData], lang: Lang) 
         is_rep = target_name == "reps"
         if is_rep and not len(target):
             continue  # an empty Reps tab means the team keeps no roster
-        key = _name_key if is_rep else _key
-        known = {key(v) for _, v in _usable(target, target_field)}
+        if is_rep:
+            values: list[Any] = data.usable(f.name)
+            unknown = _unknown_names(values, target.usable(target_field))
+        else:
+            values = data.keys(f.name)
+            unknown = set(values) - set(target.keys(target_field))
+        unknown.discard(None)  # a blank refers to nothing
+        if not unknown:
+            continue
         target_header = target.bound.header_of(target_field, lang)
-        for i, value in _usable(data, f.name):
-            if key(value) in known:
-                continue
+        for i in compress(range(len(values)), map(unknown.__contains__, values)):
             yield data.issue(
                 "unknown-rep" if is_rep else "unknown-reference",
                 i,
@@ -186,50 +191,69 @@ def check_references(data: TableData, tables: dict[str, TableData], lang: Lang) 
             )
 
 
+def _unknown_names(names: list[Any], roster: list[Any]) -> set[Any]:
+    """The distinct names that match no one on the roster once folded (`text.fold`)."""
+    known = {fold(str(name)) for name in set(roster) if name is not None}
+    return {name for name in set(names) if name is not None and fold(str(name)) not in known}
+
+
 def classify_leads(data: TableData, lang: Lang, settings: Settings, result: Validation) -> None:
     """Fill a blank BANT class from the four answers; report an entered one that disagrees."""
-    answers = [data.column(name) for name in BANT_FIELDS]
     if not any(data.has(name) for name in BANT_FIELDS):
         return
+    # One row per question: 1 yes, 0 no, NaN unanswered (or unreadable).
+    answers = np.array([data.usable(name) for name in BANT_FIELDS], dtype=float)
+    yes = np.nansum(answers, axis=0).astype(int)
+    answered = ~np.isnan(answers).any(axis=0)
+    expected = np.where(answered, _classes(settings)[yes], None)
     entered = data.column("bant_class")
-    bad = data.bad.get("bant_class", ())
-    for i, row in enumerate(data.rows):
-        four = [column[i] for column in answers]
-        expected = bant_class(
-            four, a_min_yes=settings.bant_a_min_yes, b_min_yes=settings.bant_b_min_yes
-        )
-        if expected is None or i in bad:
-            continue
-        if entered[i] is None:
-            result.set("leads", "bant_class", row, expected)
-        elif entered[i] != expected:
-            result.issues.append(
-                data.issue(
-                    "bant-mismatch",
-                    i,
-                    "bant_class",
-                    lang,
-                    params={"yes": bant_yes_count(four), "expected": expected},
-                )
+    judged = answered.copy()
+    judged[list(data.bad.get("bant_class", ()))] = False
+    blank = judged & ~_present(entered)
+    if blank.any():
+        rows = np.asarray(data.rows)[blank].tolist()
+        result.set_all("leads", "bant_class", zip(rows, expected[blank].tolist(), strict=True))
+    wrong = judged & ~blank & (np.array(entered, dtype=object) != expected)
+    for i in _indices(wrong):
+        result.issues.append(
+            data.issue(
+                "bant-mismatch",
+                i,
+                "bant_class",
+                lang,
+                params={"yes": int(yes[i]), "expected": expected[i]},
             )
+        )
+
+
+def _classes(settings: Settings) -> np.ndarray:
+    """The BANT class for 0 to 4 yes answers (the count is all `bant_class` looks at)."""
+    return np.array(
+        [
+            bant_class(
+                [True] * n + [False] * (4 - n),
+                a_min_yes=settings.bant_a_min_yes,
+                b_min_yes=settings.bant_b_min_yes,
+            )
+            for n in range(5)
+        ],
+        dtype=object,
+    )
 
 
 def flag_rows(issues: list[Issue], tables: dict[str, TableData], lang: Lang) -> Computed:
     """The ⚙ flags column: a few words per error or warning of the row, most severe first."""
-    data_rows = {name: set(data.rows) for name, data in tables.items()}
-    by_row: dict[tuple[str, int], list[Issue]] = defaultdict(list)
+    flagged = {name for name, data in tables.items() if data.bound.table.has("flags")}
+    by_row: dict[tuple[str, int | None], list[Issue]] = defaultdict(list)
     for issue in issues:
-        if (
-            issue.table in data_rows
-            and issue.row in data_rows[issue.table]
-            and issue.severity is not Severity.INFO
-        ):
+        if issue.table in flagged and issue.severity is not Severity.INFO:
             by_row[(issue.table, issue.row)].append(issue)
+    data_rows = {table: set(tables[table].rows) for table in {table for table, _ in by_row}}
     sep = "; " if lang is Lang.EN else "；"
     flags: Computed = {}
     for (table, row), found in by_row.items():
-        if not SCHEMA.table(table).has("flags"):
-            continue
+        if row not in data_rows[table]:
+            continue  # about the header or the tab: no row to flag
         found.sort(key=lambda i: (-i.severity.rank, len(i.column or ""), i.column or "", i.code))
         labels = list(dict.fromkeys(short_label(i, lang) for i in found))
         flags.setdefault(table, {}).setdefault("flags", {})[row] = sep.join(labels)
