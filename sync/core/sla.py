@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .calendar import BusinessCalendar
+from .columns import as_datetime, day_of, moments
 from .headers import find_table_by_name
 from .issues import Issue, display_value, make_issue
 from .parse import match_choice, parse_number_text, render_text
@@ -110,6 +109,15 @@ class Condition:
         else:
             key = value if isinstance(value, str) and value in self.values else fold(str(value))
         return (key in self.values) != self.negate
+
+    def matches_column(self, values: Sequence[Any]) -> np.ndarray:
+        """`matches` of every value, worked out once per distinct value where that is safe:
+        text, yes/no and blanks (numbers that compare equal can read differently, 1 and 1.0)."""
+        if not set(map(type, values)) <= {str, bool, type(None)}:
+            return np.fromiter(map(self.matches, values), dtype=bool, count=len(values))
+        codes, distinct = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
+        found = [self.matches(v) for v in distinct.tolist()] + [self.matches(None)]
+        return np.array(found, dtype=bool)[codes]  # code -1 (blank): the last
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,9 +262,9 @@ def due_time(
     end) for day units. A start typed without a time counts from that day's midnight."""
     unit = Unit(unit)
     if unit is Unit.HOURS:
-        return _to_minute(_as_datetime(start) + timedelta(hours=float(limit)))
+        return _to_minute(as_datetime(start) + timedelta(hours=float(limit)))
     if unit is Unit.WORKHOURS:
-        return _to_minute(calendar.add_workhours(_as_datetime(start), float(limit)))
+        return _to_minute(calendar.add_workhours(as_datetime(start), float(limit)))
     day = start.date() if isinstance(start, datetime) else start
     if unit is Unit.DAYS:
         return day + timedelta(days=int(limit))
@@ -282,14 +290,14 @@ def evaluate(
         return _NA
     estimated = None
     if unit in (Unit.WORKDAYS, Unit.WORKHOURS):
-        estimated = calendar.estimated_year(_day(start), _day(due))
+        estimated = calendar.estimated_year(day_of(start), day_of(due))
     whole_day = not isinstance(due, datetime)
     if done is not None:
         if whole_day or _is_day_only(done):
-            late_days = (_day(done) - _day(due)).days
+            late_days = (day_of(done) - day_of(due)).days
             late = timedelta(days=late_days) if late_days > 0 else None
         else:
-            gap = _as_datetime(done) - due  # type: ignore[operator]
+            gap = as_datetime(done) - due  # type: ignore[operator]
             late = gap if gap > timedelta(0) else None
         status = Status.BREACHED if late else Status.MET
         return Evaluation(due, status, late, estimated)
@@ -300,14 +308,6 @@ def evaluate(
         gap = as_of - due  # type: ignore[operator]
         late = gap if gap > timedelta(0) else None
     return Evaluation(due, Status.OVERDUE if late else Status.OPEN, late, estimated)
-
-
-def _as_datetime(value: date) -> datetime:
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-
-
-def _day(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _is_day_only(value: date) -> bool:
@@ -329,7 +329,8 @@ _EPOCH_ORDINAL = _EPOCH.toordinal()
 _MIN_US = (datetime.min - _EPOCH) // timedelta(microseconds=1)
 _MAX_US = (datetime.max - _EPOCH) // timedelta(microseconds=1)
 _MAX_ORDINAL = date.max.toordinal()
-# Status codes of `evaluate_many`, indices into _STATUSES.
+_NAT = np.iinfo(np.int64).min  # NaT as microseconds
+# Status codes of `_judge`, indices into _STATUSES.
 _NA_CODE, _MET_CODE, _BREACHED_CODE, _OPEN_CODE, _OVERDUE_CODE = range(5)
 _STATUSES = (Status.NA, Status.MET, Status.BREACHED, Status.OPEN, Status.OVERDUE)
 
@@ -347,6 +348,27 @@ class Evaluations:
         return len(self.status)
 
 
+@dataclass(slots=True)
+class _Judged:
+    """`evaluate` of many rows as arrays: `status` codes (indices into `_STATUSES`), `due`
+    (datetime64[D] for day units, datetime64[us] to the minute for hour units, NaT where
+    n/a), `late_by` (timedelta64[us], NaT where on time) and `estimated` year (0: official)."""
+
+    status: np.ndarray
+    due: np.ndarray
+    late_by: np.ndarray
+    estimated: np.ndarray
+
+    def evaluations(self) -> Evaluations:
+        """The same, as Python values."""
+        return Evaluations(
+            self.due.tolist(),
+            [_STATUSES[c] for c in self.status.tolist()],
+            self.late_by.tolist(),
+            [year or None for year in self.estimated.tolist()],
+        )
+
+
 def evaluate_many(
     starts: Sequence[date | datetime | None],
     dones: Sequence[date | datetime | None],
@@ -355,51 +377,58 @@ def evaluate_many(
     as_of: datetime,
     calendar: BusinessCalendar,
 ) -> Evaluations:
-    """`evaluate` of every row at once: due times as whole columns (working days through
-    `add_workdays_many`), statuses by comparing arrays. Same results, row for row.
+    """`evaluate` of every row at once (see `_judge`). Same results, row for row.
 
     >>> cal = BusinessCalendar("CN")
     >>> ev = evaluate_many([date(2026, 2, 12)], [None], [2], "workdays", datetime(2026, 2, 20), cal)
     >>> ev.due, ev.status
     ([datetime.date(2026, 2, 14)], [<Status.OVERDUE: 'overdue'>])
     """
-    unit = Unit(unit)
-    if unit is Unit.WORKHOURS or not starts:  # a walk through business hours: row by row
-        return _row_by_row(starts, dones, limits, unit, as_of, calendar)
     try:
-        start_us = _microseconds(starts)
-        done_us = _microseconds(dones)
+        start_us, done_us = _microseconds(starts), _microseconds(dones)
     except (TypeError, ValueError, OverflowError):  # not plain dates: the careful way
-        return _row_by_row(starts, dones, limits, unit, as_of, calendar)
+        found = [
+            evaluate(s, d, lim, unit, as_of, calendar)
+            for s, d, lim in zip(starts, dones, limits, strict=True)
+        ]
+        return Evaluations(
+            [e.due for e in found],
+            [e.status for e in found],
+            [e.late_by for e in found],
+            [e.estimated_year for e in found],
+        )
+    limit = np.asarray(limits, dtype=np.float64)
+    return _judge(start_us, done_us, limit, Unit(unit), as_of, calendar).evaluations()
+
+
+def _judge(
+    start_us: np.ndarray,
+    done_us: np.ndarray,
+    limit: np.ndarray,
+    unit: Unit,
+    as_of: datetime,
+    calendar: BusinessCalendar,
+) -> _Judged:
+    """`evaluate` of every row, from starts and done times as microseconds since 1970 (int64,
+    `_NAT` where blank): due times as whole columns, statuses by comparing arrays. Only
+    working hours walk the calendar row by row."""
     has_start = start_us != _NAT
     start_day = np.where(has_start, start_us // _DAY_US, 0) + _EPOCH_ORDINAL  # ordinals
-    limit = np.asarray(limits, dtype=np.float64)
-    whole_day = unit is not Unit.HOURS
-    due_us = np.zeros(len(starts), dtype=np.int64)
-    if unit is Unit.HOURS:
-        # timedelta(hours=x) rounds to the microsecond the way Python does: per distinct limit
-        steps = [_hours_us(x) for x in limit.tolist()]
-        step = np.array([0 if x is None else x for x in steps], dtype=np.int64)
-        due_us = start_us + step
-        ok = has_start & np.array([x is not None for x in steps])
-        ok &= (due_us >= _MIN_US) & (due_us <= _MAX_US)
-        due_us = np.where(ok, due_us - due_us % _MINUTE_US, 0)
-        due_day = due_us // _DAY_US + _EPOCH_ORDINAL
+    whole_day = unit in (Unit.DAYS, Unit.WORKDAYS)
+    if whole_day:
+        due_day, ok = _day_dues(start_day, has_start, limit, unit, calendar)
+        due_us = np.zeros(len(start_us), dtype=np.int64)  # unused: whole days compare by day
     else:
-        # beyond ±10 million days every due falls outside 0001…9999 anyway
-        days = np.trunc(np.clip(np.nan_to_num(limit), -1e7, 1e7)).astype(np.int64)
-        finite = np.isfinite(limit)
-        if unit is Unit.DAYS:
-            due_day = start_day + days
-            ok = has_start & finite & (due_day >= 1) & (due_day <= _MAX_ORDINAL)
+        if unit is Unit.HOURS:
+            due_us, ok = _hour_dues(start_us, has_start, limit)
         else:
-            due_day = calendar.add_workdays_many(np.where(has_start & finite, start_day, 0), days)
-            ok = has_start & finite & (due_day > 0)
+            due_us, ok = _workhour_dues(start_us, has_start, limit, calendar)
+        due_day = due_us // _DAY_US + _EPOCH_ORDINAL
     has_done = done_us != _NAT
     done_day = np.where(has_done, done_us // _DAY_US, 0) + _EPOCH_ORDINAL
     day_only = has_done & (done_us % _DAY_US == 0)
     as_of_us = (as_of - _EPOCH) // timedelta(microseconds=1)
-    by_day = np.full(len(starts), whole_day) | (has_done & day_only)
+    by_day = np.full(len(start_us), whole_day) | day_only
     # lateness: whole days where compared by day, else microseconds
     late_days = np.where(has_done, done_day, as_of.date().toordinal()) - due_day
     late_us = np.where(has_done, done_us, as_of_us) - due_us
@@ -409,41 +438,82 @@ def evaluate_many(
         np.where(late, _BREACHED_CODE, _MET_CODE),
         np.where(late, _OVERDUE_CODE, _OPEN_CODE),
     )
-    status = np.where(ok, status, _NA_CODE)
     if whole_day:
-        dues: list[Any] = (
-            (np.where(ok, due_day, _EPOCH_ORDINAL) - _EPOCH_ORDINAL)
-            .astype("datetime64[D]")
-            .tolist()
-        )
+        due = (np.where(ok, due_day, _EPOCH_ORDINAL) - _EPOCH_ORDINAL).astype("datetime64[D]")
     else:
-        dues = due_us.astype("datetime64[us]").tolist()
-    late_by: list[timedelta | None] = [None] * len(starts)
-    for k in np.flatnonzero(late).tolist():
-        late_by[k] = (
-            timedelta(days=int(late_days[k]))
-            if by_day[k]
-            else timedelta(microseconds=int(late_us[k]))
-        )
-    estimated: list[int | None] = [None] * len(starts)
-    if unit is Unit.WORKDAYS:
-        rows = np.flatnonzero(ok).tolist()
-        first, last = _years(start_day[ok]).tolist(), _years(due_day[ok]).tolist()
-        seen: dict[tuple[int, int], int | None] = {}
-        for k, pair in zip(rows, zip(first, last, strict=True), strict=True):
-            if pair not in seen:
-                seen[pair] = calendar.estimated_year(date(pair[0], 1, 1), date(pair[1], 1, 1))
-            estimated[k] = seen[pair]
-    codes = status.tolist()
-    return Evaluations(
-        [dues[k] if c else None for k, c in enumerate(codes)],
-        [_STATUSES[c] for c in codes],
-        late_by,
-        estimated,
-    )
+        due = due_us.astype("datetime64[us]")
+    due[~ok] = np.datetime64("NaT")
+    late_by = np.where(by_day, late_days * _DAY_US, late_us).astype("timedelta64[us]")
+    late_by[~late] = np.timedelta64("NaT")
+    estimated = np.zeros(len(start_us), dtype=np.int64)
+    if unit in (Unit.WORKDAYS, Unit.WORKHOURS):
+        estimated[ok] = _estimated_years(start_day[ok], due_day[ok], calendar)
+    return _Judged(np.where(ok, status, _NA_CODE), due, late_by, estimated)
 
 
-_NAT = np.iinfo(np.int64).min
+def _day_dues(
+    start_day: np.ndarray,
+    has_start: np.ndarray,
+    limit: np.ndarray,
+    unit: Unit,
+    calendar: BusinessCalendar,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Due days (ordinals) for day units, and where there is one."""
+    # beyond ±10 million days every due falls outside 0001…9999 anyway
+    days = np.trunc(np.clip(np.nan_to_num(limit), -1e7, 1e7)).astype(np.int64)
+    usable = has_start & np.isfinite(limit)
+    if unit is Unit.DAYS:
+        due_day = start_day + days
+        return due_day, usable & (due_day >= 1) & (due_day <= _MAX_ORDINAL)
+    due_day = calendar.add_workdays_many(np.where(usable, start_day, 0), days)
+    return due_day, usable & (due_day > 0)
+
+
+def _hour_dues(
+    start_us: np.ndarray, has_start: np.ndarray, limit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Due moments (microseconds, to the minute) for clock hours, and where there is one."""
+    # timedelta(hours=x) rounds to the microsecond the way Python does: per distinct limit
+    distinct, inverse = np.unique(limit, return_inverse=True)
+    steps = [_hours_us(x) for x in distinct.tolist()]
+    step = np.array([0 if x is None else x for x in steps], dtype=np.int64)[inverse]
+    known = np.array([x is not None for x in steps], dtype=bool)[inverse]
+    due_us = start_us + step
+    ok = has_start & known & (due_us >= _MIN_US) & (due_us <= _MAX_US)
+    return np.where(ok, due_us - due_us % _MINUTE_US, 0), ok
+
+
+def _workhour_dues(
+    start_us: np.ndarray, has_start: np.ndarray, limit: np.ndarray, calendar: BusinessCalendar
+) -> tuple[np.ndarray, np.ndarray]:
+    """Due moments (microseconds, to the minute) counted in business hours: a walk through
+    the calendar, row by row."""
+    due_us = np.zeros(len(start_us), dtype=np.int64)
+    ok = np.zeros(len(start_us), dtype=bool)
+    rows = np.flatnonzero(has_start)
+    starts = start_us[rows].astype("datetime64[us]").tolist()
+    for k, start, hours in zip(rows.tolist(), starts, limit[rows].tolist(), strict=True):
+        try:
+            due = _to_minute(calendar.add_workhours(start, hours))
+        except (OverflowError, ValueError):
+            continue
+        due_us[k] = (due - _EPOCH) // timedelta(microseconds=1)
+        ok[k] = True
+    return due_us, ok
+
+
+def _estimated_years(
+    start_day: np.ndarray, due_day: np.ndarray, calendar: BusinessCalendar
+) -> np.ndarray:
+    """`calendar.estimated_year` from each start to its due (0 where official), asked once
+    per distinct pair of years."""
+    pairs = _years(start_day) * 10_000 + _years(due_day)
+    distinct, inverse = np.unique(pairs, return_inverse=True)
+    found = [
+        calendar.estimated_year(date(p // 10_000, 1, 1), date(p % 10_000, 1, 1)) or 0
+        for p in distinct.tolist()
+    ]
+    return np.array(found, dtype=np.int64)[inverse]
 
 
 def _microseconds(values: Sequence[date | datetime | None]) -> np.ndarray:
@@ -451,8 +521,7 @@ def _microseconds(values: Sequence[date | datetime | None]) -> np.ndarray:
     for v in values:
         if v is not None and (not isinstance(v, date) or getattr(v, "tzinfo", None) is not None):
             raise TypeError(f"not a naive date or datetime: {v!r}")
-    stamps = pd.to_datetime(pd.Series(values, dtype=object))
-    return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
+    return moments(values).view(np.int64)
 
 
 @lru_cache(maxsize=256)
@@ -468,26 +537,6 @@ def _hours_us(hours: float) -> int | None:
 def _years(ordinals: np.ndarray) -> np.ndarray:
     days = (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")
     return days.astype("datetime64[Y]").astype(np.int64) + 1970
-
-
-def _row_by_row(
-    starts: Sequence[date | datetime | None],
-    dones: Sequence[date | datetime | None],
-    limits: Sequence[float],
-    unit: Unit,
-    as_of: datetime,
-    calendar: BusinessCalendar,
-) -> Evaluations:
-    found = [
-        evaluate(s, d, lim, unit, as_of, calendar)
-        for s, d, lim in zip(starts, dones, limits, strict=True)
-    ]
-    return Evaluations(
-        [e.due for e in found],
-        [e.status for e in found],
-        [e.late_by for e in found],
-        [e.estimated_year for e in found],
-    )
 
 
 # --- the rules table in Settings --------------------------------------------------------------
@@ -782,10 +831,6 @@ class _Out:
     computed: Computed = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
 
-    def set(self, table: str, name: str, row: int, value: Any) -> None:
-        if SCHEMA.table(table).has(name):
-            self.computed.setdefault(table, {}).setdefault(name, {})[row] = value
-
     def target(self, table: str, name: str) -> dict[int, Any] | None:
         """The values of one owned column by row, to fill in; None when the schema has none."""
         if not SCHEMA.table(table).has(name):
@@ -794,8 +839,13 @@ class _Out:
 
     def column(self, table: str, name: str) -> None:
         """Own a column even when no row gets a value: stale values are cleared."""
-        if SCHEMA.table(table).has(name):
-            self.computed.setdefault(table, {}).setdefault(name, {})
+        self.target(table, name)
+
+    def fill(self, table: str, name: str, rows: list[int], values: list[Any]) -> None:
+        """Set an owned column's values in these spreadsheet rows."""
+        target = self.target(table, name)
+        if target is not None:
+            target.update(zip(rows, values, strict=True))
 
 
 def flag_sla(
@@ -807,7 +857,7 @@ def flag_sla(
 ) -> tuple[Computed, list[Issue]]:
     """Every enabled rule over its table: owned column values and issues."""
     out = _Out(lang, as_of)
-    follow_ups = _FollowUps(tables) if "follow_ups" in tables else None
+    follow_ups = _FollowUps(tables["follow_ups"]) if "follow_ups" in tables else None
     for rule in rules:
         data = tables.get(rule.table)
         if not rule.enabled or data is None:
@@ -822,74 +872,79 @@ def flag_sla(
     return out.computed, out.issues
 
 
-def _usable(data: TableData, name: str) -> list[Any]:
-    """A field's parsed values, None where the cell did not parse."""
-    values = data.column(name)
-    bad = data.bad.get(name)
-    if not bad:
-        return values
-    return [None if i in bad else v for i, v in enumerate(values)]
-
-
 class _FollowUps:
-    """Follow-ups grouped by lead, in time order; each one's next on the same lead."""
+    """Follow-ups grouped by lead, in time order: each one's next on the same lead, each
+    lead's count and latest, and the date each follow-up promises for its next step."""
 
-    def __init__(self, tables: dict[str, TableData]) -> None:
-        data = tables["follow_ups"]
+    def __init__(self, data: TableData) -> None:
         self.data = data
-        dates, leads = _usable(data, "date"), _usable(data, "lead_id")
-        by_lead: dict[str, list[int]] = defaultdict(list)
-        for i, (when, lead) in enumerate(zip(dates, leads, strict=True)):
-            if when is not None and lead is not None:
-                by_lead[_key(lead)].append(i)
-        self.next: dict[int, int] = {}
-        self.by_lead: dict[str, list[int]] = {}
-        for lead, indices in by_lead.items():
-            indices.sort(key=lambda i: (_as_datetime(dates[i]), data.rows[i]))
-            self.by_lead[lead] = indices
-            for a, b in pairwise(indices):
-                self.next[a] = b
-        self.dates = dates
-        self.leads = leads
-        self.promised: list[date | None] = []
-        self.unreadable: set[int] = set()
-        step_dates, steps = _usable(data, "next_step_date"), data.column("next_step")
-        for i, (given, text) in enumerate(zip(step_dates, steps, strict=True)):
-            promised = given
-            if promised is None and text is not None and dates[i] is not None:
-                promised = find_promised_date(str(text), _day(dates[i]))
-                if promised is None:
-                    self.unreadable.add(i)
-            self.promised.append(promised)
+        self.dates = data.usable("date")
+        self.date_us = _us(data.moments("date"))
+        self.keys = _grouping_keys(data, "lead_id")  # of each follow-up
+        lead, keys = pd.factorize(self.keys)
+        self.leads = pd.Index(keys)  # lead key of each code
+        dated = np.flatnonzero((lead >= 0) & (self.date_us != _NAT))
+        # by lead, then by time; the sort is stable, so a tie keeps row order
+        order = dated[np.lexsort((self.date_us[dated], lead[dated]))]
+        same = lead[order[1:]] == lead[order[:-1]]
+        self.next = np.full(len(data), -1)  # -1: the lead's latest
+        self.next[order[:-1][same]] = order[1:][same]
+        self.count = np.bincount(lead[dated], minlength=len(keys))
+        self.latest = _last_of_groups(lead[order], order, len(keys))
+        self.promised, self.promised_us, self.unreadable = _promised_dates(data)
 
 
-def _lead_stages(tables: dict[str, TableData]) -> dict[str, str]:
-    leads = tables.get("leads")
-    if leads is None:
-        return {}
-    return {
-        _key(lead): stage
-        for lead, stage in zip(_usable(leads, "lead_id"), _usable(leads, "stage"), strict=True)
-        if lead is not None and stage is not None
-    }
+def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Each follow-up's next-step date, as typed and in microseconds: as given, else the first
+    date its next-step text holds (worked out once per distinct text and day); and the rows
+    whose text holds none."""
+    promised = _objects(data.usable("next_step_date"))
+    promised_us = _us(data.moments("next_step_date"))
+    texts = _objects(data.column("next_step"))
+    days = data.moments("date").astype("datetime64[D]")
+    unread = np.flatnonzero(_is_none(promised) & ~_is_none(texts) & ~np.isnat(days))
+    if not unread.size:
+        return promised, promised_us, []
+    text, distinct_texts = pd.factorize(texts[unread])
+    ordinal = days[unread].astype(np.int64) + _EPOCH_ORDINAL
+    _, first, inverse = np.unique(
+        text * (_MAX_ORDINAL + 1) + ordinal, return_index=True, return_inverse=True
+    )
+    found = _objects(
+        [
+            find_promised_date(str(distinct_texts[text[k]]), date.fromordinal(int(ordinal[k])))
+            for k in first.tolist()
+        ]
+    )[inverse]
+    promised[unread] = found
+    promised_us = promised_us.copy()  # the cached column is shared: never changed in place
+    promised_us[unread] = _us(moments(found.tolist()))
+    return promised, promised_us, unread[_is_none(found)].tolist()
 
 
-def _collected(tables: dict[str, TableData]) -> dict[str, tuple[float, date | None]]:
-    """contract id → (received in all, date of the last receipt)."""
-    cols = tables.get("collections")
-    found: dict[str, tuple[float, date | None]] = {}
-    if cols is None:
-        return found
-    ids, amounts = _usable(cols, "contract_id"), _usable(cols, "received_amount")
-    dates = _usable(cols, "received_at")
-    for cid, amount, when in zip(ids, amounts, dates, strict=True):
-        if cid is None or not amount:
-            continue
-        total, last = found.get(_key(cid), (0.0, None))
-        if when is not None and (last is None or when > last):
-            last = when
-        found[_key(cid)] = (total + float(amount), last)
-    return found
+@dataclass(slots=True)
+class _Span:
+    """From where a rule's rows start to what ends them: `ends[at[i]]` is row i's end as typed
+    (`at` None: `ends[i]`; -1: not ended), `end_us` the same in microseconds."""
+
+    start_us: np.ndarray
+    ends: Sequence[Any]
+    end_us: np.ndarray
+    where: str  # the column an issue points at
+    at: np.ndarray | None = None
+    skip: np.ndarray | None = None  # rows the rule does not measure
+
+    def done_us(self, rows: np.ndarray) -> np.ndarray:
+        if self.at is None:
+            return self.end_us[rows]
+        at = self.at[rows]
+        return np.where(at >= 0, self.end_us[at], _NAT)
+
+    def done(self, i: int) -> Any:
+        if self.at is None:
+            return self.ends[i]
+        at = int(self.at[i])
+        return self.ends[at] if at >= 0 else None
 
 
 def _run_rule(
@@ -909,121 +964,147 @@ def _run_rule(
     for name in (due_column, status_column):
         if name:
             out.column(rule.table, name)
-    lang, as_of = out.lang, out.as_of
-    starts = list(_usable(data, rule.start))
-    condition = rule.condition
-    cond_values = _usable(data, condition.field) if condition is not None else None
-    limits = _usable(data, rule.limit_field) if rule.limit_field else None
-    ends: list[Any]
-    stages: dict[str, str] = {}
-    where = rule.end  # the column an issue points at
     if rule.end == NEXT_FOLLOW_UP:
         if follow_ups is None or follow_ups.data is not data:
             return
-        starts = follow_ups.promised if rule.start == "next_step_date" else starts
-        ends = [
-            follow_ups.dates[follow_ups.next[i]] if i in follow_ups.next else None
-            for i in range(len(data))
-        ]
-        stages = _lead_stages(tables)
-        where = "next_step_date" if data.has("next_step_date") else "next_step"
-        for i in sorted(follow_ups.unreadable):
-            out.issues.append(data.issue("next-step-date-unreadable", i, "next_step", lang))
+        for i in follow_ups.unreadable:
+            out.issues.append(data.issue("next-step-date-unreadable", i, "next_step", out.lang))
+        span = _to_next_follow_up(rule, follow_ups, tables.get("leads"))
     elif rule.end == FULL_COLLECTION:
         if "collections" not in tables:
             return
-        collected = _collected(tables)
-        ids, amounts = _usable(data, "contract_id"), _usable(data, "amount")
-        ends = []
-        for i, (cid, amount) in enumerate(zip(ids, amounts, strict=True)):
-            if amount is None or amount < 0:
-                starts[i] = None  # no amount to collect: nothing to measure
-            total, last = collected.get(_key(cid), (0.0, None)) if cid is not None else (0, None)
-            ends.append(last if amount is not None and total >= amount - 0.005 else None)
-        where = rule.start
+        span = _to_full_collection(rule, data, tables["collections"])
     else:
-        ends = _usable(data, rule.end)
-    end_bad = data.bad.get(rule.end, set())
-    label = rule.label(lang)
-    as_of_text = as_of.strftime("%Y-%m-%d %H:%M")
-    chosen: list[int] = []  # the rows the rule measures
-    for i, start in enumerate(starts):
-        if start is None or i in end_bad:
-            continue
-        if condition is not None and not condition.matches(cond_values[i]):  # type: ignore[index]
-            continue
-        if (
-            rule.end == NEXT_FOLLOW_UP
-            and ends[i] is None
-            and follow_ups is not None
-            and (stages.get(_key(follow_ups.leads[i]) if follow_ups.leads[i] else "") or "")
-            in CLOSED_STAGES
-        ):
-            continue  # the lead is closed: its last promised step no longer applies
-        chosen.append(i)
-    if limits is None:
-        chosen_limits = [float(rule.limit or 0)] * len(chosen)
-    else:
-        chosen_limits = [
-            float((limits[i] if limits[i] is not None else DEFAULT_PAYMENT_TERMS) or 0)
-            for i in chosen
-        ]
-    found = evaluate_many(
-        [starts[i] for i in chosen],
-        [ends[i] for i in chosen],
-        chosen_limits,
-        rule.unit,
-        as_of,
-        calendar,
+        span = _to_end(rule, data)
+    measured = span.start_us != _NAT
+    if span.skip is not None:
+        measured &= ~span.skip
+    if rule.condition is not None:
+        measured &= rule.condition.matches_column(data.usable(rule.condition.field))
+    chosen = np.flatnonzero(measured)
+    limits = _limits(rule, data, chosen)
+    judged = _judge(
+        span.start_us[chosen], span.done_us(chosen), limits, Unit(rule.unit), out.as_of, calendar
     )
-    dues = out.target(rule.table, due_column) if due_column else None
-    statuses = out.target(rule.table, status_column) if status_column else None
-    status_labels = {status: labels[lang] for status, labels in STATUS_LABELS.items()}
-    due_kind = data.bound.table.field(due_column).kind if due_column else None
-    for k, i in enumerate(chosen):
-        status = found.status[k]
-        if status is Status.NA:
-            continue
-        row = data.rows[i]
-        due = found.due[k]
-        if dues is not None:
-            dues[row] = _cell_value(due, due_kind)
-        if statuses is not None:
-            statuses[row] = status_labels[status]
+    shown = judged.status != _NA_CODE
+    rows = np.asarray(data.rows)[chosen[shown]].tolist()
+    if due_column:
+        kind = data.bound.table.field(due_column).kind
+        out.fill(rule.table, due_column, rows, _cell_values(judged.due[shown], kind))
+    if status_column:
+        labels = np.array([STATUS_LABELS[s][out.lang] for s in _STATUSES], dtype=object)
+        out.fill(rule.table, status_column, rows, labels[judged.status[shown]].tolist())
+    _report(rule, data, span, chosen, judged, out)
+
+
+def _to_end(rule: SlaRule, data: TableData) -> _Span:
+    """From the rule's start field to its end field; a row whose end did not parse is left
+    out (it has been reported)."""
+    skip = None
+    bad = data.bad.get(rule.end)
+    if bad:
+        skip = np.zeros(len(data), dtype=bool)
+        skip[list(bad)] = True
+    start, end = _us(data.moments(rule.start)), _us(data.moments(rule.end))
+    return _Span(start, data.usable(rule.end), end, rule.end, skip=skip)
+
+
+def _to_next_follow_up(rule: SlaRule, follow_ups: _FollowUps, leads: TableData | None) -> _Span:
+    """From the promised date (or the rule's start) to the next follow-up on the same lead.
+    The last promise of a closed lead no longer applies."""
+    data = follow_ups.data
+    if rule.start == "next_step_date":
+        start = follow_ups.promised_us
+    else:
+        start = _us(data.moments(rule.start))
+    skip = (follow_ups.next < 0) & _on_closed_leads(follow_ups.keys, leads)
+    where = "next_step_date" if data.has("next_step_date") else "next_step"
+    return _Span(start, follow_ups.dates, follow_ups.date_us, where, follow_ups.next, skip)
+
+
+def _on_closed_leads(keys: np.ndarray, leads: TableData | None) -> np.ndarray:
+    """Which follow-ups are on a lead whose stage is won or lost (the lead's last row with a
+    stage says); a follow-up without a lead goes with a lead whose id is blank-ish."""
+    if leads is None:
+        return np.zeros(len(keys), dtype=bool)
+    lead_keys, stages = _grouping_keys(leads, "lead_id"), _objects(leads.usable("stage"))
+    listed = ~_is_none(lead_keys) & ~_is_none(stages)
+    stage_of = dict(zip(lead_keys[listed].tolist(), stages[listed].tolist(), strict=True))
+    closed = [key for key, stage in stage_of.items() if stage in CLOSED_STAGES]
+    on_closed = pd.Series(keys, dtype=object).isin(closed).to_numpy()
+    return on_closed | (_is_none(keys) & ("" in closed))
+
+
+def _to_full_collection(rule: SlaRule, data: TableData, collections: TableData) -> _Span:
+    """From the rule's start to the last receipt of a contract once its receipts add up to
+    its amount; a contract without an amount (or a negative one) is not measured."""
+    contracts, total, latest = _collected(collections)
+    code = contracts.get_indexer(_grouping_keys(data, "contract_id"))
+    amount = _floats(data.usable("amount"), np.nan)
+    received = np.append(total, 0.0)[code]  # code -1: nothing received
+    at = np.where(received >= amount - 0.005, np.append(latest, -1)[code], -1)
+    ends = collections.usable("received_at")
+    start, end = _us(data.moments(rule.start)), _us(collections.moments("received_at"))
+    return _Span(start, ends, end, rule.start, at, skip=~(amount >= 0))
+
+
+def _collected(cols: TableData) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Contract keys, the amount each has received in all, and the row of its last receipt
+    (the first such row on a tie; -1: none dated)."""
+    contract, keys = pd.factorize(_grouping_keys(cols, "contract_id"))
+    amount = _floats(cols.usable("received_amount"), 0.0)
+    counted = (contract >= 0) & (amount != 0)
+    # bincount adds in row order, as a running total would
+    total = np.bincount(contract[counted], weights=amount[counted], minlength=len(keys))
+    when = _us(cols.moments("received_at"))
+    dated = np.flatnonzero(counted & (when != _NAT))
+    order = dated[np.lexsort((-dated, when[dated], contract[dated]))]
+    return pd.Index(keys), total, _last_of_groups(contract[order], order, len(keys))
+
+
+def _limits(rule: SlaRule, data: TableData, rows: np.ndarray) -> np.ndarray:
+    """The limit of each measured row: the rule's, or its limit field (blank: the default
+    payment terms)."""
+    if rule.limit_field is None:
+        return np.full(len(rows), float(rule.limit or 0))
+    return _floats(_objects(data.usable(rule.limit_field))[rows], DEFAULT_PAYMENT_TERMS)
+
+
+def _report(
+    rule: SlaRule, data: TableData, span: _Span, chosen: np.ndarray, judged: _Judged, out: _Out
+) -> None:
+    """An issue for each measured row that is breached or overdue, or whose due time rests
+    on an estimated calendar."""
+    lang = out.lang
+    late = (judged.status == _BREACHED_CODE) | (judged.status == _OVERDUE_CODE)
+    picked = np.flatnonzero(late | (judged.estimated > 0))
+    label = rule.label(lang)
+    as_of_text = out.as_of.strftime("%Y-%m-%d %H:%M")
+    for k, due, late_by in zip(
+        picked.tolist(), judged.due[picked].tolist(), judged.late_by[picked].tolist(), strict=True
+    ):
+        i = int(chosen[k])
         estimated = ""
-        year = found.estimated_year[k]
-        if year is not None:
+        year = int(judged.estimated[k])
+        if year:
             estimated = _ESTIMATED[lang].format(year=year)
+            params = {"year": year, "rule_label": label}
             out.issues.append(
-                data.issue(
-                    "calendar-estimated",
-                    i,
-                    where,
-                    lang,
-                    rule=rule.id,
-                    params={"year": year, "rule_label": label},
-                )
+                data.issue("calendar-estimated", i, span.where, lang, rule=rule.id, params=params)
             )
-        if status is Status.BREACHED or status is Status.OVERDUE:
-            code = "sla-breached" if status is Status.BREACHED else "sla-overdue"
-            done = ends[i]
-            out.issues.append(
-                data.issue(
-                    code,
-                    i,
-                    where,
-                    lang,
-                    rule=rule.id,
-                    params={
-                        "rule_label": label,
-                        "due": _show_due(due),
-                        "done": display_value(done) if done is not None else "",
-                        "late": _duration(found.late_by[k], lang, whole_day=_whole(due)),
-                        "as_of": as_of_text,
-                        "estimated": estimated,
-                    },
-                )
-            )
+        if late[k]:
+            breached = judged.status[k] == _BREACHED_CODE
+            done = span.done(i)
+            params = {
+                "rule_label": label,
+                "due": _show_due(due),
+                "done": _show_done(done) if done is not None else "",
+                "late": _duration(late_by, lang, whole_day=_whole(due)),
+                "as_of": as_of_text,
+                "estimated": estimated,
+            }
+            code = "sla-breached" if breached else "sla-overdue"
+            out.issues.append(data.issue(code, i, span.where, lang, rule=rule.id, params=params))
 
 
 _ESTIMATED = {
@@ -1037,20 +1118,25 @@ def _whole(due: Any) -> bool:
     return not isinstance(due, datetime)
 
 
+@lru_cache(maxsize=4096)
 def _show_due(due: Any) -> str:
     if isinstance(due, datetime):
         return due.strftime("%Y-%m-%d %H:%M")
     return due.isoformat()
 
 
-def _cell_value(due: Any, kind: Kind | None) -> Any:
+def _cell_values(due: np.ndarray, kind: Kind) -> list[Any]:
     """What a due column of `kind` holds: a date for DATE columns and whole-day dues, else a
-    datetime to the minute."""
-    if kind is Kind.DATE or not isinstance(due, datetime):
-        return _day(due)
-    return _to_minute(due)
+    datetime to the minute (as `_judge` gives it)."""
+    if kind is Kind.DATE:
+        due = due.astype("datetime64[D]")
+    return due.tolist()
 
 
+_show_done = lru_cache(maxsize=4096, typed=True)(display_value)
+
+
+@lru_cache(maxsize=4096)
 def _duration(late: timedelta | None, lang: Lang, *, whole_day: bool) -> str:
     if late is None:
         return ""
@@ -1073,10 +1159,6 @@ def _duration(late: timedelta | None, lang: Lang, *, whole_day: bool) -> str:
     return units[3].join(parts) or f"1{'' if lang is Lang.EN else ' '}{units[2]}"
 
 
-def _key(value: Any) -> str:
-    return unicodedata.normalize("NFKC", str(value)).strip().casefold()
-
-
 # --- lead summaries and overdue invoices -----------------------------------------------------
 
 
@@ -1084,33 +1166,29 @@ def _lead_follow_ups(leads: TableData, follow_ups: _FollowUps, out: _Out) -> Non
     """Last follow-up, how many, and the promised date of the latest one, per lead."""
     for name in ("last_follow_up_at", "follow_up_count", "next_step_due"):
         out.column("leads", name)
-    stages = _usable(leads, "stage")
-    for i, lead in enumerate(_usable(leads, "lead_id")):
-        if lead is None:
-            continue
-        row = leads.rows[i]
-        indices = follow_ups.by_lead.get(_key(lead), [])
-        out.set("leads", "follow_up_count", row, len(indices))
-        if not indices:
-            continue
-        last = indices[-1]
-        out.set("leads", "last_follow_up_at", row, _to_minute(_as_datetime(follow_ups.dates[last])))
-        promised = follow_ups.promised[last]
-        if promised is not None and stages[i] not in CLOSED_STAGES:
-            out.set("leads", "next_step_due", row, promised)
+    keys = _grouping_keys(leads, "lead_id")
+    listed = np.flatnonzero(~_is_none(keys))
+    code = follow_ups.leads.get_indexer(keys[listed])
+    count = np.append(follow_ups.count, 0)[code]  # code -1: no follow-up
+    rows = np.asarray(leads.rows)
+    out.fill("leads", "follow_up_count", rows[listed].tolist(), count.tolist())
+    followed = listed[count > 0]
+    latest = follow_ups.latest[code[count > 0]]
+    last_at = follow_ups.data.moments("date")[latest].astype("datetime64[m]")
+    out.fill("leads", "last_follow_up_at", rows[followed].tolist(), _datetimes(last_at))
+    promised = follow_ups.promised[latest]
+    open_ = ~_is_none(promised) & ~_closed(_objects(leads.usable("stage"))[followed])
+    out.fill("leads", "next_step_due", rows[followed[open_]].tolist(), promised[open_].tolist())
 
 
 def _days_in_pipeline(leads: TableData, out: _Out) -> None:
     """Days since the lead was created (else assigned), while it is open."""
     out.column("leads", "days_in_pipeline")
-    created, assigned = _usable(leads, "created_at"), _usable(leads, "assigned_at")
-    stages = _usable(leads, "stage")
-    today = out.as_of.date()
-    for i, row in enumerate(leads.rows):
-        began = created[i] or assigned[i]
-        if began is None or stages[i] in CLOSED_STAGES:
-            continue
-        out.set("leads", "days_in_pipeline", row, max(0, (today - _day(began)).days))
+    created, assigned = leads.moments("created_at"), leads.moments("assigned_at")
+    began = np.where(np.isnat(created), assigned, created).astype("datetime64[D]")
+    counted = np.flatnonzero(~np.isnat(began) & ~_closed(leads.usable("stage")))
+    age = _days_since(began[counted], np.datetime64(out.as_of.date(), "D"))
+    out.fill("leads", "days_in_pipeline", np.asarray(leads.rows)[counted].tolist(), age)
 
 
 def _overdue_days(cols: TableData, out: _Out) -> None:
@@ -1118,14 +1196,17 @@ def _overdue_days(cols: TableData, out: _Out) -> None:
     if not cols.has("due_date"):
         return
     out.column("collections", "overdue_days")
-    today = out.as_of.date()
-    received = _usable(cols, "received_at")
-    for i, due in enumerate(_usable(cols, "due_date")):
-        if due is None:
-            continue
-        paid = received[i]
-        end = _day(paid) if paid is not None else today
-        out.set("collections", "overdue_days", cols.rows[i], max(0, (end - due).days))
+    due = cols.moments("due_date").astype("datetime64[D]")
+    paid = cols.moments("received_at").astype("datetime64[D]")
+    end = np.where(np.isnat(paid), np.datetime64(out.as_of.date(), "D"), paid)
+    counted = np.flatnonzero(~np.isnat(due))
+    late = _days_since(due[counted], end[counted])
+    out.fill("collections", "overdue_days", np.asarray(cols.rows)[counted].tolist(), late)
+
+
+def _days_since(start: np.ndarray, end: np.ndarray | np.datetime64) -> list[int]:
+    """Whole days from each start day to its end day, 0 when the end comes first."""
+    return np.maximum((end - start).astype(np.int64), 0).tolist()
 
 
 def merge_computed(*parts: Computed) -> Computed:
@@ -1136,3 +1217,57 @@ def merge_computed(*parts: Computed) -> Computed:
             for name, values in fields.items():
                 merged.setdefault(table, {}).setdefault(name, {}).update(values)
     return merged
+
+
+# --- column helpers ---------------------------------------------------------------------------
+
+
+def _us(found: np.ndarray) -> np.ndarray:
+    """datetime64[us] as microseconds since 1970 (`_NAT` for NaT); a view, not a copy."""
+    return found.view(np.int64)
+
+
+def _datetimes(found: np.ndarray) -> list[datetime]:
+    """Moments as Python datetimes (a midnight too: never a bare date)."""
+    return found.astype("datetime64[us]").tolist()
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """Any values as a 1-D object array, as they are."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _is_none(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Which values are None (only None: not NaN, not a blank text)."""
+    found = values if isinstance(values, np.ndarray) else _objects(values)
+    return found == None  # noqa: E711 (numpy compares value by value)
+
+
+def _floats(values: Sequence[Any], blank: float) -> np.ndarray:
+    """Numbers as float64; `blank` where a value is None."""
+    found = _objects(values)
+    found[_is_none(found)] = blank
+    return found.astype(np.float64)
+
+
+def _closed(stages: Sequence[Any]) -> np.ndarray:
+    """Which lead stages are closed (won or lost)."""
+    return pd.Series(stages, dtype=object).isin(list(CLOSED_STAGES)).to_numpy()
+
+
+def _grouping_keys(data: TableData, name: str) -> np.ndarray:
+    """An id field's keys (`TableData.keys`) as an object array, None only where blank: an id
+    that normalises to nothing groups under "" as these rules always had it."""
+    keys = _objects(data.keys(name))
+    keys[_is_none(keys) & ~_is_none(data.usable(name))] = ""
+    return keys
+
+
+def _last_of_groups(groups: np.ndarray, order: np.ndarray, size: int) -> np.ndarray:
+    """The last of `order` in each group, for `order` sorted by its `groups` (of codes below
+    `size`); -1 for a group with none."""
+    found = np.full(size, -1)
+    if order.size:
+        ends = np.flatnonzero(np.append(groups[1:] != groups[:-1], True))
+        found[groups[ends]] = order[ends]
+    return found
