@@ -29,10 +29,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
-from .customers import DuplicateGroup, Finding, as_moment
+import numpy as np
+import pandas as pd
+
+from .columns import each_distinct
+from .customers import DuplicateGroup, Finding
 from .model import CellValue
 from .parse import is_blank, match_choice, render_text
 from .schema import ASSIGN_METHOD, SOURCE
@@ -259,33 +263,44 @@ class Proposal:
     method: Method
 
 
-def _lead_facts(leads: TableData) -> list[dict[str, str | None]]:
-    """Per lead, what rules match on: folded values; the source as its key (or, when it did not
-    parse, the folded text typed)."""
-    columns = {name: leads.column(name) for name in MATCH_FIELDS}
-    raw_source = leads.raw.get("source") or [None] * len(leads)
-    facts: list[dict[str, str | None]] = []
-    for i in range(len(leads)):
-        lead: dict[str, str | None] = {}
-        for name, values in columns.items():
-            value = values[i]
-            if name == "source" and value is None and not is_blank(raw_source[i]):
-                lead[name] = fold(render_text(raw_source[i]))
-            elif name == "source" or value is None:
-                lead[name] = value
-            else:
-                lead[name] = fold(render_text(value))
-        facts.append(lead)
-    return facts
+def _match_columns(leads: TableData) -> dict[str, list[str | None]]:
+    """Per field rules match on, every lead's folded value; the source as its key (or, when it
+    did not parse, the folded text typed). Each distinct value is folded once."""
+    columns = {
+        name: each_distinct(leads.column(name), _folded)
+        for name in MATCH_FIELDS
+        if name != "source"
+    }
+    sources = np.asarray(leads.column("source"), dtype=object)
+    unread = np.flatnonzero(pd.isna(sources))
+    raw = leads.raw.get("source")
+    if raw is not None and len(unread):
+        sources[unread] = each_distinct([raw[i] for i in unread.tolist()], _folded)
+    columns["source"] = sources.tolist()
+    return columns
 
 
-def _creation_order(leads: TableData) -> list[tuple]:
-    """Per lead, its place in time: creation time (blank last), then row."""
-    out = []
-    for value, row in zip(leads.column("created_at"), leads.rows, strict=True):
-        created = as_moment(value)
-        out.append((created is None, created or datetime.min, row))
-    return out
+def _folded(cells: list[CellValue]) -> list[str | None]:
+    """Each cell folded; None for a blank one."""
+    return [None if is_blank(cell) else fold(render_text(cell)) for cell in cells]
+
+
+def _first_rules(leads: TableData, rules: Sequence[AssignmentRule]) -> np.ndarray:
+    """Per lead, the index of the first rule it matches, or -1."""
+    first = np.full(len(leads), -1)
+    if not rules:
+        return first
+    columns = {
+        name: pd.Series(values, dtype=object) for name, values in _match_columns(leads).items()
+    }
+    for r in reversed(range(len(rules))):
+        matches = np.ones(len(leads), dtype=bool)
+        for name in MATCH_FIELDS:
+            wanted: frozenset[str] = getattr(rules[r], name)
+            if wanted:
+                matches &= columns[name].isin(wanted).to_numpy()
+        first[matches] = r
+    return first
 
 
 @dataclass(slots=True)
@@ -309,35 +324,38 @@ def propose_owners(
     and nothing reported: the team does not assign through salesync.
     """
     owners = leads.column("owner")
-    unassigned = [i for i in range(len(leads)) if is_blank(owners[i])]
-    if not unassigned or not (rules or duplicates):
+    blank = np.array(each_distinct(owners, _blanks), dtype=bool)
+    if not blank.any() or not (rules or duplicates):
         return {}, []
-    facts = _lead_facts(leads)
-    order = _creation_order(leads)
-    state = _State()
+    reps = pd.Series(each_distinct(owners, partial(_rep_names, roster)), dtype=object)
     stages = leads.column("stage")
-    for i in range(len(leads)):
-        rep = None if is_blank(owners[i]) else roster.rep(render_text(owners[i]))
-        if rep is not None and stages[i] not in CLOSED_STAGES:
-            state.open_counts[rep.name] += 1
-    _remember_last_reps(leads, roster, rules, facts, order, state)
+    first_rule = _first_rules(leads, rules)
+    created = leads.moments("created_at")
+    state = _State()
+    is_open = ~pd.Series(stages, dtype=object).isin(CLOSED_STAGES).to_numpy()
+    state.open_counts.update({name: int(n) for name, n in reps[is_open].value_counts().items()})
+    _remember_last_reps(leads, rules, reps, first_rule, created, state)
     group_of = {row: g for g, group in enumerate(duplicates) for row in group.rows}
     group_owner = _group_owners(duplicates, roster)
 
     proposals: dict[int, Proposal] = {}
     findings: list[Finding] = []
-    for i in sorted(unassigned, key=order.__getitem__):
+    unassigned = np.flatnonzero(blank)
+    when = (np.asarray(leads.rows), created.view("int64"), np.isnat(created))  # primary last
+    in_order = unassigned[np.lexsort(tuple(key[unassigned] for key in when))]
+    rule_of = first_rule.tolist()
+    for i in in_order.tolist():
         row = leads.rows[i]
         group = group_of.get(row)
         owner = group_owner.get(group) if group is not None else None
         if owner is not None:
             proposal = Proposal(owner, None, Method.SAME_CUSTOMER)
         else:
-            rule = next((r for r in rules if r.matches(facts[i])), None)
-            if rule is None:
+            if rule_of[i] < 0:
                 if rules:
                     findings.append(_no_rule(leads, i))
                 continue
+            rule = rules[rule_of[i]]
             rep_name = _pick(rule, roster, state)
             if rep_name is None:
                 findings.append(
@@ -360,6 +378,16 @@ def propose_owners(
     return proposals, findings
 
 
+def _blanks(cells: list[CellValue]) -> list[bool]:
+    return [is_blank(cell) for cell in cells]
+
+
+def _rep_names(roster: Roster, cells: list[CellValue]) -> list[str | None]:
+    """The roster name of each owner cell; None when blank or not a rep."""
+    found = (None if is_blank(cell) else roster.rep(render_text(cell)) for cell in cells)
+    return [None if rep is None else rep.name for rep in found]
+
+
 def _group_owners(groups: Iterable[DuplicateGroup], roster: Roster) -> dict[int, str | None]:
     """Per duplicate group, its one active owner; None when it has several (a conflict) or its
     owner is inactive, so its unassigned leads go through the rules instead."""
@@ -375,32 +403,27 @@ def _group_owners(groups: Iterable[DuplicateGroup], roster: Roster) -> dict[int,
 
 def _remember_last_reps(
     leads: TableData,
-    roster: Roster,
     rules: Sequence[AssignmentRule],
-    facts: Sequence[Mapping[str, str | None]],
-    order: Sequence[tuple],
+    reps: pd.Series,
+    first_rule: np.ndarray,
+    created: np.ndarray,
     state: _State,
 ) -> None:
     """For each round-robin rule, the rep (one of its own) of the latest assigned lead it
     matches: the latest assignment time, then creation time, then row."""
     if not any(r.method is Method.ROUND_ROBIN for r in rules):
         return
-    owners, assigned_at = leads.column("owner"), leads.column("assigned_at")
-    latest: dict[int, tuple[tuple, str]] = {}
-    for i in range(len(leads)):
-        if is_blank(owners[i]):
+    assigned = leads.moments("assigned_at")
+    # sort keys, primary last; a blank time is the earliest (NaT is the smallest int64)
+    latest_last = (np.asarray(leads.rows), created.view("int64"), assigned.view("int64"))
+    for r, rule in enumerate(rules):
+        if rule.method is not Method.ROUND_ROBIN:
             continue
-        rule = next((r for r in rules if r.matches(facts[i])), None)
-        if rule is None or rule.method is not Method.ROUND_ROBIN:
-            continue
-        rep = roster.rep(render_text(owners[i]))
-        if rep is None or rep.name not in rule.reps:
-            continue  # assigned by hand outside the rule's reps: says nothing of its rotation
-        assigned = as_moment(assigned_at[i])
-        when = (assigned is not None, assigned or datetime.min, *order[i][1:])
-        if rule.row not in latest or when > latest[rule.row][0]:
-            latest[rule.row] = (when, rep.name)
-    state.last_rep.update({row: name for row, (_, name) in latest.items()})
+        # assigned by hand outside the rule's reps: says nothing of its rotation
+        found = np.flatnonzero((first_rule == r) & reps.isin(rule.reps).to_numpy())
+        if len(found):
+            latest = found[np.lexsort(tuple(key[found] for key in latest_last))[-1]]
+            state.last_rep[rule.row] = reps.iat[latest]
 
 
 def _by_name(names: Iterable[str]) -> list[str]:

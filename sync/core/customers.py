@@ -20,13 +20,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import chain, compress
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from .columns import days, each_distinct
 from .issues import Issue, make_issue
 from .model import CellValue
 from .parse import is_blank, render_text
@@ -123,6 +128,9 @@ _ZH_SUFFIXES = tuple(
     )
 )
 _ZH_PREFIXES = ("株式会社", "有限会社")
+# The leftmost match that reaches the end is the longest suffix.
+_ZH_SUFFIX = re.compile(f"(?:{'|'.join(_ZH_SUFFIXES)})\\Z")
+_ZH_PREFIX = re.compile("|".join(_ZH_PREFIXES))
 # Whole words only, so "Zinc" keeps its "inc" and "Costco" its "co".
 _EN_SUFFIXES = frozenset(
     (
@@ -178,36 +186,60 @@ class _Separators(dict[int, str]):
 
 _SEPARATORS = _Separators()
 
+# Joins the names converted together. NFKC, t2s and casefold each leave it alone and map every
+# other character on its own side of it (it composes with nothing, and no t2s phrase holds it).
+_JOIN = "\n"
+
 
 def _normalise(text: str) -> str:
+    """One width, case and script: NFKC, traditional → simplified, casefold, NFKC."""
     out = unicodedata.normalize("NFKC", text)
     out = _T2S.convert(out).casefold()
     return unicodedata.normalize("NFKC", out)
 
 
+def _normalise_all(texts: list[str]) -> list[str]:
+    return _each_line(_normalise, texts)
+
+
+def _each_line(convert: Callable[[str], str], texts: list[str]) -> list[str]:
+    """`convert` of every text, run once over them all joined (a text that holds the joiner
+    itself is converted on its own). `convert` must leave the joiner and what is on each side
+    of it apart, as NFKC, t2s and casefold do."""
+    if not texts:
+        return []
+    joined = _JOIN.join(texts)
+    if joined.count(_JOIN) == len(texts) - 1:  # no text holds the joiner: the usual case
+        return convert(joined).split(_JOIN)
+    lines = iter(_each_line(convert, [text for text in texts if _JOIN not in text]))
+    return [convert(text) if _JOIN in text else next(lines) for text in texts]
+
+
 def _strip_zh(word: str) -> str:
     """Legal suffixes (and 株式会社 prefixes) off one word, never down to nothing."""
-    if not word.endswith(_ZH_SUFFIXES) and not word.startswith(_ZH_PREFIXES):
-        return word  # most words: nothing to strip
-    while True:
-        suffix = next((x for x in _ZH_SUFFIXES if word.endswith(x)), "")
-        prefix = next((x for x in _ZH_PREFIXES if word.startswith(x)), "")
-        if suffix and len(word) > len(suffix):
-            word = word[: -len(suffix)]
-        elif prefix and len(word) > len(prefix):
-            word = word[len(prefix) :]
-        else:
-            return word
+    while word.endswith(_ZH_SUFFIXES) or word.startswith(_ZH_PREFIXES):
+        suffix = _ZH_SUFFIX.search(word)
+        if suffix and suffix.start() > 0:
+            word = word[: suffix.start()]
+            continue
+        prefix = _ZH_PREFIX.match(word)
+        if prefix and prefix.end() < len(word):
+            word = word[prefix.end() :]
+            continue
+        break
+    return word
 
 
-def _key_once(text: str) -> str:
-    out = _normalise(text)
+def _reduce(name: str) -> str:
+    """A normalised name without brackets, separators and legal suffixes."""
+    if name.isalnum():  # most names: letters and digits, so no bracket and no separator
+        return _strip_zh(name)
     while True:  # nested brackets: innermost first
-        stripped = _BRACKETS.sub(" ", out)
-        if stripped == out:
+        stripped = _BRACKETS.sub(" ", name)
+        if stripped == name:
             break
-        out = stripped
-    words = out.translate(_SEPARATORS).split()
+        name = stripped
+    words = name.translate(_SEPARATORS).split()
     while len(words) > 1:  # a lone word stays, even "Limited": never reduce a name to nothing
         last = words[-1]
         if last in _EN_SUFFIXES or last in _ZH_SUFFIXES:
@@ -220,6 +252,28 @@ def _key_once(text: str) -> str:
     if len(words) > 1 and words[0] in _ZH_PREFIXES:
         words.pop(0)
     return _strip_zh("".join(words))
+
+
+def _company_keys_of(texts: list[str]) -> list[str]:
+    """`company_key` of every rendered cell text ("" for a blank cell)."""
+    keys = [_reduce(name) for name in _normalise_all(texts)]
+    moving = [i for i, key in enumerate(keys) if key]
+    for _ in range(4):  # script conversion can expose a suffix: settle on a fixed point
+        # `_reduce` leaves its own keys alone: only a key that normalising changes can move.
+        normalised = _normalise_all([keys[i] for i in moving])
+        moved = []
+        for i, name in zip(moving, normalised, strict=True):
+            if name != keys[i] and (key := _reduce(name)) != keys[i]:
+                keys[i] = key
+                moved.append(i)
+        moving = [i for i in moved if keys[i]]
+        if not moving:
+            break
+    for i, key in enumerate(keys):
+        if not key:
+            text = texts[i]
+            keys[i] = "".join(c for c in fold(text) if not c.isspace()) or text.strip()
+    return keys
 
 
 def company_key(name: CellValue) -> str:
@@ -238,15 +292,16 @@ def company_key(name: CellValue) -> str:
 
 @lru_cache(maxsize=65536)
 def _company_key(text: str) -> str:
-    key = _key_once(text)
-    for _ in range(4):  # script conversion can expose a suffix: settle on a fixed point
-        again = _key_once(key) if key else key
-        if again == key:
-            break
-        key = again
-    if key:
-        return key
-    return "".join(c for c in fold(text) if not c.isspace()) or text.strip()
+    return _company_keys_of([text])[0]
+
+
+def company_keys(names: Sequence[CellValue]) -> list[str]:
+    """`company_key` of every cell of a column, the distinct names worked out together."""
+    return each_distinct(names, _cell_company_keys)
+
+
+def _cell_company_keys(cells: list[CellValue]) -> list[str]:
+    return _company_keys_of(["" if is_blank(cell) else render_text(cell) for cell in cells])
 
 
 # --- phones and e-mails ---------------------------------------------------------------------
@@ -296,9 +351,20 @@ def contact_keys(value: CellValue) -> set[str]:
     >>> sorted(contact_keys("0086 13812345678；Li.Lei@Example.COM"))
     ['13812345678', 'li.lei@example.com']
     """
-    if is_blank(value):
-        return set()
-    text = unicodedata.normalize("NFKC", render_text(value))
+    return _cell_contact_keys([value])[0]
+
+
+def _cell_contact_keys(cells: list[CellValue]) -> list[set[str]]:
+    """`contact_keys` of every cell, NFKC run once over them all."""
+    texts = ["" if is_blank(cell) else render_text(cell) for cell in cells]
+    return [_contacts_of(text) for text in _each_line(_nfkc, texts)]
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _contacts_of(text: str) -> set[str]:
     if _PLAIN_NUMBER.fullmatch(text):  # one number, digits and dashes: the common cell
         key = _phone_key(text.replace("-", ""))
         return set() if key is None else {key}
@@ -368,13 +434,16 @@ def _earliest_first(assigned: Any, created: Any, row: int) -> tuple:
 
 
 class _UnionFind:
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
+    """Sets of leads; each set is named by its smallest lead."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
 
     def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
+        parent = self.parent
+        while parent.get(i, i) != i:
+            parent[i] = parent.get(parent[i], parent[i])
+            i = parent[i]
         return i
 
     def union(self, a: int, b: int) -> None:
@@ -383,31 +452,27 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def company_keys(names: Sequence[CellValue]) -> list[str]:
-    """`company_key` of every cell of a column, each distinct name worked out once."""
-    seen: dict[str, str] = {}
-    out: list[str] = []
-    for name in names:
-        if is_blank(name):
-            out.append("")
-            continue
-        text = render_text(name)
-        key = seen.get(text)
-        if key is None:
-            key = seen[text] = _company_key.__wrapped__(text)
-        out.append(key)
-    return out
-
-
-def lead_keys(leads: TableData, i: int, company: str | None = None) -> set[str]:
-    """The keys that identify the customer of lead `i`: its company key (`company`, when
-    already known) and contact keys."""
-    keys = set(contact_keys(leads.column("phone_or_email")[i]))
-    if company is None:
-        company = company_key(leads.column("customer")[i])
-    if company:
-        keys.add("company:" + company)
-    return keys
+def _shared_keys(
+    companies: Sequence[str], contacts: Sequence[set[str]]
+) -> dict[tuple[bool, str], list[int]]:
+    """(is a company key, key) → the leads that have it, for keys on two leads or more."""
+    n = len(companies)
+    company = np.asarray(companies, dtype=object) != ""
+    counts = np.fromiter(map(len, contacts), dtype=np.int64, count=n)
+    frame = pd.DataFrame(
+        {
+            "lead": np.concatenate([np.flatnonzero(company), np.repeat(np.arange(n), counts)]),
+            "company": np.repeat([True, False], [int(company.sum()), int(counts.sum())]),
+            "key": [*compress(companies, company), *chain.from_iterable(contacts)],
+        }
+    )
+    shared = frame[frame.duplicated(["company", "key"], keep=False)]
+    found: dict[tuple[bool, str], list[int]] = defaultdict(list)
+    for lead, is_company, key in zip(
+        shared["lead"].tolist(), shared["company"].tolist(), shared["key"].tolist(), strict=True
+    ):
+        found[is_company, key].append(lead)
+    return found
 
 
 def group_duplicates(
@@ -419,44 +484,33 @@ def group_duplicates(
     Groups come in the order of their first row. `companies`: the leads' `company_keys`, when
     the caller has them already.
     """
-    n = len(leads)
     if companies is None:
         companies = company_keys(leads.column("customer"))
-    uf = _UnionFind(n)
-    first_with: dict[str, int] = {}
-    rows_with: dict[str, list[int]] = defaultdict(list)
-    for i in range(n):
-        for key in lead_keys(leads, i, companies[i]):
-            rows_with[key].append(i)
-            if key in first_with:
-                uf.union(first_with[key], i)
-            else:
-                first_with[key] = i
+    contacts = each_distinct(leads.column("phone_or_email"), _cell_contact_keys)
+    shared = _shared_keys(companies, contacts)
+    uf = _UnionFind()
+    for found in shared.values():
+        for i in found[1:]:
+            uf.union(found[0], i)
     members: dict[int, list[int]] = defaultdict(list)
-    for i in range(n):
+    for i in sorted({i for found in shared.values() for i in found}):
         members[uf.find(i)].append(i)
     shared_by: dict[int, list[str]] = defaultdict(list)  # group root → keys on 2+ of its rows
-    for key, found in rows_with.items():
-        if len(found) > 1:
-            shared_by[uf.find(next(iter(found)))].append(key)
+    for (_, key), found in shared.items():
+        shared_by[uf.find(found[0])].append(key)
     owners, assigned, created = (
         leads.column("owner"),
         leads.column("assigned_at"),
         leads.column("created_at"),
     )
     groups: list[DuplicateGroup] = []
-    for indices in members.values():
-        if len(indices) < 2:
-            continue
-        shared = sorted(
-            key.removeprefix("company:") for key in shared_by.get(uf.find(indices[0]), ())
-        )
+    for root, indices in members.items():
         keep = min(indices, key=lambda i: _earliest_first(assigned[i], created[i], leads.rows[i]))
         groups.append(
             DuplicateGroup(
                 members=tuple((leads.rows[i], _owner(owners[i])) for i in indices),
                 keep_row=leads.rows[keep],
-                matched_on=tuple(shared),
+                matched_on=tuple(sorted(shared_by[root])),
             )
         )
     return groups
@@ -520,10 +574,12 @@ def referral_detail(source: CellValue) -> str | None:
     return detail or None
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else None
+def _cell_referral_details(cells: list[CellValue]) -> list[str | None]:
+    return [referral_detail(cell) for cell in cells]
+
+
+def _texts_or_none(cells: list[CellValue]) -> list[str | None]:
+    return [None if is_blank(cell) else render_text(cell) for cell in cells]
 
 
 def link_existing_customers(
@@ -536,56 +592,94 @@ def link_existing_customers(
     created (any day when the lead has no creation time). `companies`: the leads'
     `company_keys`, when the caller has them already.
     """
-    by_key = _contracts_by_key(contracts) if contracts is not None else {}
     if companies is None:
         companies = company_keys(leads.column("customer"))
+    existing: dict[int, int] = {}
+    first_of_key: dict[str, int] = {}  # company key → its earliest contract
+    names: list[Any] = []
+    signed_on = np.empty(0, dtype="datetime64[D]")
+    if contracts is not None:
+        signed = _signed_contracts(contracts)
+        existing = _existing_customers(leads, companies, signed)
+        first = signed.drop_duplicates("key")
+        first_of_key = dict(zip(first["key"].tolist(), first["contract"].tolist(), strict=True))
+        names, signed_on = contracts.column("customer"), days(contracts.moments("signed_at"))
+    referrers = _referrers(leads)
     links: dict[int, LinkedCustomer] = {}
-    created, sources, ids = (
-        leads.column("created_at"),
-        leads.column("source"),
-        leads.column("lead_id"),
-    )
-    raw_sources = leads.raw.get("source") or [None] * len(leads)
-    for i, row in enumerate(leads.rows):
-        existing = first = None
-        key = companies[i]
-        lead_id = None if is_blank(ids[i]) else render_text(ids[i])
-        created_day = _as_date(created[i])
-        for day, name, contract_lead in by_key.get(key, ()):
-            if contract_lead is not None and contract_lead == lead_id:
-                continue
-            if created_day is None or day < created_day:
-                existing, first = name, day
-                break
-        referred_by = referrer_key = None
+    for i in sorted({*existing, *referrers}):
+        name = first_signed = referred_by = referrer_key = None
         known = False
-        if sources[i] == "customer_referral":
-            detail = referral_detail(raw_sources[i])
-            if detail is not None:
-                referrer_key = company_key(detail)
-                known = referrer_key in by_key
-                referred_by = by_key[referrer_key][0][1] if known else detail
-        if existing is not None or referred_by is not None:
-            links[row] = LinkedCustomer(row, existing, first, referred_by, referrer_key, known)
+        if i in existing:
+            contract = existing[i]
+            name, first_signed = render_text(names[contract]), signed_on[contract].item()
+        if i in referrers:
+            referred_by, referrer_key = referrers[i]
+            known = referrer_key in first_of_key
+            if known:
+                referred_by = render_text(names[first_of_key[referrer_key]])
+        row = leads.rows[i]
+        links[row] = LinkedCustomer(row, name, first_signed, referred_by, referrer_key, known)
     return links
 
 
-def _contracts_by_key(contracts: TableData) -> dict[str, list[tuple[date, str, str | None]]]:
-    """Signed contracts per company key, earliest first."""
-    out: dict[str, list[tuple[date, str, str | None]]] = defaultdict(list)
-    names, dates, lead_ids = (
-        contracts.column("customer"),
-        contracts.column("signed_at"),
-        contracts.column("lead_id"),
+def _signed_contracts(contracts: TableData) -> pd.DataFrame:
+    """Contracts with a company key and a signing day, earliest first (then by row): `key`,
+    `day` (days since 1970), `contract` (index in the table), `lead` (its lead id as text, or
+    None)."""
+    keys = np.asarray(company_keys(contracts.column("customer")), dtype=object)
+    signed = days(contracts.moments("signed_at"))
+    use = np.flatnonzero(~np.isnat(signed) & (keys != ""))
+    use = use[np.argsort(signed[use], kind="stable")]
+    lead_ids = contracts.column("lead_id")
+    return pd.DataFrame(
+        {
+            "key": keys[use],
+            "day": signed[use].view("int64"),
+            "contract": use,
+            "lead": each_distinct([lead_ids[i] for i in use.tolist()], _texts_or_none),
+        }
     )
-    for i in range(len(contracts)):
-        key, day = company_key(names[i]), _as_date(dates[i])
-        if key and day is not None:
-            lead_id = None if is_blank(lead_ids[i]) else render_text(lead_ids[i])
-            out[key].append((day, render_text(names[i]), lead_id))
-    for found in out.values():
-        found.sort(key=lambda t: t[0])
-    return out
+
+
+def _existing_customers(
+    leads: TableData, companies: Sequence[str], signed: pd.DataFrame
+) -> dict[int, int]:
+    """Lead index → the contract that makes its customer an existing one: the earliest
+    (`signed` order) of another lead's contracts of its company signed before its creation day."""
+    keys = np.asarray(companies, dtype=object)
+    candidates = np.flatnonzero(pd.Series(keys, dtype=object).isin(signed["key"]).to_numpy())
+    if not len(candidates):
+        return {}
+    created = days(leads.moments("created_at"))[candidates]
+    lead_ids = leads.column("lead_id")
+    pairs = pd.DataFrame(
+        {
+            "lead_index": candidates,
+            "key": keys[candidates],
+            "lead_id": each_distinct([lead_ids[i] for i in candidates.tolist()], _texts_or_none),
+            "created": created.view("int64"),
+            "undated": np.isnat(created),
+        }
+    ).merge(signed.assign(order=np.arange(len(signed))), on="key")
+    own = pairs["lead"].notna() & (pairs["lead"] == pairs["lead_id"])
+    before = pairs["undated"] | (pairs["day"] < pairs["created"])
+    found = pairs[~own & before].sort_values(["lead_index", "order"])
+    found = found.drop_duplicates("lead_index")
+    return dict(zip(found["lead_index"].tolist(), found["contract"].tolist(), strict=True))
+
+
+def _referrers(leads: TableData) -> dict[int, tuple[str, str]]:
+    """Lead index → (referrer as typed, its company key), for customer referrals naming one."""
+    referred = np.flatnonzero(
+        pd.Series(leads.column("source"), dtype=object) == "customer_referral"
+    )
+    raw = leads.raw.get("source")
+    if raw is None or not len(referred):
+        return {}
+    details = each_distinct([raw[i] for i in referred.tolist()], _cell_referral_details)
+    named = [(i, detail) for i, detail in zip(referred.tolist(), details, strict=True) if detail]
+    keys = company_keys([detail for _, detail in named])
+    return {i: (detail, key) for (i, detail), key in zip(named, keys, strict=True)}
 
 
 def referral_counts(links: Mapping[int, LinkedCustomer]) -> dict[str, int]:
