@@ -1,21 +1,35 @@
 """The source tables read once for every metric (`Book.read`): reps and customers matched by
-their folded names, contracts, invoices linked to their contracts, leads with how far along the
-funnel they got, and sales targets."""
+their folded names, contracts, invoices linked to their contracts, leads (as columns) with how
+far along the funnel they got, and sales targets."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import date
+from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from ..columns import days, each_once, id_key
 from ..parse import Period
 from ..tables import TableData
 from ..text import fold
-from .common import PeriodOf, amount_text, columns, day_of, id_key, number, text_or_none
+from .common import (
+    PeriodOf,
+    amount_text,
+    columns,
+    day_of,
+    distinct_codes,
+    number,
+    objects,
+    text_or_none,
+)
 from .problems import MetricProblem
-from .stages import opportunity_evidence, reached_rank
+from .stages import reached_ranks
 
 
 @dataclass(slots=True)
@@ -33,6 +47,17 @@ class Names:
         if found is self:
             found = self.known[name] = self._key(name)
         return found  # type: ignore[return-value]
+
+    def keys(self, names: Sequence[object]) -> list[str | None]:
+        """`key` of every name, each distinct name looked up once, in the order of the names."""
+        return each_once(names, self.key)
+
+    def codes(self, names: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+        """The distinct keys of an object array of names (None among them, last) and, for each
+        name, the index of its key; each distinct name is looked up once."""
+        name_codes, distinct = distinct_codes(names)
+        key_codes, keys = distinct_codes(objects(self.keys(distinct)))
+        return key_codes[name_codes], keys
 
     def _key(self, name: object) -> str | None:
         text = str(name).strip()
@@ -90,19 +115,25 @@ class Invoice:
 
 
 @dataclass(slots=True)
-class Lead:
-    row: int
-    lead: str | None  # the lead id's key
-    rep: str | None
-    customer: str | None  # folded
-    created: date | None
-    stage: str | None
-    rank: int | None  # see `reached_rank`
-    amount: float | None
-    probability: float | None
-    close: date | None
-    due: date | None  # of the proposal
-    submitted: date | None  # the proposal
+class Leads:
+    """The Leads tab as columns, one entry a data row. Object arrays hold None where blank,
+    days (datetime64[D]) NaT, amounts (float) NaN."""
+
+    row: np.ndarray  # the spreadsheet row
+    lead: np.ndarray  # the lead id's key
+    rep: np.ndarray  # the owner's key
+    customer: np.ndarray  # folded
+    created: np.ndarray  # day
+    stage: np.ndarray
+    rank: np.ndarray  # see `reached_ranks`: -1 without a stage
+    amount: np.ndarray
+    probability: np.ndarray
+    close: np.ndarray  # day
+    due: np.ndarray  # day the proposal is due
+    submitted: np.ndarray  # day the proposal was submitted
+
+    def __len__(self) -> int:
+        return len(self.row)
 
 
 Targets = dict[tuple[str, Period], tuple[float, int]]  # (rep, month or quarter) → (amount, row)
@@ -116,7 +147,7 @@ class Book:
     by_id: dict[str, Contract]
     invoices: list[Invoice]
     targets: Targets
-    leads: list[Lead]
+    leads: Leads
     problems: list[MetricProblem]
 
     @classmethod
@@ -297,48 +328,46 @@ def _read_targets(
     return targets, problems
 
 
-def _read_leads(tables: Mapping[str, TableData], people: People) -> list[Lead]:
-    fields = (
-        "lead_id",
-        "owner",
-        "customer",
-        "created_at",
-        "stage",
-        "expected_amount",
-        "probability",
-        "expected_close",
-        "proposal_due",
-        "proposal_submitted_at",
+def _read_leads(tables: Mapping[str, TableData], people: People) -> Leads:
+    data = tables.get("leads")
+    rows = data.rows if data is not None else []
+
+    def values(name: str) -> list[Any]:
+        return data.column(name) if data is not None else []
+
+    def day(name: str) -> np.ndarray:
+        if data is None:
+            return np.empty(0, dtype="datetime64[D]")
+        return days(data.moments(name))
+
+    def given(name: str) -> np.ndarray:
+        return pd.notna(objects(values(name)))
+
+    stage = objects(values("stage"))
+    evidence = given("expected_amount") | given("probability")
+    evidence |= given("expected_close") | given("proposal_due")
+    return Leads(
+        row=np.array(rows, dtype=np.int64),
+        lead=objects(data.keys("lead_id") if data is not None else []),
+        rep=objects(people.keys(values("owner"))),
+        customer=objects(each_once(values("customer"), _folded)),
+        created=day("created_at"),
+        stage=stage,
+        rank=reached_ranks(stage, evidence, given("proposal_submitted_at")),
+        amount=_floats(values("expected_amount")),
+        probability=_floats(values("probability")),
+        close=day("expected_close"),
+        due=day("proposal_due"),
+        submitted=day("proposal_submitted_at"),
     )
-    leads = []
-    for (
-        row,
-        lead_id,
-        owner,
-        customer,
-        created,
-        stage,
-        amount,
-        prob,
-        close,
-        due,
-        submitted,
-    ) in columns(tables, "leads", *fields):
-        evidence = opportunity_evidence(amount, prob, close, due)
-        leads.append(
-            Lead(
-                row,
-                id_key(lead_id),
-                people.key(owner),
-                fold(str(customer)) if customer is not None else None,
-                day_of(created),
-                stage,
-                reached_rank(stage, evidence, submitted is not None),
-                number(amount),
-                number(prob),
-                day_of(close),
-                day_of(due),
-                day_of(submitted),
-            )
-        )
-    return leads
+
+
+def _folded(text: object) -> str | None:
+    return None if text is None else fold(str(text))
+
+
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    """Amounts (floats or None) as floats: NaN where blank or not finite, as `number` has it."""
+    out = np.array(values, dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out

@@ -1,15 +1,21 @@
-"""Small helpers every metric shares: cell values as numbers, days and ids, the month and
-quarter of a day, a table's columns, the periods a metric reports, amounts as text."""
+"""Small helpers every metric shares: cell values as numbers, days, the month and quarter of a
+day (one at a time or a column at once), a table's columns, the periods a metric reports,
+amounts as text.
+
+>>> days = np.array(["2026-01-31", "2026-04-01", "1969-12-31"], dtype="datetime64[D]")
+>>> [str(quarter_period(code)) for code in quarter_codes(days)]
+['2026Q1', '2026Q2', '1969Q4']
+"""
 
 from __future__ import annotations
 
 import math
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from ..parse import Period
@@ -17,6 +23,8 @@ from ..tables import TableData
 from .problems import MetricProblem
 
 PeriodOf = Callable[[date], Period]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class MetricTable(NamedTuple):
@@ -41,13 +49,6 @@ def day_of(value: object) -> date | None:
     return None
 
 
-def id_key(value: object) -> str | None:
-    if value is None:
-        return None
-    text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
-    return text or None
-
-
 def text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -69,6 +70,67 @@ def _month_of(d: date) -> Period:
 @lru_cache(maxsize=16384)
 def _quarter_of(d: date) -> Period:
     return Period(d.year, quarter=(d.month - 1) // 3 + 1)
+
+
+def month_codes(days: np.ndarray) -> np.ndarray:
+    """The month of each day (datetime64[D], no NaT) as months since January 1970."""
+    return days.astype("datetime64[M]").astype(np.int64)
+
+
+def quarter_codes(days: np.ndarray) -> np.ndarray:
+    """The quarter of each day (datetime64[D], no NaT) as quarters since 1970Q1."""
+    return month_codes(days) // 3
+
+
+def month_period(code: int) -> Period:
+    """The month of a `month_codes` code."""
+    year, month = divmod(int(code), 12)
+    return Period(1970 + year, month + 1)
+
+
+def quarter_period(code: int) -> Period:
+    """The quarter of a `quarter_codes` code."""
+    year, quarter = divmod(int(code), 4)
+    return Period(1970 + year, quarter=quarter + 1)
+
+
+def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """The distinct values of an object array (None among them, last) and, for each value, the
+    index of its distinct value."""
+    codes, distinct = pd.factorize(values)
+    return np.where(codes < 0, len(distinct), codes), [*distinct.tolist(), None]
+
+
+def pair_totals(
+    key_codes: np.ndarray, keys: Sequence[Any], codes: np.ndarray, *weights: np.ndarray
+) -> list[tuple[Any, int, int, list[float]]]:
+    """Per distinct (key, code) pair of the rows, in order of first appearance: the key, the
+    code, how many rows have the pair and the sum of each of `weights` over them, added in row
+    order as a loop over the rows adds them. A row's key is `keys[key_codes[row]]` (see
+    `distinct_codes`); codes are integers.
+
+    >>> key_codes, keys = distinct_codes(np.array(["a", None, "a", "a"], dtype=object))
+    >>> pair_totals(key_codes, keys, np.array([7, 7, 7, 8]), np.array([0.5, 1.0, 0.25, 2.0]))
+    [('a', 7, 2, [0.75]), (None, 7, 1, [1.0]), ('a', 8, 1, [2.0])]
+    """
+    low = int(codes.min()) if len(codes) else 0
+    span = int(codes.max()) - low + 1 if len(codes) else 1
+    pair_codes, pairs = pd.factorize(key_codes * span + (codes - low))
+    size = len(pairs)
+    count = np.bincount(pair_codes, minlength=size).tolist()
+    # bincount adds each row's weight to its pair in row order: the sums of a Python loop
+    sums = [np.bincount(pair_codes, weights=w, minlength=size).tolist() for w in weights]
+    return [
+        (keys[pair // span], low + pair % span, count[i], [s[i] for s in sums])
+        for i, pair in enumerate(pairs.tolist())
+    ]
+
+
+def objects(values: Sequence[Any]) -> np.ndarray:
+    """A list as an object array (never a 2-D array of tuples, never inferred)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def columns(tables: Mapping[str, TableData], name: str, *fields: str) -> Iterable[tuple[Any, ...]]:

@@ -8,10 +8,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from ..columns import days
 from ..parse import Period
 from ..tables import TableData
 from .book import Book, target_problem
-from .common import MetricTable, columns, day_of, quarter_of, select_periods
+from .common import (
+    MetricTable,
+    day_of,
+    distinct_codes,
+    objects,
+    pair_totals,
+    quarter_codes,
+    quarter_of,
+    quarter_period,
+    select_periods,
+)
 from .definitions import EVALUATION, to_frame
 from .rates import completion_rate, ratio, score
 from .scoring_table import DEFAULT_SCORING, ScoringTable
@@ -96,24 +110,27 @@ def _tally(
     """The counts and sums behind the indicators, per rep and quarter; a quarter with a target
     (or a month target in it) has a row even without data."""
     stats: dict[tuple[str, Period], _Quarterly] = defaultdict(_Quarterly)
-    for lead in book.leads:
-        if lead.rep is None:
-            continue
-        if lead.created is not None and lead.stage is not None:
-            q = stats[(lead.rep, quarter_of(lead.created))]
-            q.created += 1
-            q.converted += is_converted(lead.rank)
-        if lead.due is not None:
-            if lead.submitted is None and (today is None or lead.due >= today):
-                continue  # not due yet
-            q = stats[(lead.rep, quarter_of(lead.due))]
-            q.proposals_due += 1
-            q.proposals_on_time += lead.submitted is not None and lead.submitted <= lead.due
-    for _row, rep_name, when in columns(tables, "follow_ups", "rep", "date"):
-        rep = book.people.key(rep_name)
-        day = day_of(when)
-        if rep is not None and day is not None:
-            stats[(rep, quarter_of(day))].follow_ups += 1
+    leads = book.leads
+    owned = pd.notna(leads.rep)
+    created = owned & ~np.isnat(leads.created) & pd.notna(leads.stage)
+    for key, n, (converted,) in _per_quarter(
+        *distinct_codes(leads.rep[created]),
+        leads.created[created],
+        is_converted(leads.rank[created]),
+    ):
+        stats[key].created += n
+        stats[key].converted += int(converted)
+    submitted = ~np.isnat(leads.submitted)
+    # a proposal not submitted counts once its due day is past, and not before
+    due = owned & ~np.isnat(leads.due)
+    due &= submitted | (today is not None and leads.due < np.datetime64(today, "D"))
+    on_time = submitted[due] & (leads.submitted[due] <= leads.due[due])
+    rep_codes, reps = distinct_codes(leads.rep[due])
+    for key, n, (in_time,) in _per_quarter(rep_codes, reps, leads.due[due], on_time):
+        stats[key].proposals_due += n
+        stats[key].proposals_on_time += int(in_time)
+    for key, n, _ in _per_quarter(*_follow_ups(book, tables)):
+        stats[key].follow_ups += n
     for key, sales in book.sales_by(quarter_of).items():
         stats[key].sales += sales
     for key, (invoiced, received) in book.collections_by(quarter_of).items():
@@ -122,6 +139,27 @@ def _tally(
     for rep, period in book.targets:
         stats.setdefault((rep, quarter_of(period.start())), _Quarterly())
     return stats
+
+
+def _follow_ups(
+    book: Book, tables: Mapping[str, TableData]
+) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+    """The rep and the day of the follow-ups that have both (as `Names.codes` has the reps)."""
+    data = tables.get("follow_ups")
+    if data is None:
+        return np.empty(0, dtype=np.int64), [None], np.empty(0, dtype="datetime64[D]")
+    rep_codes, reps = book.people.codes(objects(data.column("rep")))
+    day = days(data.moments("date"))
+    given = np.array([rep is not None for rep in reps])[rep_codes] & ~np.isnat(day)
+    return rep_codes[given], reps, day[given]
+
+
+def _per_quarter(
+    rep_codes: np.ndarray, reps: list[str | None], day: np.ndarray, *counts: np.ndarray
+) -> list[tuple[tuple[str, Period], int, list[float]]]:
+    """Per rep and quarter of `day`: how many rows and the sum of each of `counts`."""
+    totals = pair_totals(rep_codes, reps, quarter_codes(day), *counts)
+    return [((rep, quarter_period(q)), n, sums) for rep, q, n, sums in totals]
 
 
 def _indicator_rows(

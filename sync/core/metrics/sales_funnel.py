@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
+from ..columns import days
 from ..parse import Period
 from ..tables import TableData
-from .book import Book, Lead, People
-from .common import columns, day_of, id_key, month_of
+from .book import Book, Leads, People
+from .common import distinct_codes, month_codes, month_period, pair_totals
 from .definitions import FUNNEL_PIPELINE, FUNNEL_STAGES, FUNNEL_SUMMARY, to_frame
 from .problems import MetricProblem
 from .rates import ratio
 from .stages import FUNNEL_ORDER, OPEN_STAGES
+
+STAGES = (*FUNNEL_ORDER, "lost")
+"""The stage rows of a group, in order."""
 
 
 class Funnel(NamedTuple):
@@ -29,9 +34,11 @@ class Funnel(NamedTuple):
     problems: list[MetricProblem]
 
 
-class _Cycle(NamedTuple):
-    days: int
-    existing: bool  # the customer had signed a contract before
+class _Cycles(NamedTuple):
+    """The sales cycle of each lead, in the order of `book.leads`."""
+
+    days: np.ndarray  # -1 for a lead without one
+    existing: np.ndarray  # the customer had signed a contract before
 
 
 Members = set[str | None] | None  # rep keys; None for everyone
@@ -52,40 +59,38 @@ def funnel(tables: Mapping[str, TableData], *, book: Book | None = None) -> Funn
       lost) with both filled, by expected close month; leads without one are left out.
     """
     book = book or Book.read(tables)
+    leads = book.leads
     cycles = _cycles(book, tables)
-    pipeline = _pipeline(book.leads)
-    groups = _groups(book.people, {lead.rep for lead in book.leads} | {r for r, _ in pipeline})
+    pipeline = _pipeline(leads)
+    rep_codes, reps = distinct_codes(leads.rep)
+    stage = pd.Categorical(leads.stage, categories=STAGES).codes  # -1 without a stage
     stage_records: list[dict[str, Any]] = []
     summary_records: list[dict[str, Any]] = []
     pipeline_records: list[dict[str, Any]] = []
-    for team, rep, members in groups:
+    for team, rep, members in _groups(book.people, set(reps[:-1]) | {r for r, _ in pipeline}):
         label = {"team": team, "rep": rep}
-        mine = [lead for lead in book.leads if members is None or lead.rep in members]
-        mine_cycles = [
-            cycle
-            for lead, cycle in zip(book.leads, cycles, strict=True)
-            if cycle is not None and (members is None or lead.rep in members)
-        ]
-        stage_records += _stage_rows(label, mine)
+        mine = np.array([members is None or r in members for r in reps])[rep_codes]
+        at = np.bincount(stage[mine & (stage >= 0)], minlength=len(STAGES)).tolist()
+        stage_records += _stage_rows(label, at, leads.rank[mine])
         months = _pipeline_rows(label, pipeline, members)
         pipeline_records += months
-        won = sum(1 for lead in mine if lead.stage == "won")
-        lost = sum(1 for lead in mine if lead.stage == "lost")
-        new = [c.days for c in mine_cycles if not c.existing]
-        existing = [c.days for c in mine_cycles if c.existing]
+        won, lost = at[STAGES.index("won")], at[STAGES.index("lost")]
+        cycle_days, existing = cycles.days[mine], cycles.existing[mine]
+        new = cycle_days[(cycle_days >= 0) & ~existing].tolist()
+        old = cycle_days[(cycle_days >= 0) & existing].tolist()
         weighted_total = 0.0
         for month in months:
             weighted_total += month["weighted_amount"]
         summary_records.append(
             {
                 **label,
-                "leads": len(mine),
-                "open": sum(1 for x in mine if x.stage in OPEN_STAGES),
+                "leads": int(mine.sum()),
+                "open": sum(n for s, n in zip(STAGES, at, strict=True) if s in OPEN_STAGES),
                 "won": won,
                 "lost": lost,
                 "win_rate": ratio(won, won + lost),
                 "cycle_days_new": statistics.median(new) if new else None,
-                "cycle_days_existing": statistics.median(existing) if existing else None,
+                "cycle_days_existing": statistics.median(old) if old else None,
                 "weighted_pipeline": weighted_total,
             }
         )
@@ -97,67 +102,78 @@ def funnel(tables: Mapping[str, TableData], *, book: Book | None = None) -> Funn
     )
 
 
-def _cycles(book: Book, tables: Mapping[str, TableData]) -> list[_Cycle | None]:
-    """The sales cycle of each won lead (None for the others), in the order of `book.leads`."""
+def _cycles(book: Book, tables: Mapping[str, TableData]) -> _Cycles:
+    """The sales cycle of each won lead, in days."""
+    leads = book.leads
     signed_by_lead: dict[str, date] = {}
     for c in book.contracts:
         if c.lead is not None and c.signed is not None:
             old = signed_by_lead.get(c.lead)
             signed_by_lead[c.lead] = c.signed if old is None else min(old, c.signed)
-    last_follow_up: dict[str, date] = {}
-    for _row, lead_id, when in columns(tables, "follow_ups", "lead_id", "date"):
-        key, day = id_key(lead_id), day_of(when)
-        if key is not None and day is not None:
-            last_follow_up[key] = max(day, last_follow_up.get(key, day))
-    first_signed: dict[str, date] = {}
-    for customer, c in book.first_contracts().items():
-        first_signed[customer] = c.signed  # type: ignore[assignment]
-
-    cycles: list[_Cycle | None] = []
-    for lead in book.leads:
-        cycle = None
-        if lead.stage == "won" and lead.created is not None and lead.lead is not None:
-            end = signed_by_lead.get(lead.lead) or last_follow_up.get(lead.lead)
-            if end is not None and end >= lead.created:
-                first = first_signed.get(lead.customer) if lead.customer is not None else None
-                cycle = _Cycle((end - lead.created).days, first is not None and first < end)
-        cycles.append(cycle)
-    return cycles
+    first_signed = {customer: c.signed for customer, c in book.first_contracts().items()}
+    end = _day_numbers(leads.lead, _by_key(signed_by_lead))
+    end = np.where(np.isnan(end), _day_numbers(leads.lead, _last_follow_ups(tables)), end)
+    created = leads.created.astype(np.int64)
+    won = (leads.stage == "won") & ~np.isnat(leads.created) & (end >= created)  # NaN: False
+    first = _day_numbers(leads.customer, _by_key(first_signed))  # type: ignore[arg-type]
+    return _Cycles(np.where(won, end - created, -1).astype(np.int64), first < end)
 
 
-def _pipeline(leads: Sequence[Lead]) -> Pipeline:
+def _by_key(by_key: Mapping[str, date]) -> pd.Series:
+    """Days by key as day numbers (days since 1970-01-01)."""
+    found = np.array(list(by_key.values()), dtype="datetime64[D]").astype(np.int64)
+    return pd.Series(found, index=pd.Index(list(by_key), dtype=object), dtype=np.int64)
+
+
+def _last_follow_ups(tables: Mapping[str, TableData]) -> pd.Series:
+    """The day of each lead's last follow-up (a day number), by the lead id's key."""
+    follow_ups = tables.get("follow_ups")
+    if follow_ups is None:
+        return _by_key({})
+    when = days(follow_ups.moments("date"))
+    lead = np.array(follow_ups.keys("lead_id"), dtype=object)
+    given = ~np.isnat(when) & pd.notna(lead)
+    return pd.Series(when[given].astype(np.int64)).groupby(lead[given]).max()
+
+
+def _day_numbers(keys: np.ndarray, by_key: pd.Series) -> np.ndarray:
+    """The day number of each key (an object array), NaN where `by_key` has none."""
+    return pd.Series(keys, dtype=object).map(by_key).to_numpy(np.float64)
+
+
+def _pipeline(leads: Leads) -> Pipeline:
     """Open leads with an expected close, amount and probability, by rep and close month."""
-    pipeline: Pipeline = defaultdict(lambda: [0, 0.0, 0.0])
-    for lead in leads:
-        if (
-            lead.stage in OPEN_STAGES
-            and lead.close is not None
-            and lead.amount is not None
-            and lead.probability is not None
-        ):
-            sums = pipeline[(lead.rep, month_of(lead.close))]
-            sums[0] += 1
-            sums[1] += lead.amount
-            sums[2] += lead.amount * lead.probability
-    return pipeline
+    open_ = pd.Series(leads.stage, dtype=object).isin(OPEN_STAGES).to_numpy()
+    chosen = open_ & ~np.isnat(leads.close)
+    chosen &= ~np.isnan(leads.amount) & ~np.isnan(leads.probability)
+    amount = leads.amount[chosen]
+    totals = pair_totals(
+        *distinct_codes(leads.rep[chosen]),
+        month_codes(leads.close[chosen]),
+        amount,
+        amount * leads.probability[chosen],
+    )
+    return {(rep, month_period(month)): [n, *sums] for rep, month, n, sums in totals}
 
 
-def _stage_rows(label: dict[str, Any], mine: Sequence[Lead]) -> list[dict[str, Any]]:
+def _stage_rows(label: dict[str, Any], at: list[int], ranks: np.ndarray) -> list[dict[str, Any]]:
+    """A group's stage rows: `at` counts its leads now at each of `STAGES`, `ranks` are theirs."""
+    per_rank = np.bincount(ranks[ranks >= 0], minlength=len(FUNNEL_ORDER))
+    reached = per_rank[::-1].cumsum()[::-1].tolist()  # at the rank or beyond
     records: list[dict[str, Any]] = []
     previous = None
     for rank, stage in enumerate(FUNNEL_ORDER):
-        reached = sum(1 for lead in mine if lead.rank is not None and lead.rank >= rank)
         records.append(
             {
                 **label,
                 "stage": stage,
-                "leads": sum(1 for lead in mine if lead.stage == stage),
-                "reached": reached,
-                "conversion": None if previous is None else ratio(reached, previous),
+                "leads": at[rank],
+                "reached": reached[rank],
+                "conversion": None if previous is None else ratio(reached[rank], previous),
             }
         )
-        previous = reached
-    records.append({**label, "stage": "lost", "leads": sum(1 for x in mine if x.stage == "lost")})
+        previous = reached[rank]
+    records.append({**label, "stage": "lost", "leads": at[-1]})
     return records
 
 
@@ -165,22 +181,21 @@ def _pipeline_rows(
     label: dict[str, Any], pipeline: Pipeline, members: Members
 ) -> list[dict[str, Any]]:
     """The group's pipeline by expected close month."""
-    records: list[dict[str, Any]] = []
-    for month in sorted({m for r, m in pipeline if members is None or r in members}):
-        sums = [0, 0.0, 0.0]
-        for (r, m), s in pipeline.items():
-            if m == month and (members is None or r in members):
-                sums = [a + b for a, b in zip(sums, s, strict=True)]
-        records.append(
-            {
-                **label,
-                "month": month,
-                "open_leads": int(sums[0]),
-                "expected_amount": sums[1],
-                "weighted_amount": sums[2],
-            }
-        )
-    return records
+    by_month: dict[Period, list[float]] = {}
+    for (r, m), s in pipeline.items():
+        if members is None or r in members:
+            sums = by_month.get(m, [0, 0.0, 0.0])
+            by_month[m] = [a + b for a, b in zip(sums, s, strict=True)]
+    return [
+        {
+            **label,
+            "month": month,
+            "open_leads": int(sums[0]),
+            "expected_amount": sums[1],
+            "weighted_amount": sums[2],
+        }
+        for month, sums in sorted(by_month.items())
+    ]
 
 
 def _groups(people: People, reps: set[str | None]) -> list[tuple[str | None, str | None, Members]]:
