@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
+from datetime import date, datetime
 from typing import Any
 
 from .schema import Lang, Severity
@@ -532,7 +533,7 @@ def make_issue(
 ) -> Issue:
     kind = CODES[code]
     text_value = display_value(value) if value is not None else None
-    if text_value is not None and not text_value.strip():
+    if text_value is not None and (not text_value or text_value.isspace()):
         text_value = None  # a blank cell has no value to show
     merged = {"header": header or "", "value": text_value or ""}
     if params:
@@ -558,12 +559,20 @@ def short_label(issue: Issue, lang: Lang) -> str:
 
 
 def display_value(value: object) -> str:
-    """A cell value as a person would read it in a message."""
-    from datetime import date, datetime
+    """A cell value as a person would read it in a message.
 
+    >>> display_value(datetime(2026, 7, 21, 9, 30)), display_value(datetime(2026, 7, 21))
+    ('2026-07-21 09:30', '2026-07-21')
+    >>> display_value(4.0), display_value(4.5), display_value("4.0")
+    ('4', '4.5', '4.0')
+    """
+    if type(value) is str:  # the common case, first
+        return value
     if isinstance(value, datetime):
         if value.hour == value.minute == value.second == 0:
             return value.date().isoformat()
+        if type(value) is datetime and value.tzinfo is None and value.year >= 1000:
+            return value.isoformat(" ", "minutes")  # what strftime gives, in a quarter the time
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from itertools import compress
 from typing import Any
 
 import pandas as pd
@@ -56,8 +57,7 @@ def grid(blocks: Sequence[Block], lang: Lang) -> Grid:
             rows += [[], [table.title(lang)]]
         shown = localize(frame, table, lang)
         rows.append([f.header(lang) for f in table.fields])
-        for record in shown.itertuples(index=False):
-            rows.append([cell_value(v) for v in record])
+        rows += (list(map(cell_value, record)) for record in shown.itertuples(index=False))
     return rows
 
 
@@ -85,9 +85,9 @@ def reconciliation_column(metrics: Metrics, lang: Lang) -> Computed:
     invoices = metrics.collections.invoices
     if "reconciliation" not in invoices or invoices.empty:
         return {}
-    values = {
-        int(row): RECONCILIATION.label(str(status), lang)
-        for row, status in invoices["reconciliation"].items()
-        if status is not None
-    }
+    statuses = invoices["reconciliation"].tolist()
+    labels = {s: RECONCILIATION.label(str(s), lang) for s in set(statuses) if s is not None}
+    given = list(map(labels.__contains__, statuses))  # each distinct status labelled once
+    rows = map(int, compress(invoices.index.tolist(), given))
+    values = dict(zip(rows, map(labels.__getitem__, compress(statuses, given)), strict=True))
     return {"collections": {"reconciliation": values}}

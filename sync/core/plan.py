@@ -11,16 +11,31 @@ an owned column that holds a formula is the users' choice: it is kept and report
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import operator
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from itertools import chain, compress, count, filterfalse, repeat
+from operator import attrgetter, itemgetter
+from types import NoneType
 from typing import Any
+
+import numpy as np
 
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
-from .model import CellValue, CellWrite, DashboardWrite, TabWrite, WritableValue, WritePlan
+from .model import (
+    CellValue,
+    CellWrite,
+    DashboardWrite,
+    ExcelError,
+    TabWrite,
+    WritableValue,
+    WritePlan,
+)
 from .parse import is_blank
-from .schema import DASHBOARD, ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner
+from .schema import DASHBOARD, ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner, Severity
 from .tables import TableData
 from .validate import Computed, flag_rows
 
@@ -54,6 +69,50 @@ def _as_dt(value: Any) -> Any:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     return value
+
+
+_PLAIN_TYPES = frozenset({str, int, float, date, datetime, time, timedelta, ExcelError, NoneType})
+"""Cell types between which `==` settles `same_value` (not bool: True == 1 is no same value)."""
+
+_NONE_AS_EMPTY: dict[Any, str] = {None: ""}
+_EMPTY = frozenset({None, ""})
+_SAME_KIND: dict[type, type] = {int: float, NoneType: str}
+
+
+def changed(current: Sequence[Any], desired: Sequence[Any]) -> list[int]:
+    """The positions, ascending, where writing `desired[i]` over `current[i]` changes the cell
+    (`same_value` is false).
+
+    >>> changed(["a", 5.0, "", None, True, "x", None], ["a", 5, None, "", 1, "y", 0])
+    [4, 5, 6]
+    """
+    if current.count(None) == len(current):  # a new or empty column: only values change it
+        return np.flatnonzero(_empty_for_none(desired) != "").tolist()
+    doubtful = _doubtful(current, desired)
+    empty = list(map(_EMPTY.__contains__, map(current.__getitem__, doubtful)))
+    # An empty cell is the same as nothing `_doubtful` leaves: those are writes for certain.
+    filled = compress(doubtful, map(operator.not_, empty))
+    checked = [i for i in filled if not same_value(current[i], desired[i])]
+    return sorted([*compress(doubtful, empty), *checked])
+
+
+def _doubtful(current: Sequence[Any], desired: Sequence[Any]) -> list[int]:
+    """The positions where `current` and `desired` may differ, found in bulk: all but the pairs
+    that are equal and of one kind (None and '' alike, int and float alike)."""
+    have, want = _empty_for_none(current), _empty_for_none(desired)
+    doubtful = np.flatnonzero(have != want)
+    if not _PLAIN_TYPES.issuperset({*map(type, current), *map(type, desired)}):
+        doubtful = np.union1d(doubtful, np.flatnonzero(_kinds(current) != _kinds(desired)))
+    return doubtful.tolist()
+
+
+def _empty_for_none(values: Sequence[Any]) -> np.ndarray:
+    return np.fromiter(map(_NONE_AS_EMPTY.get, values, values), object, len(values))
+
+
+def _kinds(values: Sequence[Any]) -> np.ndarray:
+    types = list(map(type, values))
+    return np.fromiter(map(_SAME_KIND.get, types, types), object, len(types))
 
 
 def plan_sync(
@@ -137,6 +196,15 @@ class _Layout:
         self.data = data
         self.bound: BoundTable = data.bound
         self.added: dict[str, int] = {}
+        grid = self.bound.sheet.rows
+        self.first = self.bound.header_row + 1
+        end = len(grid) if self.bound.end_row is None else min(len(grid), self.bound.end_row - 1)
+        self.lines = grid[self.first - 1 : end]  # the rows under the header, as read
+        lengths = list(map(len, self.lines))
+        self.shortest, self.longest = min(lengths, default=0), max(lengths, default=0)
+        self.formula_rows: dict[int, set[int]] = defaultdict(set)  # column → its formula rows
+        for row, col in self.bound.sheet.formulas:
+            self.formula_rows[col].add(row)
         self.next_free = self._rightmost() + 1
 
     def _rightmost(self) -> int:
@@ -145,8 +213,11 @@ class _Layout:
         grid = self.bound.sheet.rows
         below = self.bound.header_row
         right = max([right, *(c for r, c in self.bound.sheet.formulas if r >= below)])
-        for row in self.data.rows:
-            cells = grid[row - 1]
+        if self.longest <= right:
+            return right  # no row goes on past the table
+        lines = list(map(grid.__getitem__, map(operator.sub, self.data.rows, repeat(1))))
+        # Only rows longer than the table can hold more: usually none of them.
+        for cells in compress(lines, list(map(right.__lt__, map(len, lines)))):
             for col in range(len(cells), right, -1):
                 if not is_blank(cells[col - 1]):
                     right = col
@@ -156,18 +227,33 @@ class _Layout:
     def column(self, field_name: str) -> int | None:
         return self.bound.columns.get(field_name) or self.added.get(field_name)
 
+    def cells(self, index: int, last: int) -> list[CellValue]:
+        """Column `index` (0-based) from the first row under the header to `last`, as read;
+        None where a row stops short of it and past the table."""
+        lines, take = self.lines, itemgetter(index)
+        if index >= self.longest:
+            found: list[CellValue] = []
+        elif index < self.shortest:
+            found = list(map(take, lines))
+        else:  # ragged rows
+            reach = list(map(index.__lt__, map(len, lines)))
+            at = compress(count(), reach)
+            picked = dict(zip(at, map(take, compress(lines, reach)), strict=True))
+            found = list(map(picked.get, range(len(lines))))
+        size = last - self.first + 1
+        return found[:size] + [None] * (size - len(found))
+
     def formula_issues(self, field_name: str, values: dict[int, Any], lang: Lang) -> list[Issue]:
         col = self.bound.columns.get(field_name)
         if col is None or field_name in self.bound.unusable:
             return []
+        if self.bound.table.field(field_name).owner is not Owner.JOB:
+            return []
         sheet = self.bound.sheet
-        owner = self.bound.table.field(field_name).owner
         issues = []
-        for row, value in values.items():
-            if (row, col) not in sheet.formulas:
-                continue
+        for row in filter(self.formula_rows[col].__contains__, values):
             current = sheet.value(row, col)
-            if owner is not Owner.JOB or same_value(current, value):
+            if same_value(current, values[row]):
                 continue
             issues.append(
                 make_issue(
@@ -189,10 +275,9 @@ class _Layout:
             return []  # duplicate columns: reported, never guessed at
         f = self.bound.table.field(field_name)
         col = self.column(field_name)
-        sheet = self.bound.sheet
         writes: list[CellWrite] = []
         if col is None:
-            if not any(v not in (None, "") for v in values.values()):
+            if _EMPTY.issuperset(values.values()):
                 return []  # nothing to say: no need for the column yet
             col = self.added[field_name] = self.next_free
             self.next_free += 1
@@ -207,56 +292,39 @@ class _Layout:
             )
         if f.owner is Owner.JOB:
             # Rewrite the whole column: rows that no longer have a value are cleared.
-            last = max(len(sheet.rows), max(values, default=0))
+            last = max(len(self.bound.sheet.rows), max(values, default=0))
             if self.bound.end_row is not None:
                 last = min(last, self.bound.end_row - 1)
-            first, grid, index = self.bound.header_row + 1, sheet.rows, col - 1
-            # Only rows with a value to write or a cell to clear can change: the others are
-            # blank and stay blank.
-            filled = (
-                row
-                for row, cells in enumerate(grid[first - 1 : last], start=first)
-                if index < len(cells) and not (cells[index] is None or cells[index] == "")
-            )
-            candidates = sorted({*filled, *(r for r in values if first <= r <= last)})
-            formula_rows = {r for r, c in sheet.formulas if c == col}
-            get, add, rows_in_grid = values.get, writes.append, len(grid)
-            for row in candidates:
-                if formula_rows and row in formula_rows:
-                    continue
-                desired = get(row)
-                cells = grid[row - 1] if row <= rows_in_grid else ()
-                current = cells[index] if index < len(cells) else None
-                if current is None or current == "":  # the common blank cell, decided here
-                    if desired is None or desired == "":
-                        continue
-                elif same_value(current, desired):
-                    continue
-                add(CellWrite(row, col, desired))
-        else:  # JOB_IF_BLANK: only blank cells are filled
-            for row, desired in sorted(values.items()):
-                if is_blank(sheet.value(row, col)) and (row, col) not in sheet.formulas:
-                    writes.append(CellWrite(row, col, desired))
+            span = range(self.first, last + 1)
+            at = changed(self.cells(col - 1, last), list(map(values.get, span)))
+            rows: Iterable[int] = map(span.__getitem__, at)
+        else:  # JOB_IF_BLANK: only blank cells are filled (the values are for data rows)
+            given = sorted(values)
+            column = self.cells(col - 1, max(given, default=0))
+            current = list(map(column.__getitem__, map(operator.sub, given, repeat(self.first))))
+            blank = {v for v in set(current) if is_blank(v)}  # each distinct value once
+            rows = compress(given, map(blank.__contains__, current))
+        kept = list(filterfalse(self.formula_rows[col].__contains__, rows))
+        writes += map(CellWrite, kept, repeat(col), map(values.get, kept))
         return writes
 
 
+ISSUE_ROW_FIELDS = ("code", "tab", "row", "column", "header", "value", "message")
+"""The Issue attributes in the Issues tab's columns, after the severity label."""
+
+
 def issue_rows(issues: list[Issue], lang: Lang) -> tuple[tuple[WritableValue, ...], ...]:
+    """The Issues tab: the header, then one row per issue.
+
+    >>> issue_rows([make_issue("required", Lang.EN, tab="Leads", row=5, header="Customer")],
+    ...            Lang.EN)[1]
+    ('Error', 'required', 'Leads', 5, None, 'Customer', None, 'Customer is required but blank.')
+    """
     header = tuple(f.header(lang) for f in ISSUES.fields)
-    rows: list[tuple[WritableValue, ...]] = [header]
-    for issue in issues:
-        rows.append(
-            (
-                SEVERITY.label(issue.severity.value, lang),
-                issue.code,
-                issue.tab,
-                issue.row,
-                issue.column,
-                issue.header,
-                issue.value,
-                issue.message,
-            )
-        )
-    return tuple(rows)
+    labels = {s: SEVERITY.label(s.value, lang) for s in Severity}
+    severities = map(labels.__getitem__, map(attrgetter("severity"), issues))
+    columns = (map(attrgetter(name), issues) for name in ISSUE_ROW_FIELDS)
+    return (header, *zip(severities, *columns, strict=True))
 
 
 def _issues_tab(binding: Binding, issues: list[Issue], lang: Lang) -> TabWrite | None:
@@ -300,19 +368,26 @@ def _tab_if_changed(
 def _grid_equals(
     current: list[list[CellValue]], desired: tuple[tuple[WritableValue, ...], ...]
 ) -> bool:
-    def trimmed(rows: list[list[CellValue]]) -> list[list[CellValue]]:
-        out = [list(r) for r in rows]
-        for r in out:
-            while r and is_blank(r[-1]):
-                r.pop()
-        while out and not out[-1]:
-            out.pop()
-        return out
-
-    have, want = trimmed(current), trimmed([list(r) for r in desired])
-    if len(have) != len(want):
+    """Does the tab read as `desired`, blank cells at the ends of rows and blank rows at the
+    bottom aside? Compared cell by cell as `same_value` does, in bulk."""
+    have, want = _trimmed(current), _trimmed(desired)
+    if list(map(len, have)) != list(map(len, want)):
         return False
-    return all(
-        len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
-        for a, b in zip(have, want, strict=True)
-    )
+    flat_have, flat_want = list(chain.from_iterable(have)), list(chain.from_iterable(want))
+    return all(same_value(flat_have[i], flat_want[i]) for i in _doubtful(flat_have, flat_want))
+
+
+def _trimmed(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """Rows without their trailing blank cells, and without trailing empty rows."""
+    out = list(rows)
+    filled = list(compress(count(), out))
+    ends = list(map(itemgetter(-1), map(out.__getitem__, filled)))
+    blank = {v for v in set(ends) if is_blank(v)}  # each distinct value once
+    for i in compress(filled, map(blank.__contains__, ends)):  # the few rows that need it
+        row = list(out[i])
+        while row and is_blank(row[-1]):
+            row.pop()
+        out[i] = row
+    while out and not out[-1]:
+        out.pop()
+    return out
