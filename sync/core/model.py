@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +66,13 @@ WritableValue = str | float | int | bool | date | datetime | None
 """What the job writes: plain values. A str is always written as text, never as a formula."""
 
 
-@dataclass(frozen=True, slots=True)
-class CellWrite:
+class CellWrite(NamedTuple):
     """Set one cell. `style_like`: for a cell that does not exist yet, copy that cell's style
-    (a new owned header takes the look of the header beside it)."""
+    (a new owned header takes the look of the header beside it).
+
+    A tuple, not a dataclass: a plan holds one per changed cell (millions on a first sync),
+    and a tuple is built in bulk without an `__init__` call each (see `plan._column_writes`).
+    """
 
     row: int
     col: int

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import chain, compress, count, filterfalse, repeat
+from itertools import chain, compress, count, repeat
 from operator import attrgetter, itemgetter
 from types import NoneType
 from typing import Any
@@ -291,22 +291,61 @@ class _Layout:
                 )
             )
         if f.owner is Owner.JOB:
-            # Rewrite the whole column: rows that no longer have a value are cleared.
-            last = max(len(self.bound.sheet.rows), max(values, default=0))
-            if self.bound.end_row is not None:
-                last = min(last, self.bound.end_row - 1)
-            span = range(self.first, last + 1)
-            at = changed(self.cells(col - 1, last), list(map(values.get, span)))
-            rows: Iterable[int] = map(span.__getitem__, at)
-        else:  # JOB_IF_BLANK: only blank cells are filled (the values are for data rows)
-            given = sorted(values)
-            column = self.cells(col - 1, max(given, default=0))
-            current = list(map(column.__getitem__, map(operator.sub, given, repeat(self.first))))
-            blank = {v for v in set(current) if is_blank(v)}  # each distinct value once
-            rows = compress(given, map(blank.__contains__, current))
-        kept = list(filterfalse(self.formula_rows[col].__contains__, rows))
-        writes += map(CellWrite, kept, repeat(col), map(values.get, kept))
+            rows, new = self._rewritten(col, values)
+        else:
+            rows, new = self._blanks_filled(col, values)
+        formulas = self.formula_rows.get(col)
+        if formulas:
+            kept = list(map(operator.not_, map(formulas.__contains__, rows)))
+            rows, new = list(compress(rows, kept)), list(compress(new, kept))
+        writes += _column_writes(rows, col, new)
         return writes
+
+    def _rewritten(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
+        """The rows (ascending) and values that rewrite the whole column: rows that no longer
+        have a value are cleared."""
+        last = max(len(self.bound.sheet.rows), max(values, default=0))
+        if self.bound.end_row is not None:
+            last = min(last, self.bound.end_row - 1)
+        if col > self.longest:  # past every row's end: only the values change it
+            return self._non_empty(list(values), list(values.values()), last)
+        span = range(self.first, last + 1)
+        desired = list(map(values.get, span))
+        at = changed(self.cells(col - 1, last), desired)
+        return list(map(span.__getitem__, at)), list(map(desired.__getitem__, at))
+
+    def _non_empty(
+        self, rows: list[int], values: list[Any], last: int
+    ) -> tuple[list[int], list[Any]]:
+        """The rows up to `last` (ascending) with a value that is not empty, and their values."""
+        filled = list(map(operator.not_, map(_EMPTY.__contains__, values)))
+        rows, values = list(compress(rows, filled)), list(compress(values, filled))
+        if rows == sorted(rows) and (not rows or self.first <= rows[0] <= rows[-1] <= last):
+            return rows, values  # the usual case: values come in row order
+        at = np.array(rows, np.int64)
+        order = np.argsort(at, kind="stable")
+        order = order[(at[order] >= self.first) & (at[order] <= last)]
+        return at[order].tolist(), list(map(values.__getitem__, order.tolist()))
+
+    def _blanks_filled(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
+        """JOB_IF_BLANK: the rows (ascending) and values where the cell is blank now (the
+        values are for data rows)."""
+        given = sorted(values)
+        column = self.cells(col - 1, max(given, default=0))
+        current = list(map(column.__getitem__, map(operator.sub, given, repeat(self.first))))
+        blank = {v for v in set(current) if is_blank(v)}  # each distinct value once
+        rows = list(compress(given, map(blank.__contains__, current)))
+        return rows, list(map(values.__getitem__, rows))
+
+
+def _column_writes(rows: list[int], col: int, values: list[Any]) -> Iterator[CellWrite]:
+    """A CellWrite per row of one column, built in bulk: a tuple each, no `__init__` call.
+
+    >>> list(_column_writes([2, 5], 3, ["a", None]))[1]
+    CellWrite(row=5, col=3, value=None, style_like=None)
+    """
+    cells = zip(rows, repeat(col), values, repeat(None))
+    return map(tuple.__new__, repeat(CellWrite), cells)
 
 
 ISSUE_ROW_FIELDS = ("code", "tab", "row", "column", "header", "value", "message")

@@ -135,6 +135,45 @@ def test_a_missing_owned_column_is_added_right_of_the_table_with_its_header() ->
     ]  # duplicate_group has nothing to say: no column for it yet
 
 
+def test_values_for_an_empty_column_are_written_in_row_order_blank_ones_left_out() -> None:
+    # Every row stops short of the owned columns: the values alone decide, in any order.
+    raw = sheet(lead("L1"), lead("L2"), lead("L3"), lead("L4"))
+    values = {"follow_up_count": {5: 4, 2: 0, 4: "", 3: None, 7: 2.5}}
+    writes = plan(raw, values).plan.cells["Leads"]
+    assert writes == [CellWrite(2, COUNT, 0), CellWrite(5, COUNT, 4), CellWrite(7, COUNT, 2.5)]
+    assert [type(w.value) for w in writes] == [int, int, float]
+    assert all(type(w) is CellWrite and w.style_like is None for w in writes)
+
+
+def test_values_for_an_empty_column_stop_where_the_table_ends() -> None:
+    binding = bind_workbook([sheet(lead("L1"), lead("L2"), lead("L3"))], lang=Lang.EN)
+    binding.tables["leads"].end_row = 4  # a section of the same tab starts below row 3
+    tables, _ = parse_tables(binding, ParseContext(lang=Lang.EN))
+    values = {"leads": {"follow_up_count": {4: 9, 3: 2, 2: 1}}}
+    planned = plan_sync(binding, tables, values, [], Lang.EN)
+    assert cells(planned) == [(2, COUNT, 1), (3, COUNT, 2)]
+
+
+def test_a_formula_in_an_empty_column_is_kept_and_reported() -> None:
+    raw = sheet(lead("L1"), lead("L2"), lead("L3"), formulas=frozenset({(3, COUNT)}))
+    planned = plan(raw, {"follow_up_count": {4: 7, 3: 5, 2: 1}})
+    flags = 10  # the ⚙ Flags column, added right of the table
+    assert cells(planned) == [
+        (2, COUNT, 1),
+        (4, COUNT, 7),
+        (1, flags, "⚙ Flags"),
+        (3, flags, "formula kept"),
+    ]
+    assert [(i.code, i.row) for i in planned.issues] == [("formula-in-owned-column", 3)]
+
+
+def test_a_cell_write_reads_by_name_and_compares_as_its_fields() -> None:
+    write = CellWrite(2, 5, "⚙ Flags", style_like=(2, 4))
+    assert (write.row, write.col, write.value, write.style_like) == (2, 5, "⚙ Flags", (2, 4))
+    assert write == CellWrite(2, 5, "⚙ Flags", (2, 4)) != CellWrite(2, 5, "⚙ Flags")
+    assert len({write, CellWrite(2, 5, "⚙ Flags", (2, 4))}) == 1
+
+
 def test_formula_cells_in_owned_columns_are_kept_and_reported_when_they_differ() -> None:
     raw = sheet(lead("L1", 4.0), lead("L2", 9.0), formulas=frozenset({(2, COUNT), (3, COUNT)}))
     planned = plan(raw, {"follow_up_count": {2: 4, 3: 5}})
