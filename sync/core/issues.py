@@ -12,10 +12,12 @@ template per language; templates are `str.format` strings over the issue's `para
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
+from operator import itemgetter
+from string import Formatter
 from typing import Any
 
 from .schema import Lang, Severity
@@ -480,9 +482,26 @@ CODES: dict[str, IssueKind] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+def _shown_parameters(kind: IssueKind) -> Callable[[Mapping[str, Any]], Any] | None:
+    """A getter of the parameters the short labels of a kind show (None: they show none)."""
+    texts = kind.short.values()
+    names = dict.fromkeys(
+        name for text in texts for _, name, _, _ in Formatter().parse(text) if name
+    )
+    return itemgetter(*names) if names else None
+
+
+_SHORT_SHOWS = {code: _shown_parameters(kind) for code, kind in CODES.items()}
+
+
+@dataclass(slots=True, unsafe_hash=True)
 class Issue:
-    """One problem. `row` is the spreadsheet row number the user sees; `column` a letter."""
+    """One problem. `row` is the spreadsheet row number the user sees; `column` a letter.
+
+    A value: nothing changes an issue once made. (Not a frozen dataclass only because those
+    set every field through `object.__setattr__`, and a large workbook makes 100,000s of
+    issues.)
+    """
 
     code: str
     severity: Severity
@@ -498,11 +517,21 @@ class Issue:
     rule: str | None = None  # the SLA rule id, for sla-* and calendar-estimated issues
 
     def to_record(self) -> dict[str, Any]:
-        record = asdict(self)
-        record.pop("params")
-        if record["rule"] is None:
-            record.pop("rule")
-        record["severity"] = self.severity.value
+        """The fields but `params` (and `rule` when None), severity as its text."""
+        record = {
+            "code": self.code,
+            "severity": self.severity.value,
+            "tab": self.tab,
+            "row": self.row,
+            "column": self.column,
+            "header": self.header,
+            "value": self.value,
+            "message": self.message,
+            "field": self.field,
+            "table": self.table,
+        }
+        if self.rule is not None:
+            record["rule"] = self.rule
         return record
 
     def sort_key(self) -> tuple:
@@ -532,9 +561,7 @@ def make_issue(
     rule: str | None = None,
 ) -> Issue:
     kind = CODES[code]
-    text_value = display_value(value) if value is not None else None
-    if text_value is not None and (not text_value or text_value.isspace()):
-        text_value = None  # a blank cell has no value to show
+    text_value = _shown(value)
     merged = {"header": header or "", "value": text_value or ""}
     if params:
         merged.update(params)
@@ -554,8 +581,103 @@ def make_issue(
     )
 
 
+def make_issues(
+    codes: Sequence[str],
+    lang: Lang,
+    *,
+    tab: str,
+    rows: Iterable[int],
+    column: str | None,
+    header: str | None,
+    values: Iterable[object],
+    params: Iterable[Mapping[str, Any]],
+    field: str | None = None,
+    table: str | None = None,
+    rule: str | None = None,
+) -> list[Issue]:
+    """Many issues about one column, `make_issue` of each (code, row, value, params), with
+    each code's template and severity looked up once.
+
+    >>> [i.message for i in make_issues(["invalid-number", "required"], Lang.EN, tab="Leads",
+    ...     rows=[3, 4], column="D", header="Amount", values=["abc", None], params=[{}, {}])]
+    ['“abc” is not a number.', 'Amount is required but blank.']
+    """
+    kinds = {code: (CODES[code].messages[lang], CODES[code].severity) for code in set(codes)}
+    shown_header = header or ""
+    made = []
+    for code, row, text_value, extra in zip(codes, rows, _shown_each(values), params, strict=True):
+        template, severity = kinds[code]
+        merged = {"header": shown_header, "value": text_value or "", **extra}
+        message = render(template, merged)
+        made.append(
+            Issue(
+                code,
+                severity,
+                tab,
+                row,
+                column,
+                header,
+                text_value,
+                message,
+                field,
+                table,
+                merged,
+                rule,
+            )
+        )
+    return made
+
+
+def _shown(value: object) -> str | None:
+    """A value as an issue shows it; None for no value or a blank one."""
+    if value is None:
+        return None
+    text = display_value(value)
+    return None if not text or text.isspace() else text
+
+
+def _shown_each(values: Iterable[object]) -> list[str | None]:
+    """`_shown` of each cell value, the same date or number shown once."""
+    known: dict[tuple[type, object], str | None] = {}
+    shown = []
+    for value in values:
+        if type(value) is str or value is None:
+            shown.append(_shown(value))
+            continue
+        key = (type(value), value)  # 1, 1.0 and True are equal but not shown the same
+        if key not in known:
+            known[key] = _shown(value)
+        shown.append(known[key])
+    return shown
+
+
 def short_label(issue: Issue, lang: Lang) -> str:
     return render(CODES[issue.code].short[lang], issue.params)
+
+
+def short_labels(issues: Iterable[Issue], lang: Lang) -> list[str]:
+    """`short_label` of each issue, each distinct label rendered once.
+
+    >>> issues = [make_issue("required", Lang.EN, tab="Leads", header=h) for h in "ABA"]
+    >>> short_labels(issues, Lang.EN)
+    ['A missing', 'B missing', 'A missing']
+    """
+    known: dict[Any, str] = {}
+    labels = []
+    for issue in issues:
+        shows = _SHORT_SHOWS[issue.code]
+        try:
+            key = (issue.code, shows(issue.params)) if shows else issue.code
+        except KeyError:  # a parameter is missing: the label is its template
+            key = issue.code, _MISSING
+        label = known.get(key)
+        if label is None:
+            label = known[key] = short_label(issue, lang)
+        labels.append(label)
+    return labels
+
+
+_MISSING = object()  # a parameter an issue does not have
 
 
 def display_value(value: object) -> str:

@@ -769,7 +769,7 @@ def blank_cells(values: Sequence[CellValue]) -> np.ndarray:
     [False, True, True, False, True, False]
     """
     try:  # all text, the common case
-        return _empty(*_strip_texts(values))
+        return _mask(len(values), _empty_at(*_strip_texts(values)))
     except TypeError:  # a cell that is not text
         pass
     types = list(map(type, values))
@@ -780,13 +780,20 @@ def blank_cells(values: Sequence[CellValue]) -> np.ndarray:
         if cell_type is _NONE:
             found: Any = True
         elif cell_type is str:
-            found = _empty(*_strip_texts(cells))
+            found = _mask(len(cells), _empty_at(*_strip_texts(cells)))
         elif cell_type is float:
             found = np.isnan(np.fromiter(cells, float, len(cells)))
         else:
             found = np.fromiter(map(is_blank, cells), bool, len(cells))
         blank[where] = found
     return blank
+
+
+def _mask(size: int, at: np.ndarray) -> np.ndarray:
+    """A boolean array of `size`, True at the indices `at`."""
+    mask = np.zeros(size, dtype=bool)
+    mask[at] = True
+    return mask
 
 
 def _strip_texts(cells: Sequence[Any]) -> tuple[list[str], str]:
@@ -803,12 +810,17 @@ def _strip_texts(cells: Sequence[Any]) -> tuple[list[str], str]:
     return texts, joined
 
 
-def _empty(texts: list[str], joined: str) -> np.ndarray:
-    """Which texts are empty, as a boolean array. Without one, the joined texts neither start
-    nor end with a NUL nor hold two in a row (texts holding NULs only cost the full look)."""
+def _empty_at(texts: list[str], joined: str) -> np.ndarray:
+    """The indices of the empty texts, found in the joined texts: between two NULs, or at
+    either end. Reaching the texts themselves would cost a pass over cells spread over the heap;
+    only texts holding NULs need it."""
     if joined and joined[0] != "\0" and joined[-1] != "\0" and "\0\0" not in joined:
-        return np.zeros(len(texts), dtype=bool)
-    return np.fromiter(texts, object, len(texts)) == ""
+        return np.zeros(0, dtype=np.intp)
+    data = joined.encode("utf-8", "surrogatepass")  # in UTF-8 only a NUL has a zero byte
+    nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
+    if nuls.size != len(texts) - 1:  # texts holding NULs, or no text at all
+        return np.flatnonzero(np.fromiter(texts, object, len(texts)) == "")
+    return np.flatnonzero(np.diff(nuls, prepend=-1, append=len(data)) == 1)
 
 
 def parse_column(values: Sequence[CellValue], field: Field, ctx: ParseContext) -> ParsedColumn:
@@ -876,12 +888,9 @@ def _parse_texts(cells: Sequence[Any], kind: Kind) -> list[Any]:
         normal = {t: unicodedata.normalize("NFKC", t).strip(_WS) for t in set(texts)}
         texts = list(map(normal.__getitem__, texts))
         joined = "\0".join(texts)
-    blank = _empty(texts, joined)
-    if not blank.any():
-        return texts
-    out = np.fromiter(texts, object, len(texts))
-    out[blank] = None
-    return out.tolist()
+    out: list[Any] = texts
+    _put(out, _empty_at(texts, joined).tolist(), repeat(None))
+    return out
 
 
 def _parse_numbers(cells: Sequence[float], kind: Kind) -> tuple[list[Any], dict[int, Problem]]:

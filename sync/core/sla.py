@@ -1074,37 +1074,47 @@ def _report(
     rule: SlaRule, data: TableData, span: _Span, chosen: np.ndarray, judged: _Judged, out: _Out
 ) -> None:
     """An issue for each measured row that is breached or overdue, or whose due time rests
-    on an estimated calendar."""
+    on an estimated calendar (that one first)."""
     lang = out.lang
-    late = (judged.status == _BREACHED_CODE) | (judged.status == _OVERDUE_CODE)
-    picked = np.flatnonzero(late | (judged.estimated > 0))
+    status = judged.status
+    picked = np.flatnonzero(
+        (status == _BREACHED_CODE) | (status == _OVERDUE_CODE) | (judged.estimated > 0)
+    )
     label = rule.label(lang)
     as_of_text = out.as_of.strftime("%Y-%m-%d %H:%M")
-    for k, due, late_by in zip(
-        picked.tolist(), judged.due[picked].tolist(), judged.late_by[picked].tolist(), strict=True
+    notes: dict[int, str] = {0: ""}  # the calendar note of each estimated year
+    codes: list[str] = []
+    at: list[int] = []
+    params: list[dict[str, Any]] = []
+    for i, code, year, due, late_by in zip(
+        chosen[picked].tolist(),
+        status[picked].tolist(),
+        judged.estimated[picked].tolist(),
+        judged.due[picked].tolist(),
+        judged.late_by[picked].tolist(),
+        strict=True,
     ):
-        i = int(chosen[k])
-        estimated = ""
-        year = int(judged.estimated[k])
         if year:
-            estimated = _ESTIMATED[lang].format(year=year)
-            params = {"year": year, "rule_label": label}
-            out.issues.append(
-                data.issue("calendar-estimated", i, span.where, lang, rule=rule.id, params=params)
-            )
-        if late[k]:
-            breached = judged.status[k] == _BREACHED_CODE
+            if year not in notes:
+                notes[year] = _ESTIMATED[lang].format(year=year)
+            codes.append("calendar-estimated")
+            at.append(i)
+            params.append({"year": year, "rule_label": label})
+        if code in (_BREACHED_CODE, _OVERDUE_CODE):
             done = span.done(i)
-            params = {
-                "rule_label": label,
-                "due": _show_due(due),
-                "done": _show_done(done) if done is not None else "",
-                "late": _duration(late_by, lang, whole_day=_whole(due)),
-                "as_of": as_of_text,
-                "estimated": estimated,
-            }
-            code = "sla-breached" if breached else "sla-overdue"
-            out.issues.append(data.issue(code, i, span.where, lang, rule=rule.id, params=params))
+            codes.append("sla-breached" if code == _BREACHED_CODE else "sla-overdue")
+            at.append(i)
+            params.append(
+                {
+                    "rule_label": label,
+                    "due": _show_due(due),
+                    "done": _show_done(done) if done is not None else "",
+                    "late": _duration(late_by, lang, not isinstance(due, datetime)),
+                    "as_of": as_of_text,
+                    "estimated": notes[year],
+                }
+            )
+    out.issues.extend(data.issues(codes, at, span.where, lang, params, rule=rule.id))
 
 
 _ESTIMATED = {
@@ -1112,10 +1122,6 @@ _ESTIMATED = {
     Lang.ZH_HANT: "（{year} 年日曆為推定）",
     Lang.EN: " ({year} calendar estimated)",
 }
-
-
-def _whole(due: Any) -> bool:
-    return not isinstance(due, datetime)
 
 
 @lru_cache(maxsize=4096)
@@ -1137,7 +1143,7 @@ _show_done = lru_cache(maxsize=4096, typed=True)(display_value)
 
 
 @lru_cache(maxsize=4096)
-def _duration(late: timedelta | None, lang: Lang, *, whole_day: bool) -> str:
+def _duration(late: timedelta | None, lang: Lang, whole_day: bool) -> str:
     if late is None:
         return ""
     minutes = int(late.total_seconds() // 60)

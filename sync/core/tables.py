@@ -16,9 +16,9 @@ issue that names the tab, the row the user sees, the column letter and the heade
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
 
@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import columns as _columns
 from .headers import Binding, BoundTable, column_letter
-from .issues import Issue, make_issue
+from .issues import Issue, make_issue, make_issues
 from .model import CellValue
 from .parse import ParseContext, blank_cells, parse_column
 from .schema import Lang, Owner
@@ -109,7 +109,8 @@ class TableData:
         """An issue about the cell of `field_name` in data row `i`: tab, spreadsheet row,
         column letter, header as typed and, unless given, the value as typed."""
         if "value" not in kw:
-            kw["value"] = self.raw[field_name][i] if field_name in self.raw else None
+            raw = self.raw.get(field_name)
+            kw["value"] = raw[i] if raw is not None else None
         column, header = self._where(field_name, lang)
         return make_issue(
             code,
@@ -121,6 +122,34 @@ class TableData:
             field=field_name,
             table=self.bound.table.name,
             **kw,
+        )
+
+    def issues(
+        self,
+        codes: Sequence[str],
+        at: Sequence[int],
+        field_name: str,
+        lang: Lang,
+        params: Sequence[Mapping[str, Any]],
+        *,
+        rule: str | None = None,
+    ) -> list[Issue]:
+        """`issue` about the cell of `field_name` in each data row `at[k]`, with `codes[k]`
+        and `params[k]`, made in one go."""
+        column, header = self._where(field_name, lang)
+        raw = self.raw.get(field_name)
+        return make_issues(
+            codes,
+            lang,
+            tab=self.bound.sheet.name,
+            rows=map(self.rows.__getitem__, at),
+            column=column,
+            header=header,
+            values=map(raw.__getitem__, at) if raw is not None else [None] * len(at),
+            params=params,
+            field=field_name,
+            table=self.bound.table.name,
+            rule=rule,
         )
 
     def _where(self, field_name: str, lang: Lang) -> tuple[str | None, str]:
@@ -166,36 +195,59 @@ def data_row_numbers(bound: BoundTable) -> list[int]:
 
     Owned columns do not count: a row whose only content is an old flag is blank.
     """
-    return (_typed_lines(bound) + 1).tolist()
+    lines = _lines_under(bound)
+    return (_typed_lines(bound, lines, []) + bound.header_row + 1).tolist()
 
 
-def _typed_lines(bound: BoundTable) -> np.ndarray:
-    """Grid indices of the rows `data_row_numbers` gives, looked for column by column: a row
-    with something in its first counted column is done with, the others are looked at in the
-    next column."""
+def _lines_under(bound: BoundTable) -> list[list[CellValue]]:
+    """The grid rows under the header, up to the end of the table."""
+    return bound.sheet.rows[bound.header_row : (bound.end_row or 1 << 62) - 1]
+
+
+def _typed_lines(
+    bound: BoundTable, lines: list[list[CellValue]], columns: list[list[CellValue]]
+) -> np.ndarray:
+    """Indices into `lines` of the rows `data_row_numbers` gives, looked for column by column
+    (`columns`, transposed already, then the others): a row with something in its first
+    counted column is done with, the others are looked at in the next column."""
     owned = {
         col for name, col in bound.columns.items() if bound.table.field(name).owner is Owner.JOB
     }
-    first = bound.header_row
-    lines = bound.sheet.rows[first : (bound.end_row or 1 << 62) - 1]
     width = bound.last_column or max(map(len, lines), default=0)
     blank = np.arange(len(lines))  # rows with nothing in the columns looked at so far
     for col in range(1, width + 1):
         if not blank.size:
             break
         if col not in owned:
-            rest = lines if blank.size == len(lines) else _lines_at(lines, blank)
-            blank = blank[blank_cells(_cells_at(rest, col - 1))]
+            cells = columns[col - 1] if col <= len(columns) else _cells_at(lines, col - 1)
+            rest = cells if blank.size == len(lines) else _at(cells, blank)
+            blank = blank[blank_cells(rest)]
     typed = np.ones(len(lines), dtype=bool)
     typed[blank] = False
-    return np.flatnonzero(typed) + first
+    return np.flatnonzero(typed)
 
 
-def _lines_at(grid: list[list[CellValue]], at: np.ndarray) -> list[list[CellValue]]:
-    """The rows of the grid at indices `at`."""
-    if at.size and at[-1] - at[0] + 1 == at.size:  # one run of rows
-        return grid[at[0] : at[-1] + 1]
-    return list(map(grid.__getitem__, at.tolist()))
+def _at(items: list[Any], at: np.ndarray) -> list[Any]:
+    """The items at indices `at` (ascending)."""
+    if at.size == len(items):
+        return items
+    if at.size and at[-1] - at[0] + 1 == at.size:  # one run
+        return items[at[0] : at[-1] + 1]
+    return list(map(items.__getitem__, at.tolist()))
+
+
+def _transpose(lines: list[list[CellValue]], count: int) -> list[list[CellValue]]:
+    """The first `count` columns of the rows, None where a row is shorter.
+
+    Rows of one width (readers pad them) are laid end to end once and cut into columns by
+    slicing: the rows are reached once, in one C pass, however many columns there are."""
+    widths = set(map(len, lines))
+    if count > 1 and len(widths) == 1 and (width := widths.pop()) >= count:
+        flat = list(chain.from_iterable(lines))
+        return [flat[c::width] for c in range(count)]
+    # zip stops at the shortest row: the columns beyond it are taken one by one
+    reached = [list(cells) for cells in islice(zip(*lines, strict=False), count)]
+    return reached + [_cells_at(lines, c) for c in range(len(reached), count)]
 
 
 def _cells_at(lines: list[list[CellValue]], index: int) -> list[CellValue]:
@@ -204,28 +256,27 @@ def _cells_at(lines: list[list[CellValue]], index: int) -> list[CellValue]:
         return list(map(itemgetter(index), lines))
     reach = np.flatnonzero(np.fromiter(map(len, lines), np.intp, len(lines)) > index)
     out = np.full(len(lines), None, dtype=object)
-    out[reach] = np.fromiter(map(itemgetter(index), _lines_at(lines, reach)), object, reach.size)
+    out[reach] = np.fromiter(map(itemgetter(index), _at(lines, reach)), object, reach.size)
     return out.tolist()
 
 
 def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[Issue]]:
     """One tab's data rows, parsed column by column, and an issue for every cell that did not
     parse (or whose year was inferred)."""
-    at = _typed_lines(bound)
-    rows = (at + 1).tolist()
-    data = TableData(bound, rows)
-    issues: list[Issue] = []
-    lines = _lines_at(bound.sheet.rows, at)
     inputs = {
         name: col
         for name, col in bound.columns.items()
         if bound.table.field(name).owner is not Owner.JOB
     }  # computed columns are outputs, never inputs
-    # One transposition for the columns every row reaches (zip stops at the shortest row).
-    reached = list(islice(zip(*lines, strict=False), max(inputs.values(), default=0)))
+    lines = _lines_under(bound)
+    columns = _transpose(lines, max(inputs.values(), default=0))
+    at = _typed_lines(bound, lines, columns)
+    rows = (at + bound.header_row + 1).tolist()
+    data = TableData(bound, rows)
+    issues: list[Issue] = []
     for name, col in inputs.items():
         f = bound.table.field(name)
-        raw = list(reached[col - 1]) if col <= len(reached) else _cells_at(lines, col - 1)
+        raw = _at(columns[col - 1], at)
         parsed = parse_column(raw, f, ctx)
         data.values[name] = parsed.values
         data.raw[name] = raw

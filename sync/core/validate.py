@@ -17,7 +17,6 @@ only for the rows that get an issue.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
@@ -28,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import days, is_midnight
-from .issues import Issue, display_value, short_label
+from .issues import Issue, display_value, short_labels
 from .schema import Kind, Lang, Severity
 from .scoring import BANT_FIELDS, bant_class
 from .settings import DEFAULT_SETTINGS, Settings
@@ -244,17 +243,36 @@ def _classes(settings: Settings) -> np.ndarray:
 def flag_rows(issues: list[Issue], tables: dict[str, TableData], lang: Lang) -> Computed:
     """The ⚙ flags column: a few words per error or warning of the row, most severe first."""
     flagged = {name for name, data in tables.items() if data.bound.table.has("flags")}
-    by_row: dict[tuple[str, int | None], list[Issue]] = defaultdict(list)
-    for issue in issues:
-        if issue.table in flagged and issue.severity is not Severity.INFO:
-            by_row[(issue.table, issue.row)].append(issue)
-    data_rows = {table: set(tables[table].rows) for table in {table for table, _ in by_row}}
+    shown = [i for i in issues if i.table in flagged and i.severity is not Severity.INFO]
+    labels = short_labels(shown, lang)
+    by_row: dict[tuple[Any, int | None], list[int]] = {}  # (table, row) → places in `shown`
+    for n, issue in enumerate(shown):
+        found = by_row.get((issue.table, issue.row))
+        if found is None:
+            by_row[(issue.table, issue.row)] = [n]
+        else:
+            found.append(n)
+    data_rows: dict[str, set[int]] = {}
     sep = "; " if lang is Lang.EN else "；"
     flags: Computed = {}
     for (table, row), found in by_row.items():
+        if table not in data_rows:
+            data_rows[table] = set(tables[table].rows)
         if row not in data_rows[table]:
             continue  # about the header or the tab: no row to flag
-        found.sort(key=lambda i: (-i.severity.rank, len(i.column or ""), i.column or "", i.code))
-        labels = list(dict.fromkeys(short_label(i, lang) for i in found))
-        flags.setdefault(table, {}).setdefault("flags", {})[row] = sep.join(labels)
+        if len(found) == 1:  # most rows
+            text = labels[found[0]]
+        else:
+            found.sort(key=lambda n: _flag_order(shown[n]))
+            text = sep.join(dict.fromkeys([labels[n] for n in found]))
+        flags.setdefault(table, {}).setdefault("flags", {})[row] = text
     return flags
+
+
+def _flag_order(issue: Issue) -> tuple[int, int, str, str]:
+    """Most severe first, then by column (A … Z, AA …) and code."""
+    column = issue.column or ""
+    return (-_RANK[issue.severity], len(column), column, issue.code)
+
+
+_RANK = {severity: severity.rank for severity in Severity}

@@ -920,10 +920,23 @@ def test_blank_cells_is_is_blank_cell_by_cell(cells):
 
 
 @pytest.mark.parametrize(
-    "cells", [[], ["a"], [""], ["", ""], [" "], ["a", "\x00"], ["\x00\x00", "b"], ["a", "", "b"]]
-)
+    "cells",
+    [
+        [], ["a"], [""], ["", ""], [" "], ["a", "\x00"], ["\x00\x00", "b"], ["a", "", "b"],
+        ["中", "", "文"], ["", "中"], ["中", "\u3000"], ["\u200b", "中", " "], ["", "\x00中", ""],
+        ["\ud800", ""], ["", "\U0001f600", "", ""],
+    ],
+    ids=repr,
+)  # fmt: skip
 def test_blank_cells_of_text(cells):
+    # Blanks are found in the texts joined by NULs: at either end, two NULs in a row, or
+    # (texts holding NULs) text by text.
     assert blank_cells(cells).tolist() == [is_blank(cell) for cell in cells]
+
+
+def test_parse_column_text_blanks_at_the_ends_of_non_ascii_columns():
+    cells = ["", "中", "\u3000", "文", " \u200b"]
+    assert parse_column(cells, FIELDS[Kind.TEXT], CTX).values == [None, "中", None, "文", None]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -965,6 +978,57 @@ def test_parse_table_reads_short_rows_as_blank_cells():
 def test_parse_table_of_an_empty_tab():
     data, issues = parse_table(_leads([]), ParseContext(lang=Lang.EN))
     assert (data.rows, data.values["lead_id"], issues) == ([], [], [])
+
+
+def test_parse_table_of_rows_of_one_width_with_blank_rows_between_and_after():
+    # Rows as readers give them (padded to one width), cut into columns in one go; the blank
+    # rows are left out of every column.
+    grid = [
+        ["L1", "官网", " A ", ""],
+        ["", "", "\u3000", "old flag"],
+        ["L3", "nope", "", ""],
+        [None, None, None, None],
+        ["L5", "展会", "E", ""],
+        ["", " ", None, "flag"],
+    ]
+    data, issues = parse_table(_leads(grid), ParseContext(lang=Lang.EN))
+    assert data.rows == [2, 4, 6]
+    assert data.raw == {
+        "lead_id": ["L1", "L3", "L5"],
+        "source": ["官网", "nope", "展会"],
+        "customer": [" A ", "", "E"],
+    }
+    assert data.values["customer"] == ["A", None, "E"]
+    assert data.values["source"] == ["website", None, "trade_show"]
+    assert [(i.code, i.row, i.column, i.value) for i in issues] == [
+        ("invalid-choice", 4, "B", "nope")
+    ]
+
+
+@given(
+    st.integers(min_value=0, max_value=6).flatmap(
+        lambda width: st.lists(
+            st.lists(st.sampled_from([None, "", " ", "x", "官网", 0, 1.5]), min_size=width,
+                     max_size=width),
+            max_size=10,
+        )
+    )
+)  # fmt: skip
+def test_parse_table_of_rows_of_one_width_is_cell_by_cell(rows):
+    bound = _leads(rows)
+    data, _ = parse_table(bound, ParseContext(lang=Lang.EN))
+    assert data.rows == _typed_rows_one_by_one(bound)
+    for name, col in bound.columns.items():
+        if name == "flags":
+            continue
+        cells = [
+            bound.sheet.rows[r - 1][col - 1] if col <= len(bound.sheet.rows[r - 1]) else None
+            for r in data.rows
+        ]
+        field = bound.table.field(name)
+        expected = one_by_one(cells, field, ParseContext(lang=Lang.EN))
+        assert data.raw[name] == cells
+        assert data.values[name] == expected.values
 
 
 def _typed_rows_one_by_one(bound) -> list[int]:
