@@ -34,10 +34,10 @@ import pandas as pd
 from .columns import days, each_distinct
 from .issues import Issue, make_issue
 from .model import CellValue
-from .parse import is_blank, render_text
+from .parse import _WS, is_blank, render_text
 from .schema import Lang, Severity
 from .tables import TableData
-from .text import _T2S, fold
+from .text import _HINT, _MARKS, _SPACE, _T2S, fold
 
 __all__ = [
     "DuplicateGroup",
@@ -48,6 +48,8 @@ __all__ = [
     "contact_keys",
     "duplicate_findings",
     "finding_issue",
+    "finding_issues",
+    "fold_all",
     "group_duplicates",
     "link_existing_customers",
     "referral_counts",
@@ -77,26 +79,50 @@ class Finding:
 
 def finding_issue(finding: Finding, tables: Mapping[str, TableData], lang: Lang) -> Issue:
     """The issue a finding becomes, located in its tab, column and header."""
-    data = tables.get(finding.table)
-    tab, column, header = finding.table, None, None
-    if data is not None:
-        tab = data.tab
-        if finding.field is not None and data.has(finding.field):
-            column = data.letter(finding.field)
-            header = data.bound.header_of(finding.field, lang)
-    return make_issue(
-        finding.code,
-        lang,
-        tab=tab,
-        row=finding.row,
-        column=column,
-        header=header,
-        value=finding.value,
-        params=finding.params,
-        severity=finding.severity,
-        field=finding.field,
-        table=finding.table,
-    )
+    return finding_issues([finding], tables, lang)[0]
+
+
+def finding_issues(
+    findings: Iterable[Finding], tables: Mapping[str, TableData], lang: Lang
+) -> list[Issue]:
+    """`finding_issue` of every finding; each (table, field) is located once."""
+    places: dict[tuple[str, str | None], tuple[str, str | None, str | None]] = {}
+    issues: list[Issue] = []
+    for finding in findings:
+        where = (finding.table, finding.field)
+        place = places.get(where)
+        if place is None:
+            place = places[where] = _place(finding.table, finding.field, tables, lang)
+        tab, column, header = place
+        issues.append(
+            make_issue(
+                finding.code,
+                lang,
+                tab=tab,
+                row=finding.row,
+                column=column,
+                header=header,
+                value=finding.value,
+                params=finding.params,
+                severity=finding.severity,
+                field=finding.field,
+                table=finding.table,
+            )
+        )
+    return issues
+
+
+def _place(
+    table: str, field: str | None, tables: Mapping[str, TableData], lang: Lang
+) -> tuple[str, str | None, str | None]:
+    """The tab, column letter and header of a table's field (the table's name, None, None
+    when the table is missing)."""
+    data = tables.get(table)
+    if data is None:
+        return table, None, None
+    if field is None or not data.has(field):
+        return data.tab, None, None
+    return data.tab, data.letter(field), data.bound.header_of(field, lang)
 
 
 # --- company names --------------------------------------------------------------------------
@@ -215,6 +241,38 @@ def _each_line(convert: Callable[[str], str], texts: list[str]) -> list[str]:
     return [convert(text) if _JOIN in text else next(lines) for text in texts]
 
 
+# Joins the texts `fold_all` folds together: a private-use character, which NFKC, the marks,
+# white space, t2s and casefold all leave alone and which composes with nothing.
+_FOLD_JOIN = "\ue000"
+
+
+def fold_all(texts: list[str]) -> list[str]:
+    """`text.fold` of every text, each step but the hint stripping run once over them all.
+
+    >>> fold_all(["ＡＢＣ 公司", "負責人(必填)", ""])
+    ['abc公司', '负责人', '']
+    """
+    joined = _FOLD_JOIN.join(texts)
+    if joined.count(_FOLD_JOIN) != len(texts) - 1:  # a text holds the joiner itself
+        return list(map(fold, texts))
+    bare = _SPACE.sub("", unicodedata.normalize("NFKC", joined).translate(_MARKS))
+    parts = bare.split(_FOLD_JOIN)
+    for i, part in enumerate(parts):
+        if part.endswith(")"):
+            parts[i] = _strip_hints(part)
+    folded = _T2S.convert(_FOLD_JOIN.join(parts)).casefold()
+    return unicodedata.normalize("NFKC", folded).split(_FOLD_JOIN)
+
+
+def _strip_hints(text: str) -> str:
+    """Trailing bracketed hints off, as `text.fold` strips them, never down to nothing."""
+    while True:
+        stripped = _HINT.sub("", text)
+        if stripped == text or not stripped:
+            return text
+        text = stripped
+
+
 def _strip_zh(word: str) -> str:
     """Legal suffixes (and 株式会社 prefixes) off one word, never down to nothing."""
     while word.endswith(_ZH_SUFFIXES) or word.startswith(_ZH_PREFIXES):
@@ -301,7 +359,17 @@ def company_keys(names: Sequence[CellValue]) -> list[str]:
 
 
 def _cell_company_keys(cells: list[CellValue]) -> list[str]:
-    return _company_keys_of(["" if is_blank(cell) else render_text(cell) for cell in cells])
+    return _company_keys_of(_texts(cells))
+
+
+_TEXT_CELLS = frozenset({str, type(None)})
+
+
+def _texts(cells: list[CellValue]) -> list[str]:
+    """Each cell as text (`render_text`), "" for a blank one."""
+    if set(map(type, cells)) <= _TEXT_CELLS:  # the usual text column: no call per cell
+        return ["" if cell is None else cell.strip(_WS) for cell in cells]  # type: ignore[union-attr]
+    return ["" if is_blank(cell) else render_text(cell) for cell in cells]
 
 
 # --- phones and e-mails ---------------------------------------------------------------------
@@ -351,24 +419,27 @@ def contact_keys(value: CellValue) -> set[str]:
     >>> sorted(contact_keys("0086 13812345678；Li.Lei@Example.COM"))
     ['13812345678', 'li.lei@example.com']
     """
-    return _cell_contact_keys([value])[0]
+    return set(_cell_contact_keys([value])[0])
 
 
-def _cell_contact_keys(cells: list[CellValue]) -> list[set[str]]:
-    """`contact_keys` of every cell, NFKC run once over them all."""
-    texts = ["" if is_blank(cell) else render_text(cell) for cell in cells]
-    return [_contacts_of(text) for text in _each_line(_nfkc, texts)]
+def _cell_contact_keys(cells: list[CellValue]) -> list[tuple[str, ...]]:
+    """`contact_keys` of every cell (sorted), NFKC run once over them all.
+
+    Tuples of text, not sets: the garbage collector stops tracking them, so that a column of
+    them does not make it walk every object of a big workbook again.
+    """
+    return [_contacts_of(text) for text in _each_line(_nfkc, _texts(cells))]
 
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _contacts_of(text: str) -> set[str]:
+def _contacts_of(text: str) -> tuple[str, ...]:
     if _PLAIN_NUMBER.fullmatch(text):  # one number, digits and dashes: the common cell
         key = _phone_key(text.replace("-", ""))
-        return set() if key is None else {key}
-    return _contacts_in(text)
+        return () if key is None else (key,)
+    return tuple(sorted(_contacts_in(text)))
 
 
 def _contacts_in(text: str) -> set[str]:
@@ -433,27 +504,27 @@ def _earliest_first(assigned: Any, created: Any, row: int) -> tuple:
     return (a is None, a or datetime.min, c is None, c or datetime.min, row)
 
 
-class _UnionFind:
-    """Sets of leads; each set is named by its smallest lead."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        while parent.get(i, i) != i:
-            parent[i] = parent.get(parent[i], parent[i])
-            i = parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def _smallest_linked(shared: Iterable[list[int]], n: int) -> np.ndarray:
+    """For each of `n` leads, the smallest lead joined to it through the lists of `shared`
+    (transitively; itself when in none): each lead takes the smallest label of the lists it
+    is on, each label the label of its own lead, until nothing changes."""
+    lists = list(shared)
+    lead = np.fromiter(chain.from_iterable(lists), dtype=np.int64)
+    on = np.repeat(np.arange(len(lists)), [len(found) for found in lists])
+    label = np.arange(n)
+    while True:
+        smallest = np.full(len(lists), n)
+        np.minimum.at(smallest, on, label[lead])
+        joined = label.copy()
+        np.minimum.at(joined, lead, smallest[on])
+        joined = joined[joined]  # a label's own label is as far joined: jump to it
+        if np.array_equal(joined, label):
+            return label
+        label = joined
 
 
 def _shared_keys(
-    companies: Sequence[str], contacts: Sequence[set[str]]
+    companies: Sequence[str], contacts: Sequence[tuple[str, ...]]
 ) -> dict[tuple[bool, str], list[int]]:
     """(is a company key, key) → the leads that have it, for keys on two leads or more."""
     n = len(companies)
@@ -488,16 +559,13 @@ def group_duplicates(
         companies = company_keys(leads.column("customer"))
     contacts = each_distinct(leads.column("phone_or_email"), _cell_contact_keys)
     shared = _shared_keys(companies, contacts)
-    uf = _UnionFind()
-    for found in shared.values():
-        for i in found[1:]:
-            uf.union(found[0], i)
+    root = _smallest_linked(shared.values(), len(leads)).tolist()  # a group's smallest lead
     members: dict[int, list[int]] = defaultdict(list)
     for i in sorted({i for found in shared.values() for i in found}):
-        members[uf.find(i)].append(i)
+        members[root[i]].append(i)
     shared_by: dict[int, list[str]] = defaultdict(list)  # group root → keys on 2+ of its rows
     for (_, key), found in shared.items():
-        shared_by[uf.find(found[0])].append(key)
+        shared_by[root[found[0]]].append(key)
     owners, assigned, created = (
         leads.column("owner"),
         leads.column("assigned_at"),

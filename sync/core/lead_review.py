@@ -23,7 +23,7 @@ from .customers import (
     Finding,
     company_keys,
     duplicate_findings,
-    finding_issue,
+    finding_issues,
     group_duplicates,
     link_existing_customers,
     referral_counts,
@@ -105,9 +105,9 @@ def review_leads(
             out["suggested_owner"][row] = proposal.rep
             out["suggested_by"][row] = why
     for group in groups:
-        if len(group.rows) > 1:
-            for row in group.rows:
-                out["duplicate_group"][row] = group.keep_row
+        rows = group.rows
+        if len(rows) > 1:
+            out["duplicate_group"].update(dict.fromkeys(rows, group.keep_row))
     links = link_existing_customers(leads, tables.get("contracts"), companies)
     for row, link in links.items():
         linked = link.existing or link.referred_by
@@ -125,5 +125,5 @@ def review_leads(
                 )
             )
     computed: Computed = {"leads": {k: v for k, v in out.items() if v or not k.startswith("_")}}
-    issues = [finding_issue(f, tables, lang) for f in findings]
+    issues = finding_issues(findings, tables, lang)
     return LeadReview(computed, issues, referral_counts(links))

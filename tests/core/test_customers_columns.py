@@ -14,8 +14,12 @@ from sync.core import customers as customers_module
 from sync.core.assign import Roster, RuleRow, parse_assignment_rules, propose_owners
 from sync.core.columns import each_distinct
 from sync.core.customers import (
+    Finding,
     company_key,
     company_keys,
+    finding_issue,
+    finding_issues,
+    fold_all,
     group_duplicates,
     link_existing_customers,
 )
@@ -24,6 +28,7 @@ from sync.core.model import RawSheet
 from sync.core.parse import ParseContext
 from sync.core.schema import Lang
 from sync.core.tables import TableData, parse_tables
+from sync.core.text import fold
 from tests.core.test_customers import lead_rows, leads_of
 
 # --- each_distinct --------------------------------------------------------------------------
@@ -67,6 +72,31 @@ def test_each_distinct_of_nothing_is_nothing() -> None:
     assert company_keys([]) == []
 
 
+# --- findings located once per field -----------------------------------------------------
+
+
+def test_findings_become_the_issues_each_would_become_on_its_own() -> None:
+    tables = leads_of({"Customer": "甲", "Owner": "Li Lei"}, {"Customer": "甲"})
+    findings = [
+        Finding("duplicate-customer", "leads", 2, "customer", value="Li Lei", params={"rows": 1}),
+        Finding("lead-assigned", "leads", 3, "owner", params={"rep": "Li Lei", "reason": "x"}),
+        Finding("duplicate-customer", "leads", 3, "customer", params={"rows": 2}),
+        Finding("referrer-unknown", "leads", 3, "no_such_field", params={"value": "v"}),
+        Finding("assign-rule-no-target", "assignment_rules", 2, None, params={"row": 2}),
+    ]
+    issues = finding_issues(findings, tables, Lang.EN)
+    assert issues == [finding_issue(f, tables, Lang.EN) for f in findings]
+    customer, owner = tables["leads"].letter("customer"), tables["leads"].letter("owner")
+    assert customer and owner and customer != owner
+    assert [(i.tab, i.row, i.column) for i in issues] == [
+        ("Leads", 2, customer),
+        ("Leads", 3, owner),
+        ("Leads", 3, customer),
+        ("Leads", 3, None),
+        ("assignment_rules", 2, None),
+    ]
+
+
 # --- names converted together ---------------------------------------------------------------
 
 # Line breaks (the joiner), combining marks and Hangul jamo at the edges, traditional phrases
@@ -105,6 +135,22 @@ def test_a_name_holding_a_line_break_is_keyed_like_any_other() -> None:
     assert company_keys(names) == ["深圳市甲科技", "乙贸易", "深圳市甲科技"]
 
 
+# The joiner of `fold_all` itself, marks, hints in brackets, spaces of every kind, traditional
+# phrases and forms that compose: what folding joined texts could spoil.
+_FOLDABLE = _TRICKY + "\ue000⚙*★()（）(必填)\u3000\t\xa0e\u0301"
+
+
+@given(st.lists(st.text(alphabet=_FOLDABLE, max_size=10), max_size=8))
+def test_texts_folded_together_are_folded_each_on_its_own(texts: list[str]) -> None:
+    assert fold_all(texts) == [fold(text) for text in texts]
+
+
+def test_folding_together_strips_every_trailing_hint_but_never_to_nothing() -> None:
+    texts = ["负责人(销售)(必填)", "(必填)", "a(b)c", "客戶 名稱 ⚙", ""]
+    assert fold_all(texts) == ["负责人", "(必填)", "a(b)c", "客户名称", ""]
+    assert fold_all([]) == []
+
+
 contact_cells = st.lists(
     st.one_of(
         st.none(), st.integers(), st.text(alphabet="0123456789０１２-+ \n/;@a.x转", max_size=20)
@@ -116,7 +162,7 @@ contact_cells = st.lists(
 @given(contact_cells)
 def test_a_column_of_contacts_reads_each_cell_on_its_own(cells: list[Any]) -> None:
     together = customers_module._cell_contact_keys(cells)
-    assert together == [customers_module.contact_keys(cell) for cell in cells]
+    assert together == [tuple(sorted(customers_module.contact_keys(cell))) for cell in cells]
 
 
 # --- duplicate groups over columns ----------------------------------------------------------
@@ -140,6 +186,29 @@ def test_keys_shared_as_company_and_as_phone_are_both_named_in_order() -> None:
     assert group.rows == (2, 3, 4)
     assert group.matched_on == ("13812345678", "13812345678", "a@x.com")
     assert group.owners == ("Li Lei", "Han Mei")
+
+
+def test_leads_join_through_any_chain_of_shared_keys_and_groups_keep_row_order() -> None:
+    # rows 3 and 5 share a company and a phone, 5 and 7 an e-mail, 7 and 4 a company: one
+    # group, named after rows 2 and 6 (its own first row comes later)
+    tables = leads_of(
+        {"Customer": "甲", "Phone or e-mail": "13800000001"},
+        {"Customer": "乙", "Phone or e-mail": "13900000009"},
+        {"Customer": "丙", "Phone or e-mail": "c@x.com"},
+        {"Customer": "乙", "Phone or e-mail": "13900000009 / d@x.com"},
+        {"Customer": "丁", "Phone or e-mail": "13800000001"},
+        {"Customer": "丙", "Phone or e-mail": "d@x.com"},
+    )
+    groups = group_duplicates(tables["leads"])
+    assert [group.rows for group in groups] == [(2, 6), (3, 4, 5, 7)]
+    assert groups[1].matched_on == ("13900000009", "d@x.com", "丙", "乙")
+
+
+def test_a_long_chain_of_leads_is_one_group() -> None:
+    # lead n shares a phone with lead n + 1 only: the smallest lead reaches the far end
+    chain = [{"Phone or e-mail": f"1380000{n:04d} / 1380000{n + 1:04d}"} for n in range(40)]
+    [group] = group_duplicates(leads_of(*reversed(chain))["leads"])
+    assert group.rows == tuple(range(2, 42))
 
 
 def test_blank_names_and_contacts_group_nothing() -> None:

@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 from sync.core.columns import each_once
 from sync.core.headers import bind_workbook
 from sync.core.metrics import funnel, quarterly_evaluation, reached_rank
-from sync.core.metrics.book import Book
+from sync.core.metrics.book import Book, Names
 from sync.core.metrics.common import (
     distinct_codes,
     month_codes,
+    month_of,
     month_period,
     pair_totals,
     quarter_codes,
@@ -200,6 +201,60 @@ def test_no_leads(sheets) -> None:
     ]
     assert [r["reached"] for r in records(result.stages, stage="lead")] == [0]
     assert result.pipeline.empty
+
+
+# --- names and contracts read as columns ----------------------------------------------------
+
+
+def test_names_keyed_together_are_keyed_and_shown_as_one_by_one() -> None:
+    names: list[Any] = ["臺灣 甲", None, "台湾甲", "  ", 7, "Li Lei", " li lei ", "7", 7, "乙⚙"]
+    one_by_one, together = Names(), Names()
+    one_by_one.key("LI LEI")  # known before: the first spelling stays the one shown
+    together.key("LI LEI")
+    expected = [one_by_one.key(name) for name in names]
+    assert (
+        together.keys(names)
+        == expected
+        == ["台湾甲", None, "台湾甲", None, "7", "lilei", "lilei", "7", "7", "乙"]
+    )
+    assert together.display == one_by_one.display
+    assert list(together.display.items()) == [
+        ("lilei", "LI LEI"),
+        ("台湾甲", "臺灣 甲"),
+        ("7", "7"),
+        ("乙", "乙⚙"),
+    ]
+
+
+def test_sales_and_collections_per_period_are_worked_out_once_for_every_copy() -> None:
+    tables, _ = read(
+        {
+            "Reps": REPS,
+            "Contracts": [
+                ["Contract ID", "Customer", "Owner", "Signed on", "Amount"],
+                ["C1", "Acme", "Li Lei", "2026-03-01", 100],
+                ["C2", "Beta", "li lei", "2026-03-31 23:00", 50],
+                ["C3", "Beta", "Li Lei", None, 70],  # not signed: no sales
+            ],
+            "Collections": [
+                ["Invoice no", "Contract ID", "Invoice amount", "Received amount", "Due date"],
+                ["I1", " c1 ", 60, None, "2026-04-10"],
+                ["I2", "C2", 50, 50, "2026-04-30"],
+                ["I3", "C9", 10, 10, "2026-04-01"],  # no such contract: no rep
+            ],
+        }
+    )
+    book = Book.read(tables)
+    march, april = Period(2026, 3), Period(2026, 4)
+    assert book.sales_by(month_of) == {("lilei", march): 150.0}
+    assert book.collections_by(month_of) == {("lilei", april): [110.0, 50.0]}
+    assert book.copy().sales_by(month_of) is book.sales_by(month_of)
+    assert [(c.cid, c.customer, c.owner) for c in book.contracts] == [
+        ("c1", "acme", "lilei"),
+        ("c2", "beta", "lilei"),
+        ("c3", "beta", "lilei"),
+    ]
+    assert [i.contract.row if i.contract else None for i in book.invoices] == [2, 3, None]
 
 
 # --- the funnel -----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import days, each_once, id_key
+from ..columns import days, each_distinct, id_keys
+from ..customers import fold_all
 from ..parse import Period
 from ..tables import TableData
 from ..text import fold
@@ -50,7 +51,29 @@ class Names:
 
     def keys(self, names: Sequence[object]) -> list[str | None]:
         """`key` of every name, each distinct name looked up once, in the order of the names."""
-        return each_once(names, self.key)
+        return each_distinct(names, self._keys_of)
+
+    def _keys_of(self, names: list[object]) -> list[str | None]:
+        """`key` of distinct names, those not known yet folded together."""
+        known = self.known
+        texts = {
+            i: str(name).strip()
+            for i, name in enumerate(names)
+            if name is not None and not (type(name) is str and name in known)
+        }
+        folded = dict(zip(texts, fold_all(list(texts.values())), strict=True))
+        out: list[str | None] = []
+        for i, name in enumerate(names):
+            if i not in folded:
+                out.append(None if name is None else known[name])  # type: ignore[index]
+                continue
+            key = folded[i] or None
+            if key is not None:
+                self.display.setdefault(key, texts[i])
+            if type(name) is str:
+                known[name] = key
+            out.append(key)
+        return out
 
     def codes(self, names: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
         """The distinct keys of an object array of names (None among them, last) and, for each
@@ -149,6 +172,9 @@ class Book:
     targets: Targets
     leads: Leads
     problems: list[MetricProblem]
+    # (what, period function) → `sales_by` or `collections_by`: worked out once, and shared
+    # by the copies, as the rows are
+    _sums: dict[tuple[str, PeriodOf], Any] = dataclass_field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, tables: Mapping[str, TableData]) -> Book:
@@ -191,24 +217,30 @@ class Book:
         return first
 
     def sales_by(self, period_of: PeriodOf) -> dict[tuple[str, Period], float]:
-        """(contract owner, period of the signing) → the contracts' amount."""
-        out: dict[tuple[str, Period], float] = defaultdict(float)
-        for c in self.contracts:
-            if c.owner is not None and c.signed is not None and c.amount is not None:
-                out[(c.owner, period_of(c.signed))] += c.amount
-        return out
+        """(contract owner, period of the signing) → the contracts' amount. Shared: read it,
+        never change it."""
+        found = self._sums.get(("sales", period_of))
+        if found is None:
+            found = self._sums["sales", period_of] = defaultdict(float)
+            for c in self.contracts:
+                if c.owner is not None and c.signed is not None and c.amount is not None:
+                    found[(c.owner, period_of(c.signed))] += c.amount
+        return found
 
     def collections_by(self, period_of: PeriodOf) -> dict[tuple[str, Period], list[float]]:
-        """(contract owner, period of the due date) → [invoiced, received]."""
-        out: dict[tuple[str, Period], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for inv in self.invoices:
-            owner = inv.owner
-            if owner is None or inv.due is None or inv.amount is None:
-                continue
-            sums = out[(owner, period_of(inv.due))]
-            sums[0] += inv.amount
-            sums[1] += inv.received or 0.0
-        return out
+        """(contract owner, period of the due date) → [invoiced, received]. Shared: read it,
+        never change it."""
+        found = self._sums.get(("collections", period_of))
+        if found is None:
+            found = self._sums["collections", period_of] = defaultdict(lambda: [0.0, 0.0])
+            for inv in self.invoices:
+                owner = inv.owner
+                if owner is None or inv.due is None or inv.amount is None:
+                    continue
+                sums = found[(owner, period_of(inv.due))]
+                sums[0] += inv.amount
+                sums[1] += inv.received or 0.0
+        return found
 
     def sales_target(self, rep: str, period: Period) -> tuple[float | None, int | None]:
         """A month's target; a quarter's own target, else the sum of its months' targets."""
@@ -252,47 +284,45 @@ def _read_people(tables: Mapping[str, TableData]) -> People:
 def _read_contracts(
     tables: Mapping[str, TableData], people: People, customers: Names
 ) -> list[Contract]:
-    fields = ("contract_id", "owner", "customer", "signed_at", "amount", "lead_id")
-    return [
-        Contract(
-            row,
-            text_or_none(cid),
-            id_key(cid),
-            people.key(owner),
-            customers.key(customer),
-            day_of(signed),
-            number(amount),
-            id_key(lead),
+    data = tables.get("contracts")
+    if data is None:
+        return []
+    column = data.column
+    return list(
+        map(
+            Contract,
+            data.rows,
+            map(text_or_none, column("contract_id")),
+            id_keys(column("contract_id")),
+            people.keys(column("owner")),
+            customers.keys(column("customer")),
+            map(day_of, column("signed_at")),
+            map(number, column("amount")),
+            id_keys(column("lead_id")),
         )
-        for row, cid, owner, customer, signed, amount, lead in columns(tables, "contracts", *fields)
-    ]
+    )
 
 
 def _read_invoices(tables: Mapping[str, TableData], by_id: Mapping[str, Contract]) -> list[Invoice]:
-    fields = (
-        "invoice_no",
-        "contract_id",
-        "invoice_amount",
-        "received_amount",
-        "invoiced_at",
-        "due_date",
+    data = tables.get("collections")
+    if data is None:
+        return []
+    column = data.column
+    cids = id_keys(column("contract_id"))
+    return list(
+        map(
+            Invoice,
+            data.rows,
+            map(text_or_none, column("invoice_no")),
+            map(text_or_none, column("contract_id")),
+            cids,
+            [by_id.get(cid or "") for cid in cids],
+            map(number, column("invoice_amount")),
+            map(number, column("received_amount")),
+            map(day_of, column("invoiced_at")),
+            map(day_of, column("due_date")),
+        )
     )
-    return [
-        Invoice(
-            row,
-            text_or_none(no),
-            text_or_none(cid),
-            id_key(cid),
-            by_id.get(id_key(cid) or ""),
-            number(amount),
-            number(received),
-            day_of(invoiced_at),
-            day_of(due),
-        )
-        for row, no, cid, amount, received, invoiced_at, due in columns(
-            tables, "collections", *fields
-        )
-    ]
 
 
 def _read_targets(
@@ -350,7 +380,7 @@ def _read_leads(tables: Mapping[str, TableData], people: People) -> Leads:
         row=np.array(rows, dtype=np.int64),
         lead=objects(data.keys("lead_id") if data is not None else []),
         rep=objects(people.keys(values("owner"))),
-        customer=objects(each_once(values("customer"), _folded)),
+        customer=objects(each_distinct(values("customer"), _folded)),
         created=day("created_at"),
         stage=stage,
         rank=reached_ranks(stage, evidence, given("proposal_submitted_at")),
@@ -362,8 +392,11 @@ def _read_leads(tables: Mapping[str, TableData], people: People) -> Leads:
     )
 
 
-def _folded(text: object) -> str | None:
-    return None if text is None else fold(str(text))
+def _folded(names: list[Any]) -> list[str | None]:
+    """Names folded (`text.fold`), None for a blank."""
+    given = [str(name) for name in names if name is not None]
+    folded = iter(fold_all(given))
+    return [None if name is None else next(folded) for name in names]
 
 
 def _floats(values: Sequence[float | None]) -> np.ndarray:

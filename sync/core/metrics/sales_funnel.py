@@ -131,9 +131,13 @@ def _last_follow_ups(tables: Mapping[str, TableData]) -> pd.Series:
     if follow_ups is None:
         return _by_key({})
     when = days(follow_ups.moments("date"))
-    lead = np.array(follow_ups.keys("lead_id"), dtype=object)
-    given = ~np.isnat(when) & pd.notna(lead)
-    return pd.Series(when[given].astype(np.int64)).groupby(lead[given]).max()
+    lead_codes, leads = pd.factorize(pd.Series(follow_ups.keys("lead_id"), dtype=object))
+    given = ~np.isnat(when) & (lead_codes >= 0)  # a blank lead id: -1
+    lead_codes = lead_codes[given]
+    last = np.full(len(leads), np.iinfo(np.int64).min)
+    np.maximum.at(last, lead_codes, when[given].astype(np.int64))
+    dated = np.bincount(lead_codes, minlength=len(leads)) > 0
+    return pd.Series(last[dated], index=pd.Index(leads[dated], dtype=object), dtype=np.int64)
 
 
 def _day_numbers(keys: np.ndarray, by_key: pd.Series) -> np.ndarray:
