@@ -37,7 +37,7 @@ from .model import CellValue
 from .parse import _WS, is_blank, render_text
 from .schema import Lang, Severity
 from .tables import TableData
-from .text import _HINT, _MARKS, _SPACE, _T2S, fold
+from .text import _T2S, fold
 
 __all__ = [
     "DuplicateGroup",
@@ -49,7 +49,6 @@ __all__ = [
     "duplicate_findings",
     "finding_issue",
     "finding_issues",
-    "fold_all",
     "group_duplicates",
     "link_existing_customers",
     "referral_counts",
@@ -239,38 +238,6 @@ def _each_line(convert: Callable[[str], str], texts: list[str]) -> list[str]:
         return convert(joined).split(_JOIN)
     lines = iter(_each_line(convert, [text for text in texts if _JOIN not in text]))
     return [convert(text) if _JOIN in text else next(lines) for text in texts]
-
-
-# Joins the texts `fold_all` folds together: a private-use character, which NFKC, the marks,
-# white space, t2s and casefold all leave alone and which composes with nothing.
-_FOLD_JOIN = "\ue000"
-
-
-def fold_all(texts: list[str]) -> list[str]:
-    """`text.fold` of every text, each step but the hint stripping run once over them all.
-
-    >>> fold_all(["ＡＢＣ 公司", "負責人(必填)", ""])
-    ['abc公司', '负责人', '']
-    """
-    joined = _FOLD_JOIN.join(texts)
-    if joined.count(_FOLD_JOIN) != len(texts) - 1:  # a text holds the joiner itself
-        return list(map(fold, texts))
-    bare = _SPACE.sub("", unicodedata.normalize("NFKC", joined).translate(_MARKS))
-    parts = bare.split(_FOLD_JOIN)
-    for i, part in enumerate(parts):
-        if part.endswith(")"):
-            parts[i] = _strip_hints(part)
-    folded = _T2S.convert(_FOLD_JOIN.join(parts)).casefold()
-    return unicodedata.normalize("NFKC", folded).split(_FOLD_JOIN)
-
-
-def _strip_hints(text: str) -> str:
-    """Trailing bracketed hints off, as `text.fold` strips them, never down to nothing."""
-    while True:
-        stripped = _HINT.sub("", text)
-        if stripped == text or not stripped:
-            return text
-        text = stripped
 
 
 def _strip_zh(word: str) -> str:

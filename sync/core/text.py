@@ -27,15 +27,42 @@ _MARKS = str.maketrans("", "", "⚙*＊★")
 def fold(text: str) -> str:
     """Fold a label for comparison; idempotent: fold(fold(x)) == fold(x)."""
     out = unicodedata.normalize("NFKC", text).translate(_MARKS)
-    out = _SPACE.sub("", out)
-    # Strip hints repeatedly: "负责人(销售)(必填)" is still 负责人.
-    while True:
-        stripped = _HINT.sub("", out)
-        if stripped == out or not stripped:
-            break
-        out = stripped
+    out = _strip_hints(_SPACE.sub("", out))
     out = _T2S.convert(out).casefold()
     return unicodedata.normalize("NFKC", out)
+
+
+# Joins the texts `fold_all` folds together: a private-use character, which NFKC, the marks,
+# white space, t2s and casefold all leave alone and which composes with nothing.
+_FOLD_JOIN = "\ue000"
+
+
+def fold_all(texts: list[str]) -> list[str]:
+    """`fold` of every text, each step but the hint stripping run once over them all.
+
+    >>> fold_all(["ＡＢＣ 公司", "負責人(必填)", ""])
+    ['abc公司', '负责人', '']
+    """
+    joined = _FOLD_JOIN.join(texts)
+    if joined.count(_FOLD_JOIN) != len(texts) - 1:  # a text holds the joiner itself
+        return list(map(fold, texts))
+    bare = _SPACE.sub("", unicodedata.normalize("NFKC", joined).translate(_MARKS))
+    parts = bare.split(_FOLD_JOIN)
+    for i, part in enumerate(parts):
+        if part.endswith(")"):
+            parts[i] = _strip_hints(part)
+    folded = _T2S.convert(_FOLD_JOIN.join(parts)).casefold()
+    return unicodedata.normalize("NFKC", folded).split(_FOLD_JOIN)
+
+
+def _strip_hints(text: str) -> str:
+    """Trailing bracketed hints off, again and again ("负责人(销售)(必填)" is still 负责人), never
+    down to nothing."""
+    while True:
+        stripped = _HINT.sub("", text)
+        if stripped == text or not stripped:
+            return text
+        text = stripped
 
 
 def to_half_width(text: str) -> str:

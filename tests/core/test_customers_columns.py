@@ -19,7 +19,6 @@ from sync.core.customers import (
     company_keys,
     finding_issue,
     finding_issues,
-    fold_all,
     group_duplicates,
     link_existing_customers,
 )
@@ -28,7 +27,7 @@ from sync.core.model import RawSheet
 from sync.core.parse import ParseContext
 from sync.core.schema import Lang
 from sync.core.tables import TableData, parse_tables
-from sync.core.text import fold
+from sync.core.text import fold, fold_all
 from tests.core.test_customers import lead_rows, leads_of
 
 # --- each_distinct --------------------------------------------------------------------------

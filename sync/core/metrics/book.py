@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..columns import days, each_distinct, id_keys
-from ..customers import fold_all
 from ..parse import Period
 from ..tables import TableData
-from ..text import fold
+from ..text import fold, fold_all
 from .common import (
     PeriodOf,
     amount_text,
