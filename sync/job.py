@@ -132,56 +132,84 @@ def sync_workbook(
     # The check allocates millions of small objects and frees almost none of them in cycles:
     # the cyclic collector would walk the whole workbook again and again for nothing.
     with gc_paused():
-        binding = bind_workbook(raw.sheets, lang=lang)
-        if not any(not b.table.owned for b in binding.tables.values()):
-            raise LayoutError(
-                f"{raw.source or 'the workbook'}: no tab looks like a salesync tab "
-                f"(expected tabs such as 线索跟踪 / 線索跟蹤 / Leads with their headers); "
-                f"run 'salesync init' for a blank workbook"
-            )
-        settings_data, settings, settings_issues = _settings(binding)
-        if lang is None and settings.language is not None and settings.language != binding.lang:
-            binding = bind_workbook(raw.sheets, lang=settings.language)
-            settings_data, settings, settings_issues = _settings(binding)
-        lang = binding.lang
-        now = as_of or datetime.now(_zone(settings.timezone)).replace(tzinfo=None, microsecond=0)
-        ctx = ParseContext(lang=lang, amount_unit=settings.amount_unit, as_of=now.date())
-        tables, parse_issues = parse_tables(binding, ctx, skip=frozenset({"settings"}))
-        if settings_data is not None:
-            tables["settings"] = settings_data
-        validation = validate_tables(tables, lang, settings)
-        rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
-        calendar = business_calendar(settings)
-        sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
-        leads = review_leads(tables, lang, now, assign=assign)
-        if assign:
-            fill_blanks(tables["leads"], leads.computed.get("leads", {}), ("owner", "assigned_at"))
-        metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
-        computed = merge_computed(
-            validation.computed, sla_computed, leads.computed, reconciliation_column(metrics, lang)
-        )
-        issues = (
-            binding.issues
-            + settings_issues
-            + parse_issues
-            + validation.issues
-            + rule_issues
-            + sla_issues
-            + leads.issues
-            + [metric_issue(p, lang, tables) for p in metrics.problems]
-        )
-        planned = plan_sync(
-            binding,
-            tables,
-            computed,
-            issues,
-            lang,
-            metric_tabs(metrics, lang),
+        result = check_workbook(
+            raw,
+            lang=lang,
+            as_of=as_of,
+            assign=assign,
             dashboard=bool(getattr(backend, "adds_dashboard", False)),
         )
     seconds["check"] = time.perf_counter() - started
+    result.seconds = seconds
 
-    result = SyncResult(
+    if write and not result.plan.is_empty():
+        step("write")
+        started = time.perf_counter()
+        with gc_paused():
+            backend.apply(result.plan)
+        result.wrote = True
+        seconds["write"] = time.perf_counter() - started
+    result.requests = getattr(backend, "requests", None)
+    return result
+
+
+def check_workbook(
+    raw: RawWorkbook,
+    *,
+    lang: Lang | None = None,
+    as_of: datetime | None = None,
+    assign: bool = False,
+    dashboard: bool = False,
+) -> SyncResult:
+    """Bind, parse and check a workbook read into memory, and plan its write-back.
+
+    Only the result outlives the call: what the rules worked out on the way (owned columns by
+    row, columns as arrays) is freed before a write needs the memory.
+    """
+    binding = bind_workbook(raw.sheets, lang=lang)
+    if not any(not b.table.owned for b in binding.tables.values()):
+        raise LayoutError(
+            f"{raw.source or 'the workbook'}: no tab looks like a salesync tab "
+            f"(expected tabs such as 线索跟踪 / 線索跟蹤 / Leads with their headers); "
+            f"run 'salesync init' for a blank workbook"
+        )
+    settings_data, settings, settings_issues = _settings(binding)
+    if lang is None and settings.language is not None and settings.language != binding.lang:
+        binding = bind_workbook(raw.sheets, lang=settings.language)
+        settings_data, settings, settings_issues = _settings(binding)
+    lang = binding.lang
+    now = as_of or datetime.now(_zone(settings.timezone)).replace(tzinfo=None, microsecond=0)
+    ctx = ParseContext(lang=lang, amount_unit=settings.amount_unit, as_of=now.date())
+    tables, parse_issues = parse_tables(binding, ctx, skip=frozenset({"settings"}))
+    if settings_data is not None:
+        tables["settings"] = settings_data
+    validation = validate_tables(tables, lang, settings)
+    rules, rule_issues = read_rules(tables.get("sla_rules"), lang)
+    calendar = business_calendar(settings)
+    sla_computed, sla_issues = flag_sla(tables, rules, calendar, now, lang)
+    leads = review_leads(tables, lang, now, assign=assign)
+    if assign:
+        fill_blanks(tables["leads"], leads.computed.get("leads", {}), ("owner", "assigned_at"))
+    metrics = compute_metrics(tables, settings, as_of=now, workweeks=_workweeks(calendar, now))
+    computed = merge_computed(
+        validation.computed, sla_computed, leads.computed, reconciliation_column(metrics, lang)
+    )
+    issues = (
+        binding.issues
+        + settings_issues
+        + parse_issues
+        + validation.issues
+        + rule_issues
+        + sla_issues
+        + leads.issues
+        + [metric_issue(p, lang, tables) for p in metrics.problems]
+    )
+    planned = plan_sync(
+        binding, tables, computed, issues, lang, metric_tabs(metrics, lang), dashboard=dashboard
+    )
+    for data in tables.values():
+        data.forget()  # the columns the rules shared
+    return SyncResult(
         raw.source,
         lang,
         now,
@@ -191,17 +219,7 @@ def sync_workbook(
         settings,
         metrics=metrics,
         referrals=leads.records(),
-        seconds=seconds,
     )
-    if write and not planned.plan.is_empty():
-        step("write")
-        started = time.perf_counter()
-        with gc_paused():
-            backend.apply(planned.plan)
-        result.wrote = True
-        seconds["write"] = time.perf_counter() - started
-    result.requests = getattr(backend, "requests", None)
-    return result
 
 
 @contextlib.contextmanager
