@@ -156,14 +156,6 @@ class AssignmentRule:
     reps: tuple[str, ...] = ()  # every rep the target names, in order, active or not
     method: Method = Method.FIXED
 
-    def matches(self, lead: Mapping[str, str | None]) -> bool:
-        """`lead`: field → folded value (source: its SOURCE key or, when unknown, folded text)."""
-        for name in MATCH_FIELDS:
-            wanted: frozenset[str] = getattr(self, name)
-            if wanted and lead.get(name) not in wanted:
-                return False
-        return True
-
 
 def _matcher(items: list[str], name: str, row: int, findings: list[Finding]) -> frozenset[str]:
     keys: set[str] = set()

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .columns import day_of
+
 DEFAULT_BUSINESS_HOURS = (time(9, 0), time(18, 0))
 # Regions that publish a yearly schedule of moved days: a year the package has no schedule for
 # is an estimate built from the fixed rules.
@@ -116,8 +118,8 @@ class BusinessCalendar:
     ) -> None:
         self.region = region.strip().upper()
         _country_class(self.region)  # fail early, with UnknownRegion, on a code it does not know
-        self.extra_holidays = frozenset(_day(d) for d in extra_holidays)
-        self.extra_workdays = frozenset(_day(d) for d in extra_workdays) - self.extra_holidays
+        self.extra_holidays = frozenset(day_of(d) for d in extra_holidays)
+        self.extra_workdays = frozenset(day_of(d) for d in extra_workdays) - self.extra_holidays
         start, end = business_hours
         if not start < end:
             raise ValueError(f"business hours must start before they end: {start}–{end}")
@@ -175,7 +177,7 @@ class BusinessCalendar:
 
     # --- days --------------------------------------------------------------------------------
     def is_workday(self, d: date) -> bool:
-        d = _day(d)
+        d = day_of(d)
         days = self._year(d.year)
         o = d.toordinal()
         i = int(np.searchsorted(days, o))
@@ -184,7 +186,7 @@ class BusinessCalendar:
     def add_workdays(self, d: date, n: int) -> date:
         """The nth working day after d (before it when n < 0); d itself when n == 0, like
         WORKDAY. Raises OverflowError past year 9999."""
-        d, n = _day(d), int(n)
+        d, n = day_of(d), int(n)
         if n == 0:
             return d
         self._ensure_around(d, n)
@@ -226,7 +228,7 @@ class BusinessCalendar:
 
     def workdays_between(self, a: date, b: date) -> int:
         """Working days from a to b, both counted, like NETWORKDAYS (negative when b < a)."""
-        a, b = _day(a), _day(b)
+        a, b = day_of(a), day_of(b)
         if b < a:
             return -self.workdays_between(b, a)
         self._cover(a.year, b.year)
@@ -265,10 +267,6 @@ class BusinessCalendar:
                 return _at(day, close)
             day = self.add_workdays(day, int(whole) + 1)
             minute, left = open_, left_over
-
-
-def _day(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _at(day: date, minutes: float) -> datetime:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,6 @@ from ..tables import TableData
 from .problems import MetricProblem
 
 PeriodOf = Callable[[date], Period]
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class MetricTable(NamedTuple):
