@@ -69,6 +69,17 @@ def each_once(values: Sequence[Any], work: Callable[[Any], T]) -> list[T]:
     return each_distinct(values, lambda distinct: list(map(work, distinct)))
 
 
+def objects(values: Sequence[Any]) -> np.ndarray:
+    """Values as a 1-D object array, as they are (a tuple stays one value, nothing inferred)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def is_none(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Which values are None (only None: not NaN, not a blank text), as a boolean array."""
+    found = values if isinstance(values, np.ndarray) else objects(values)
+    return found == None  # noqa: E711 (numpy compares value by value)
+
+
 def moments(values: Sequence[date | datetime | None]) -> np.ndarray:
     """Dates and datetimes as one datetime64[us] array (a date is its midnight; None is NaT)."""
     if not len(values):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import BusinessCalendar
-from .columns import as_datetime, day_of, moments
+from .columns import as_datetime, day_of, is_none, moments, objects
 from .headers import find_table_by_name
 from .issues import Issue, display_value, make_issue
 from .parse import match_choice, parse_number_text, render_text
@@ -898,11 +898,11 @@ def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]
     """Each follow-up's next-step date, as typed and in microseconds: as given, else the first
     date its next-step text holds (worked out once per distinct text and day); and the rows
     whose text holds none."""
-    promised = _objects(data.usable("next_step_date"))
+    promised = objects(data.usable("next_step_date"))
     promised_us = _us(data.moments("next_step_date"))
-    texts = _objects(data.column("next_step"))
+    texts = objects(data.column("next_step"))
     days = data.moments("date").astype("datetime64[D]")
-    unread = np.flatnonzero(_is_none(promised) & ~_is_none(texts) & ~np.isnat(days))
+    unread = np.flatnonzero(is_none(promised) & ~is_none(texts) & ~np.isnat(days))
     if not unread.size:
         return promised, promised_us, []
     text, distinct_texts = pd.factorize(texts[unread])
@@ -910,7 +910,7 @@ def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]
     _, first, inverse = np.unique(
         text * (_MAX_ORDINAL + 1) + ordinal, return_index=True, return_inverse=True
     )
-    found = _objects(
+    found = objects(
         [
             find_promised_date(str(distinct_texts[text[k]]), date.fromordinal(int(ordinal[k])))
             for k in first.tolist()
@@ -919,7 +919,7 @@ def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]
     promised[unread] = found
     promised_us = promised_us.copy()  # the cached column is shared: never changed in place
     promised_us[unread] = _us(moments(found.tolist()))
-    return promised, promised_us, unread[_is_none(found)].tolist()
+    return promised, promised_us, unread[is_none(found)].tolist()
 
 
 @dataclass(slots=True)
@@ -1027,12 +1027,12 @@ def _on_closed_leads(keys: np.ndarray, leads: TableData | None) -> np.ndarray:
     stage says); a follow-up without a lead goes with a lead whose id is blank-ish."""
     if leads is None:
         return np.zeros(len(keys), dtype=bool)
-    lead_keys, stages = _grouping_keys(leads, "lead_id"), _objects(leads.usable("stage"))
-    listed = ~_is_none(lead_keys) & ~_is_none(stages)
+    lead_keys, stages = _grouping_keys(leads, "lead_id"), objects(leads.usable("stage"))
+    listed = ~is_none(lead_keys) & ~is_none(stages)
     stage_of = dict(zip(lead_keys[listed].tolist(), stages[listed].tolist(), strict=True))
     closed = [key for key, stage in stage_of.items() if stage in CLOSED_STAGES]
     on_closed = pd.Series(keys, dtype=object).isin(closed).to_numpy()
-    return on_closed | (_is_none(keys) & ("" in closed))
+    return on_closed | (is_none(keys) & ("" in closed))
 
 
 def _to_full_collection(rule: SlaRule, data: TableData, collections: TableData) -> _Span:
@@ -1067,7 +1067,7 @@ def _limits(rule: SlaRule, data: TableData, rows: np.ndarray) -> np.ndarray:
     payment terms)."""
     if rule.limit_field is None:
         return np.full(len(rows), float(rule.limit or 0))
-    return _floats(_objects(data.usable(rule.limit_field))[rows], DEFAULT_PAYMENT_TERMS)
+    return _floats(objects(data.usable(rule.limit_field))[rows], DEFAULT_PAYMENT_TERMS)
 
 
 def _report(
@@ -1173,7 +1173,7 @@ def _lead_follow_ups(leads: TableData, follow_ups: _FollowUps, out: _Out) -> Non
     for name in ("last_follow_up_at", "follow_up_count", "next_step_due"):
         out.column("leads", name)
     keys = _grouping_keys(leads, "lead_id")
-    listed = np.flatnonzero(~_is_none(keys))
+    listed = np.flatnonzero(~is_none(keys))
     code = follow_ups.leads.get_indexer(keys[listed])
     count = np.append(follow_ups.count, 0)[code]  # code -1: no follow-up
     rows = np.asarray(leads.rows)
@@ -1183,7 +1183,7 @@ def _lead_follow_ups(leads: TableData, follow_ups: _FollowUps, out: _Out) -> Non
     last_at = follow_ups.data.moments("date")[latest].astype("datetime64[m]")
     out.fill("leads", "last_follow_up_at", rows[followed].tolist(), _datetimes(last_at))
     promised = follow_ups.promised[latest]
-    open_ = ~_is_none(promised) & ~_closed(_objects(leads.usable("stage"))[followed])
+    open_ = ~is_none(promised) & ~_closed(objects(leads.usable("stage"))[followed])
     out.fill("leads", "next_step_due", rows[followed[open_]].tolist(), promised[open_].tolist())
 
 
@@ -1238,21 +1238,10 @@ def _datetimes(found: np.ndarray) -> list[datetime]:
     return found.astype("datetime64[us]").tolist()
 
 
-def _objects(values: Sequence[Any]) -> np.ndarray:
-    """Any values as a 1-D object array, as they are."""
-    return np.fromiter(values, dtype=object, count=len(values))
-
-
-def _is_none(values: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Which values are None (only None: not NaN, not a blank text)."""
-    found = values if isinstance(values, np.ndarray) else _objects(values)
-    return found == None  # noqa: E711 (numpy compares value by value)
-
-
 def _floats(values: Sequence[Any], blank: float) -> np.ndarray:
     """Numbers as float64; `blank` where a value is None."""
-    found = _objects(values)
-    found[_is_none(found)] = blank
+    found = objects(values)
+    found[is_none(found)] = blank
     return found.astype(np.float64)
 
 
@@ -1264,8 +1253,8 @@ def _closed(stages: Sequence[Any]) -> np.ndarray:
 def _grouping_keys(data: TableData, name: str) -> np.ndarray:
     """An id field's keys (`TableData.keys`) as an object array, None only where blank: an id
     that normalises to nothing groups under "" as these rules always had it."""
-    keys = _objects(data.keys(name))
-    keys[_is_none(keys) & ~_is_none(data.usable(name))] = ""
+    keys = objects(data.keys(name))
+    keys[is_none(keys) & ~is_none(data.usable(name))] = ""
     return keys
 
 

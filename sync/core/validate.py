@@ -17,16 +17,15 @@ only for the rows that get an issue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_not
+from itertools import compress
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .columns import days, is_midnight
+from .columns import days, is_midnight, is_none
 from .issues import Issue, display_value, short_labels
 from .schema import Kind, Lang, Severity
 from .scoring import BANT_FIELDS, bant_class
@@ -63,11 +62,6 @@ def validate_tables(
     return result
 
 
-def _present(values: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Which values are not None, as a boolean array."""
-    return np.fromiter(map(is_not, values, repeat(None)), dtype=bool, count=len(values))
-
-
 def _indices(mask: np.ndarray) -> list[int]:
     """The positions where `mask` holds, as Python ints."""
     return np.flatnonzero(mask).tolist()
@@ -80,7 +74,7 @@ def check_required(data: TableData, lang: Lang) -> Iterator[Issue]:
         values = data.values[f.name]
         if None not in values:
             continue  # the usual case, found without building an array
-        blank = ~_present(values)
+        blank = is_none(values)
         blank[list(data.bad.get(f.name, ()))] = False  # reported already, as unreadable
         for i in _indices(blank):
             yield data.issue("required", i, f.name, lang)
@@ -208,7 +202,7 @@ def classify_leads(data: TableData, lang: Lang, settings: Settings, result: Vali
     entered = data.column("bant_class")
     judged = answered.copy()
     judged[list(data.bad.get("bant_class", ()))] = False
-    blank = judged & ~_present(entered)
+    blank = judged & is_none(entered)
     if blank.any():
         rows = np.asarray(data.rows)[blank].tolist()
         result.set_all("leads", "bant_class", zip(rows, expected[blank].tolist(), strict=True))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import days, each_distinct, id_keys
+from ..columns import days, each_distinct, id_keys, objects
 from ..parse import Period
 from ..tables import TableData
 from ..text import fold, fold_all
@@ -25,7 +25,6 @@ from .common import (
     day_of,
     distinct_codes,
     number,
-    objects,
     text_or_none,
 )
 from .problems import MetricProblem

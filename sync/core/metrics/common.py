@@ -124,13 +124,6 @@ def pair_totals(
     ]
 
 
-def objects(values: Sequence[Any]) -> np.ndarray:
-    """A list as an object array (never a 2-D array of tuples, never inferred)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
 def columns(tables: Mapping[str, TableData], name: str, *fields: str) -> Iterable[tuple[Any, ...]]:
     """(row, value of each field) of a table's rows; nothing when the table is missing."""
     data = tables.get(name)

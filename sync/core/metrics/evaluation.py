@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import days
+from ..columns import days, objects
 from ..parse import Period
 from ..tables import TableData
 from .book import Book, target_problem
@@ -19,7 +19,6 @@ from .common import (
     MetricTable,
     day_of,
     distinct_codes,
-    objects,
     pair_totals,
     quarter_codes,
     quarter_of,
