@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import BusinessCalendar
-from .columns import as_datetime, day_of, is_none, moments, objects
+from .columns import as_datetime, day_of, each_once, is_none, moments, objects
 from .headers import find_table_by_name
 from .issues import Issue, display_value, make_issue
 from .parse import match_choice, parse_number_text, render_text
@@ -111,13 +111,8 @@ class Condition:
         return (key in self.values) != self.negate
 
     def matches_column(self, values: Sequence[Any]) -> np.ndarray:
-        """`matches` of every value, worked out once per distinct value where that is safe:
-        text, yes/no and blanks (numbers that compare equal can read differently, 1 and 1.0)."""
-        if not set(map(type, values)) <= {str, bool, type(None)}:
-            return np.fromiter(map(self.matches, values), dtype=bool, count=len(values))
-        codes, distinct = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
-        found = [self.matches(v) for v in distinct.tolist()] + [self.matches(None)]
-        return np.array(found, dtype=bool)[codes]  # code -1 (blank): the last
+        """`matches` of every value, worked out once per distinct value (`columns.each_once`)."""
+        return np.array(each_once(values, self.matches), dtype=bool)
 
 
 @dataclass(frozen=True, slots=True)
