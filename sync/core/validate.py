@@ -266,7 +266,4 @@ def flag_rows(issues: list[Issue], tables: dict[str, TableData], lang: Lang) -> 
 def _flag_order(issue: Issue) -> tuple[int, int, str, str]:
     """Most severe first, then by column (A … Z, AA …) and code."""
     column = issue.column or ""
-    return (-_RANK[issue.severity], len(column), column, issue.code)
-
-
-_RANK = {severity: severity.rank for severity in Severity}
+    return (-issue.severity.rank, len(column), column, issue.code)
