@@ -20,6 +20,7 @@ from operator import itemgetter
 from string import Formatter
 from typing import Any
 
+from .columns import each_once
 from .schema import Lang, Severity
 
 
@@ -561,22 +562,18 @@ def make_issue(
     rule: str | None = None,
 ) -> Issue:
     kind = CODES[code]
-    text_value = _shown(value)
-    merged = {"header": header or "", "value": text_value or ""}
-    if params:
-        merged.update(params)
-    return Issue(
+    return _built(
         code,
+        kind.messages[lang],
         severity or kind.severity,
         tab,
         row,
         column,
         header,
-        text_value,
-        render(kind.messages[lang], merged),
+        _shown(value),
+        params,
         field,
         table,
-        merged,
         rule,
     )
 
@@ -603,29 +600,36 @@ def make_issues(
     ['“abc” is not a number.', 'Amount is required but blank.']
     """
     kinds = {code: (CODES[code].messages[lang], CODES[code].severity) for code in set(codes)}
-    shown_header = header or ""
-    made = []
-    for code, row, text_value, extra in zip(codes, rows, _shown_each(values), params, strict=True):
-        template, severity = kinds[code]
-        merged = {"header": shown_header, "value": text_value or "", **extra}
-        message = render(template, merged)
-        made.append(
-            Issue(
-                code,
-                severity,
-                tab,
-                row,
-                column,
-                header,
-                text_value,
-                message,
-                field,
-                table,
-                merged,
-                rule,
-            )
-        )
-    return made
+    shown = each_once(list(values), _shown)  # the same date or number shown once
+    return [
+        _built(code, *kinds[code], tab, row, column, header, text_value, extra, field, table, rule)
+        for code, row, text_value, extra in zip(codes, rows, shown, params, strict=True)
+    ]
+
+
+def _built(
+    code: str,
+    template: str,
+    severity: Severity,
+    tab: str,
+    row: int | None,
+    column: str | None,
+    header: str | None,
+    text_value: str | None,
+    params: Mapping[str, Any] | None,
+    field: str | None,
+    table: str | None,
+    rule: str | None,
+) -> Issue:
+    """An issue, its message rendered from `template` over the header, the value shown and
+    `params`."""
+    merged = {"header": header or "", "value": text_value or ""}
+    if params:
+        merged.update(params)
+    message = render(template, merged)
+    return Issue(
+        code, severity, tab, row, column, header, text_value, message, field, table, merged, rule
+    )
 
 
 def _shown(value: object) -> str | None:
@@ -634,21 +638,6 @@ def _shown(value: object) -> str | None:
         return None
     text = display_value(value)
     return None if not text or text.isspace() else text
-
-
-def _shown_each(values: Iterable[object]) -> list[str | None]:
-    """`_shown` of each cell value, the same date or number shown once."""
-    known: dict[tuple[type, object], str | None] = {}
-    shown = []
-    for value in values:
-        if type(value) is str or value is None:
-            shown.append(_shown(value))
-            continue
-        key = (type(value), value)  # 1, 1.0 and True are equal but not shown the same
-        if key not in known:
-            known[key] = _shown(value)
-        shown.append(known[key])
-    return shown
 
 
 def short_label(issue: Issue, lang: Lang) -> str:
