@@ -36,7 +36,7 @@ from .model import (
 )
 from .parse import is_blank
 from .schema import DASHBOARD, ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner, Severity
-from .tables import TableData
+from .tables import TableData, cells_at, lines_under
 from .validate import Computed, flag_rows
 
 ISSUE_COLUMN_WIDTHS = (8.0, 22.0, 14.0, 6.0, 6.0, 18.0, 22.0, 80.0)
@@ -196,10 +196,8 @@ class _Layout:
         self.data = data
         self.bound: BoundTable = data.bound
         self.added: dict[str, int] = {}
-        grid = self.bound.sheet.rows
         self.first = self.bound.header_row + 1
-        end = len(grid) if self.bound.end_row is None else min(len(grid), self.bound.end_row - 1)
-        self.lines = grid[self.first - 1 : end]  # the rows under the header, as read
+        self.lines = lines_under(self.bound)  # the rows under the header, as read
         lengths = list(map(len, self.lines))
         self.shortest, self.longest = min(lengths, default=0), max(lengths, default=0)
         self.formula_rows: dict[int, set[int]] = defaultdict(set)  # column → its formula rows
@@ -230,16 +228,7 @@ class _Layout:
     def cells(self, index: int, last: int) -> list[CellValue]:
         """Column `index` (0-based) from the first row under the header to `last`, as read;
         None where a row stops short of it and past the table."""
-        lines, take = self.lines, itemgetter(index)
-        if index >= self.longest:
-            found: list[CellValue] = []
-        elif index < self.shortest:
-            found = list(map(take, lines))
-        else:  # ragged rows
-            reach = list(map(index.__lt__, map(len, lines)))
-            at = compress(count(), reach)
-            picked = dict(zip(at, map(take, compress(lines, reach)), strict=True))
-            found = list(map(picked.get, range(len(lines))))
+        found = cells_at(self.lines, index, self.shortest) if index < self.longest else []
         size = last - self.first + 1
         return found[:size] + [None] * (size - len(found))
 

@@ -195,11 +195,11 @@ def data_row_numbers(bound: BoundTable) -> list[int]:
 
     Owned columns do not count: a row whose only content is an old flag is blank.
     """
-    lines = _lines_under(bound)
+    lines = lines_under(bound)
     return (_typed_lines(bound, lines, []) + bound.header_row + 1).tolist()
 
 
-def _lines_under(bound: BoundTable) -> list[list[CellValue]]:
+def lines_under(bound: BoundTable) -> list[list[CellValue]]:
     """The grid rows under the header, up to the end of the table."""
     return bound.sheet.rows[bound.header_row : (bound.end_row or 1 << 62) - 1]
 
@@ -219,7 +219,7 @@ def _typed_lines(
         if not blank.size:
             break
         if col not in owned:
-            cells = columns[col - 1] if col <= len(columns) else _cells_at(lines, col - 1)
+            cells = columns[col - 1] if col <= len(columns) else cells_at(lines, col - 1)
             rest = cells if blank.size == len(lines) else _at(cells, blank)
             blank = blank[blank_cells(rest)]
     typed = np.ones(len(lines), dtype=bool)
@@ -247,12 +247,17 @@ def _transpose(lines: list[list[CellValue]], count: int) -> list[list[CellValue]
         return [flat[c::width] for c in range(count)]
     # zip stops at the shortest row: the columns beyond it are taken one by one
     reached = [list(cells) for cells in islice(zip(*lines, strict=False), count)]
-    return reached + [_cells_at(lines, c) for c in range(len(reached), count)]
+    return reached + [cells_at(lines, c) for c in range(len(reached), count)]
 
 
-def _cells_at(lines: list[list[CellValue]], index: int) -> list[CellValue]:
-    """The cells at `index` of every row, None where a row is shorter."""
-    if index < min(map(len, lines), default=0):
+def cells_at(
+    lines: list[list[CellValue]], index: int, shortest: int | None = None
+) -> list[CellValue]:
+    """The cells at `index` of every row, None where a row is shorter (`shortest`: the length
+    of the shortest row, when known)."""
+    if shortest is None:
+        shortest = min(map(len, lines), default=0)
+    if index < shortest:
         return list(map(itemgetter(index), lines))
     reach = np.flatnonzero(np.fromiter(map(len, lines), np.intp, len(lines)) > index)
     out = np.full(len(lines), None, dtype=object)
@@ -268,7 +273,7 @@ def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[I
         for name, col in bound.columns.items()
         if bound.table.field(name).owner is not Owner.JOB
     }  # computed columns are outputs, never inputs
-    lines = _lines_under(bound)
+    lines = lines_under(bound)
     columns = _transpose(lines, max(inputs.values(), default=0))
     at = _typed_lines(bound, lines, columns)
     rows = (at + bound.header_row + 1).tolist()
