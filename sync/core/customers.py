@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
@@ -37,7 +37,7 @@ from .model import CellValue
 from .parse import _WS, is_blank, render_text
 from .schema import Lang, Severity
 from .tables import TableData
-from .text import _T2S, fold
+from .text import _T2S, each_joined, fold
 
 __all__ = [
     "DuplicateGroup",
@@ -224,20 +224,7 @@ def _normalise(text: str) -> str:
 
 
 def _normalise_all(texts: list[str]) -> list[str]:
-    return _each_line(_normalise, texts)
-
-
-def _each_line(convert: Callable[[str], str], texts: list[str]) -> list[str]:
-    """`convert` of every text, run once over them all joined (a text that holds the joiner
-    itself is converted on its own). `convert` must leave the joiner and what is on each side
-    of it apart, as NFKC, t2s and casefold do."""
-    if not texts:
-        return []
-    joined = _JOIN.join(texts)
-    if joined.count(_JOIN) == len(texts) - 1:  # no text holds the joiner: the usual case
-        return convert(joined).split(_JOIN)
-    lines = iter(_each_line(convert, [text for text in texts if _JOIN not in text]))
-    return [convert(text) if _JOIN in text else next(lines) for text in texts]
+    return each_joined(_normalise, texts, _JOIN)
 
 
 def _strip_zh(word: str) -> str:
@@ -395,7 +382,7 @@ def _cell_contact_keys(cells: list[CellValue]) -> list[tuple[str, ...]]:
     Tuples of text, not sets: the garbage collector stops tracking them, so that a column of
     them does not make it walk every object of a big workbook again.
     """
-    return [_contacts_of(text) for text in _each_line(_nfkc, _texts(cells))]
+    return [_contacts_of(text) for text in each_joined(_nfkc, _texts(cells), _JOIN)]
 
 
 def _nfkc(text: str) -> str:
