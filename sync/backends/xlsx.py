@@ -42,10 +42,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import IO, Any, cast
 from xml.etree import ElementTree as ET
 
+import numpy as np
+
+from sync.backends.xlsx_bulk import (
+    FRAMED,
+    MAX_COLS,
+    MAX_ROWS,
+    RowValues,
+    RowWrites,
+    excel_serial,
+    framed_text,
+    framed_texts,
+    is_naive,
+    num_text,
+)
 from sync.backends.xlsx_dashboard import dashboard_parts
 from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.core.errors import SalesyncError, WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
@@ -74,8 +90,6 @@ REL_STYLES = NS_REL + "/styles"
 REL_CALC_CHAIN = NS_REL + "/calcChain"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
-MAX_ROWS = 1_048_576
-MAX_COLS = 16_384
 _CHUNK = 1 << 20
 _FMT_DATE = 14
 _FMT_DATETIME = 22
@@ -676,6 +690,10 @@ class _StyleBook:
         self.new_xfs.append(xf)
         return len(all_xfs)
 
+    def has_date_xf(self, base: int | None, kind: int) -> bool:
+        """Whether a cell styled `base` takes a date of `kind` without a new format."""
+        return self.is_date(base) or (base or 0, kind) in self._derived
+
     def date_xf(self, base: int | None, kind: int) -> int:
         """Index of a format like `base` with the date (14) or date-time (22) number format."""
         return self.number_xf(base, kind)
@@ -732,36 +750,6 @@ class _StyleBook:
 # ----------------------------------------------------------------------------- cell XML
 
 
-def _serial(value: date, date1904: bool) -> float | int | None:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.replace(tzinfo=None)
-        epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
-        delta = value - epoch
-        serial: float | int = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-    else:
-        epoch_d = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
-        serial = (value - epoch_d).days
-    if not date1904:
-        if serial < 61:
-            serial -= 1  # Excel counts a 29 February 1900 that never was
-        if serial < 1:
-            return None
-    elif serial < 0:
-        return None
-    return serial
-
-
-def _num(value: float | int) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int) or (
-        isinstance(value, float) and value.is_integer() and abs(value) < 1e15
-    ):
-        return str(int(value))
-    return repr(float(value))
-
-
 @dataclass(slots=True)
 class _Rendered:
     """A write resolved to XML pieces: `t` attribute, inner XML, and whether it is a date."""
@@ -797,21 +785,21 @@ def _render_value(value: WritableValue, date1904: bool) -> _Rendered:
     if isinstance(value, str):
         return _Rendered("inlineStr", _inline(value))
     if isinstance(value, datetime | date):
-        serial = _serial(value, date1904)
+        serial = excel_serial(value, date1904)
         if serial is None:  # before Excel's calendar: keep it readable as text
             return _render_value(value.isoformat(), date1904)
         kind = _FMT_DATETIME if isinstance(value, datetime) else _FMT_DATE
-        return _Rendered(None, f"<v>{_num(serial)}</v>", date_kind=kind)
+        return _Rendered(None, f"<v>{num_text(serial)}</v>", date_kind=kind)
     if isinstance(value, time):
         frac = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-        return _Rendered(None, f"<v>{_num(frac + value.microsecond / 86400e6)}</v>")
+        return _Rendered(None, f"<v>{num_text(frac + value.microsecond / 86400e6)}</v>")
     if isinstance(value, numbers.Integral):
         return _Rendered(None, f"<v>{int(value)}</v>")
     if isinstance(value, numbers.Real):
         f = float(value)
         if not math.isfinite(f):
             return _Rendered(None, "", blank=True)
-        return _Rendered(None, f"<v>{_num(f)}</v>")
+        return _Rendered(None, f"<v>{num_text(f)}</v>")
     raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
 
 
@@ -831,28 +819,12 @@ def _cell_xml(
 # ----------------------------------------------------------------------------- sheet patching
 
 
-_FRAMED = frozenset((int, float, datetime, date))
-
-
-def _framed_text(value: float | date, date1904: bool) -> bytes | None:
-    """The `<v>` text `_render_value` gives an int, float, date or datetime (exactly those
-    types); None when it renders no number (NaN, infinity, a date before Excel's calendar)."""
-    if type(value) is int:
-        return b"%d" % value
-    if isinstance(value, date):
-        serial = _serial(value, date1904)
-        return None if serial is None else _num(serial).encode()
-    if not math.isfinite(value):
-        return None
-    return _num(value).encode()
-
-
 @dataclass(slots=True)
 class _SheetEdits:
     """Cell writes for one sheet, and what they need from the style book."""
 
     sheet: str
-    writes: dict[int, dict[int, CellWrite]]
+    writes: RowWrites
     styles: _StyleBook
     date1904: bool
     like_styles: dict[Position, int | None] = field(default_factory=dict)
@@ -865,6 +837,112 @@ class _SheetEdits:
     _tails: dict[tuple[object, ...], bytes | None] = field(default_factory=dict)
     # (column, style_like, type) → a number's or date's cell XML around its `<v>` text
     frames: dict[tuple[object, ...], tuple[bytes, bytes]] = field(default_factory=dict)
+    heads: _CellHeads = field(default_factory=lambda: _CellHeads(b""))  # for `pfx`
+
+    def new_rows(self, ks: list[int]) -> list[bytes]:
+        """The XML of written rows `writes.rows[k]` for `k` in `ks` as new rows (b"" for a
+        row with no cell to write)."""
+        open_tag, close_tag = b"<" + self.pfx + b'row r="', b"</" + self.pfx + b"row>"
+        rows = map(self.writes.rows.__getitem__, ks)
+        return [
+            open_tag + b"%d" % row + b'">' + cells + close_tag if cells else b""
+            for row, cells in zip(rows, self.new_cells(ks), strict=True)
+        ]
+
+    def new_cells(self, ks: list[int]) -> list[bytes]:
+        """The XML of written rows `writes.rows[k]`'s cells (`k` in `ks`) as new cells, a
+        row's joined in column order (b"" for a row with none): what goes after its last cell.
+        Rendering may add a date format (`adds_no_format` tells whether it can)."""
+        writes = self.writes
+        places, bounds = writes.places(ks)
+        tails = self.new_tails(writes.writes_at(places))
+        digits = list(map(b"%d".__mod__, map(writes.rows.__getitem__, ks)))
+        row_of = np.repeat(np.arange(len(ks)), np.diff(bounds)).tolist()
+        heads = map(self.heads.__getitem__, writes.cols[places].tolist())
+        missing = list(compress(range(len(tails)), map(is_, tails, repeat(None))))
+        for i in missing:
+            tails[i] = b""
+        texts = cast(list[bytes], tails)
+        cells = list(map(b"".join, zip(heads, map(digits.__getitem__, row_of), texts, strict=True)))
+        for i in missing:
+            cells[i] = b""
+        return list(map(b"".join, map(cells.__getitem__, map(slice, bounds, bounds[1:]))))
+
+    def adds_no_format(self, writes: list[CellWrite]) -> bool:
+        """Whether rendering `writes` as new cells cannot add a cell format: only a date or
+        datetime in a column (or like a cell) whose format is not a date yet adds one."""
+        kinds = list(map(type, map(itemgetter(2), writes)))
+        if date not in kinds and datetime not in kinds:
+            return True
+        for col, like, kind in set(
+            zip(map(itemgetter(1), writes), map(itemgetter(3), writes), kinds, strict=True)
+        ):
+            if kind is date or kind is datetime:
+                base = self.like_styles.get(like) if like is not None else self.col_styles.get(col)
+                fmt = _FMT_DATETIME if kind is datetime else _FMT_DATE
+                if not self.styles.has_date_xf(base, fmt):
+                    return False
+        return True
+
+    def new_tails(self, writes: list[CellWrite]) -> list[bytes | None]:
+        """`[self.tail(w) for w in writes]`, a column, model cell and type at a time. Groups
+        go in the order they first occur, so formats are added as cell by cell would."""
+        n = len(writes)
+        values = list(map(itemgetter(2), writes))
+        keys = list(
+            zip(
+                map(itemgetter(1), writes),
+                map(itemgetter(3), writes),
+                map(type, values),
+                strict=True,
+            )
+        )
+        groups = {key: j for j, key in enumerate(dict.fromkeys(keys))}
+        if len(groups) == 1:
+            ((col, like, kind),) = groups
+            return self._group_tails(col, like, kind, values)
+        codes = np.fromiter(map(groups.__getitem__, keys), np.intp, n)
+        out = np.empty(n, dtype=object)
+        for (col, like, kind), j in groups.items():
+            at = np.flatnonzero(codes == j)
+            out[at] = self._group_tails(col, like, kind, list(map(values.__getitem__, at.tolist())))
+        tails: list[bytes | None] = out.tolist()
+        return tails
+
+    def _group_tails(
+        self, col: int, like: Position | None, kind: type, values: list[Any]
+    ) -> list[bytes | None]:
+        """`tail` of each value (all of type `kind`) written in column `col` like `like`:
+        numbers and dates through `framed_texts` in one go, other values once each."""
+
+        def one(value: Any) -> bytes | None:
+            return self.tail(CellWrite(0, col, value, like))
+
+        if kind in FRAMED and (kind is not datetime or is_naive(values)):
+            texts = framed_texts(kind, values, self.date1904)
+            missing = list(compress(range(len(texts)), map(is_, texts, repeat(None))))
+            if len(missing) == len(texts):
+                return list(map(one, values))
+            frame_key = (col, like, kind)
+            frame = self.frames.get(frame_key)
+            if frame is None:
+                base = self.like_styles.get(like) if like is not None else self.col_styles.get(col)
+                frame = self.frames[frame_key] = self._frame(base, kind)
+            for i in missing:
+                texts[i] = b""
+            tails: list[bytes | None] = list(
+                map(b"".join, zip(repeat(frame[0]), cast(list[bytes], texts), repeat(frame[1])))
+            )
+            for i in missing:
+                tails[i] = one(values[i])
+            return tails
+        if kind is datetime:  # zoned: equal instants are written as their own wall-clock time
+            return list(map(one, values))
+        try:
+            table = {value: one(value) for value in dict.fromkeys(values)}
+        except TypeError:  # an unhashable value
+            return list(map(one, values))
+        return list(map(table.__getitem__, values))
 
     def new_cell(self, row: bytes, write: CellWrite) -> bytes | None:
         """XML of a cell that does not exist yet; `row` is the row number as ASCII digits."""
@@ -880,8 +958,8 @@ class _SheetEdits:
         rendered into a frame made once per column and type."""
         value = write.value
         kind = type(value)
-        if kind in _FRAMED:
-            text = _framed_text(cast(float | date, value), self.date1904)
+        if kind in FRAMED:
+            text = framed_text(cast(float | date, value), self.date1904)
             if text is not None:
                 frame_key = (write.col, write.style_like, kind)
                 frame = self.frames.get(frame_key)
@@ -1134,31 +1212,8 @@ def _patch_row(
     return start_tag + b"".join(pieces) + end_tag
 
 
-def _live_bounds(writes: dict[int, dict[int, CellWrite]]) -> tuple[int, int, int, int] | None:
-    """(top, left, bottom, right) of the writes that put a value (not None), or None. Only the
-    edge rows and columns are looked into: a write of None is rare, and rarer at an edge."""
-
-    def live_row(r: int) -> bool:
-        return any(w.value is not None for w in writes[r].values())
-
-    def live_col(c: int) -> bool:
-        return any(
-            (w := cols.get(c)) is not None and w.value is not None for cols in writes.values()
-        )
-
-    rows = sorted(writes)
-    top = next((r for r in rows if live_row(r)), None)
-    if top is None:
-        return None
-    bottom = next(r for r in reversed(rows) if live_row(r))
-    cols = sorted(set().union(*writes.values()))
-    left = next(c for c in cols if live_col(c))
-    right = next(c for c in reversed(cols) if live_col(c))
-    return top, left, bottom, right
-
-
 def _grow_dimension(head: bytes, pfx: bytes, edits: _SheetEdits) -> bytes:
-    bounds = _live_bounds(edits.writes)
+    bounds = edits.writes.live_bounds()
     if bounds is None:
         return head
     m = _patch_res(pfx)["dimension"].search(head)
@@ -1320,15 +1375,14 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
     if sd is None:
         raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML has no sheetData")
     edits.pfx = pfx
+    edits.heads = _CellHeads(pfx)
     head = buf[: sd.start()]
     edits.col_styles = _col_styles(head, pfx)
     out(_grow_dimension(head, pfx, edits))
-    writes = edits.writes
-    pending = sorted(writes)
+    pending = edits.writes.rows
     if sd.group(0).endswith(b"/>"):
         out(b"<" + pfx + b"sheetData>")
-        for row in pending:
-            out(_new_row(pfx, row, writes[row], edits))
+        out(b"".join(edits.new_rows(list(range(len(pending))))))
         out(b"</" + pfx + b"sheetData>")
         out(buf[sd.end() :])
         for chunk in it:
@@ -1360,6 +1414,19 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
         buf += more
 
 
+@dataclass(slots=True)
+class _Places:
+    """Where written rows `pending[k]` (k from `k0`) fall in a region's pieces: the piece that
+    is the row (`k` in `existing`) or that it goes before."""
+
+    k0: int
+    pieces: list[int]
+    existing: set[int] = field(default_factory=set)
+
+    def __getitem__(self, k: int) -> int:
+        return self.pieces[k - self.k0]
+
+
 class _Rows:
     """Splices the rows of a sheet's `<sheetData>`, one region of complete rows at a time, in
     document order. `pending` are the written rows, ascending."""
@@ -1376,7 +1443,7 @@ class _Rows:
         self.bare_open = b"<" + pfx + b"c>"
         self.numbers = re.compile(re.escape(self.row_open) + rb' r="(\d+)"')
         self.last_cell = _last_cell_re(pfx)
-        self.heads = _CellHeads(pfx)
+        self.heads = edits.heads
         self.col_of: dict[bytes, int] = {_col_letters(c).encode(): c for c in range(1, 703)}
 
     def done(self) -> bool:
@@ -1396,27 +1463,91 @@ class _Rows:
         rows = list(map(int, numbers))
         if not all(map(int.__lt__, rows, rows[1:])) or (n and rows[0] <= self.prev):
             return self._slowly(region, last)
-        pending, writes = self.pending, self.edits.writes
+        pending = self.pending
         stop = len(pending) if last else bisect.bisect_right(pending, rows[-1] if n else 0, self.pi)
-        before: dict[int, list[bytes]] = {}  # piece → new rows to put before it
-        spans = b"spans" in region
-        i = 0
-        for pi in range(self.pi, stop):
-            row = pending[pi]
-            i = bisect.bisect_left(rows, row, i)
-            if i < n and rows[i] == row:
-                pieces[i] = self._patch(pieces[i], row, writes[row], spans)
-            else:
-                before.setdefault(i, []).append(_new_row(self.pfx, row, writes[row], self.edits))
-        for i, new in before.items():
-            if i < n:
-                pieces[i] = b"".join(new) + pieces[i]
-            else:  # after the last row and what follows it
-                pieces[i] += b"".join(new)
+        if stop > self.pi:
+            self._place(pieces, rows, self.pi, stop, b"spans" in region)
         self.pi = stop
         if n:
             self.prev = rows[-1]
         return self.row_close.join(pieces)
+
+    def _place(self, pieces: list[bytes], rows: list[int], k0: int, k1: int, spans: bool) -> None:
+        """Put written rows `pending[k0:k1]` into `pieces` (the region's rows, numbered `rows`,
+        each without its end tag; one more piece follows the last). The usual row gets new
+        cells after its last one, and a row that does not exist is new: both are rendered in
+        bulk (`_SheetEdits.new_cells`). A row with writes among or onto its cells goes through
+        `_patch`. Where rendering could add a date format, the bulk rows go in runs between
+        those, so that formats are added in the order row by row would add them."""
+        writes = self.edits.writes
+        wanted = np.asarray(self.pending[k0:k1])
+        found = np.searchsorted(np.asarray(rows, dtype=np.int64), wanted)
+        there = found < len(rows)
+        there[there] = np.asarray(rows, dtype=np.int64)[found[there]] == wanted[there]
+        at = _Places(k0, found.tolist())
+        hit = (np.flatnonzero(there) + k0).tolist()
+        lasts = self._last_cols(list(map(pieces.__getitem__, map(at.__getitem__, hit))))
+        firsts = writes.first_cols
+        inside = [k for k, last in zip(hit, lasts, strict=True) if last >= firsts[k]]
+        at.existing = set(hit)
+        before: dict[int, list[bytes]] = {}  # piece → new rows to put before it
+        if inside and not self.edits.adds_no_format(writes.writes_at(writes.places(inside)[0])):
+            runs = list(itertools.pairwise([k0 - 1, *inside, k1]))
+        else:  # no format can be added: no order to keep
+            skip = set(inside)
+            self._append(pieces, before, at, [k for k in range(k0, k1) if k not in skip], spans)
+            runs = [(k, k + 1) for k in inside]
+        for patched, stop in runs:
+            if patched >= k0:
+                row = self.pending[patched]
+                pieces[at[patched]] = self._patch(pieces[at[patched]], row, writes[row], spans)
+            if stop > patched + 1:
+                self._append(pieces, before, at, list(range(patched + 1, stop)), spans)
+        for i, new in before.items():
+            if i < len(rows):
+                pieces[i] = b"".join(new) + pieces[i]
+            else:  # after the last row and what follows it
+                pieces[i] += b"".join(new)
+
+    def _append(
+        self,
+        pieces: list[bytes],
+        before: dict[int, list[bytes]],
+        at: _Places,
+        ks: list[int],
+        spans: bool,
+    ) -> None:
+        """Written rows `pending[k]` for `k` in `ks`: new cells after the last ones of those
+        that exist, new rows (put in `before`) for the others."""
+        writes = self.edits.writes
+        for k, cells in zip(ks, self.edits.new_cells(ks), strict=True):
+            i = at[k]
+            if k in at.existing:
+                piece = pieces[i]
+                if spans:  # widened even where only blanks are written, as `_patch` does
+                    start = piece.find(self.row_open)
+                    tag_end = piece.find(b">", start) + 1
+                    tag = piece[start:tag_end]
+                    if b"spans" in tag:
+                        tag = _fix_spans(tag, writes.first_cols[k], writes.last_cols[k])
+                        piece = piece[:start] + tag + piece[tag_end:]
+                pieces[i] = piece + cells
+            elif cells:
+                row = b"%d" % writes.rows[k]
+                new = b"<" + self.pfx + b'row r="' + row + b'">' + cells + self.row_close
+                before.setdefault(i, []).append(new)
+
+    def _last_cols(self, pieces: list[bytes]) -> list[int]:
+        """The column of each row's last cell (0: none); beyond `MAX_COLS` where it is not
+        plain (`<c r="AB12"`, letters in upper case, up to ZZ)."""
+        unknown = MAX_COLS + 1
+        lasts = list(map(bytes.rfind, pieces, repeat(self.cell_open)))
+        found = map(self.last_cell.match, pieces, lasts)
+        col_of = self.col_of
+        return [
+            (col_of.get(m.group(1), unknown) if m else unknown) if p >= 0 else 0
+            for m, p in zip(found, lasts, strict=True)
+        ]
 
     def _patch(
         self, piece: bytes, row: int, row_writes: dict[int, CellWrite], spans: bool
@@ -2043,26 +2174,6 @@ def _read_ahead(zf: zipfile.ZipFile, part: str, depth: int = 3) -> Iterator[byte
         thread.join()
 
 
-def _group_writes(sheet: str, writes: list[CellWrite]) -> dict[int, dict[int, CellWrite]]:
-    grouped: dict[int, dict[int, CellWrite]] = {}
-    get = grouped.get
-    for w in writes:
-        cols = get(w.row)
-        if cols is None:
-            cols = grouped[w.row] = {}
-        cols[w.col] = w
-    # the bounds once over the groups' keys (in C) rather than four comparisons per write
-    if grouped and not (
-        1 <= min(grouped) <= max(grouped) <= MAX_ROWS
-        and min(map(min, grouped.values())) >= 1
-        and max(map(max, grouped.values())) <= MAX_COLS
-    ):
-        for w in writes:
-            if not (1 <= w.row <= MAX_ROWS and 1 <= w.col <= MAX_COLS):
-                raise SalesyncError(f"{sheet}: cell ({w.row}, {w.col}) is outside the sheet")
-    return grouped
-
-
 def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch, src: Path) -> None:
     styles_text = zin.read(pkg.styles_part).decode("utf-8") if pkg.styles_part else None
     styles = _StyleBook(styles_text)
@@ -2096,7 +2207,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: _Package, plan: WritePlan, tmp, scratch,
                 and "macro" not in (ref.content_type)
             ):
                 raise SalesyncError(f"{src.name}: tab {name!r} is not a worksheet")
-            edits = _SheetEdits(name, _group_writes(name, writes), styles, pkg.date1904)
+            edits = _SheetEdits(name, RowWrites(writes, name), styles, pkg.date1904)
             table_texts.update(_grown_tables(zin, pkg, ref.part, edits.writes))
             likes = {w.style_like for w in writes if w.style_like is not None}
             if likes:
@@ -2210,13 +2321,13 @@ def _style_for(styles: _StyleBook) -> Callable[[bool, int], int | None]:
 
 
 def _grown_tables(
-    zin: zipfile.ZipFile, pkg: _Package, sheet_part: str, writes: dict[int, dict[int, CellWrite]]
+    zin: zipfile.ZipFile, pkg: _Package, sheet_part: str, writes: RowWrites
 ) -> dict[str, bytes]:
     """Table parts of `sheet_part` that grow to take in owned columns added beside them."""
     rels = _rels_part(sheet_part)
     if rels not in pkg.members:
         return {}
-    values = {r: {c: w.value for c, w in cols.items()} for r, cols in writes.items()}
+    values = RowValues(writes)
     out: dict[str, bytes] = {}
     for part in table_parts(sheet_part, zin.read(rels)):
         if part not in pkg.members:

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from sync.backends import xlsx as x
+from sync.backends.xlsx_bulk import RowWrites
 from sync.core.model import CellWrite, TabWrite, WritableValue
 
 STYLES = (
@@ -163,8 +164,9 @@ def test_patch_sheet_matches_the_general_path(seed: int) -> None:
     # formulas in the written cells are plain ones (no shared ones), so nothing refuses
     fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
     like = {(1, 2): 1}
-    fast = x._SheetEdits("t", writes, fast_styles, False, like_styles=dict(like))
-    ref = _SlowEdits("t", writes, ref_styles, False, like_styles=dict(like))
+    grouped = RowWrites([w for cols in writes.values() for w in cols.values()], "t")
+    fast = x._SheetEdits("t", grouped, fast_styles, False, like_styles=dict(like))
+    ref = _SlowEdits("t", grouped, ref_styles, False, like_styles=dict(like))
     step = rng.choice((7, 61, 400, 1 << 20))
     chunks = [xml[i : i + step] for i in range(0, len(xml), step)]
     out: list[bytes] = []

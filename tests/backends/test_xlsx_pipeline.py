@@ -29,6 +29,7 @@ import pytest
 
 from sync.backends import xlsx as x
 from sync.backends.xlsx import apply_plan, read_workbook
+from sync.backends.xlsx_bulk import RowWrites
 from sync.core.errors import SalesyncError, WorkbookUnreadable
 from sync.core.model import CellWrite, TabWrite, WritableValue, WritePlan
 from tests.backends.test_xlsx import make_xlsx, members, rich  # noqa: F401 - `rich` a fixture
@@ -231,8 +232,9 @@ VALUES: list[WritableValue] = [
 
 def _run(xml: bytes, writes: dict[int, dict[int, CellWrite]], step: int) -> tuple[bytes, bytes]:
     fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
-    fast = x._SheetEdits("t", writes, fast_styles, False)
-    ref = _SlowEdits("t", writes, ref_styles, False)
+    grouped = RowWrites([w for cols in writes.values() for w in cols.values()], "t")
+    fast = x._SheetEdits("t", grouped, fast_styles, False)
+    ref = _SlowEdits("t", grouped, ref_styles, False)
     out: list[bytes] = []
     x._patch_sheet(iter([xml[i : i + step] for i in range(0, len(xml), step)]), out.append, fast)
     reference = _reference_patch(xml, ref)
@@ -333,8 +335,8 @@ FRAMED: list[WritableValue] = [
 @pytest.mark.parametrize("date1904", [False, True])
 @pytest.mark.parametrize("pfx", [b"", b"x:"])
 def test_framed_numbers_and_dates_render_as_the_general_path(date1904: bool, pfx: bytes) -> None:
-    fast = x._SheetEdits("t", {}, x._StyleBook(STYLES), date1904, pfx=pfx)
-    ref = x._SheetEdits("t", {}, x._StyleBook(STYLES), date1904, pfx=pfx)
+    fast = x._SheetEdits("t", RowWrites([], "t"), x._StyleBook(STYLES), date1904, pfx=pfx)
+    ref = x._SheetEdits("t", RowWrites([], "t"), x._StyleBook(STYLES), date1904, pfx=pfx)
     fast.col_styles = ref.col_styles = {3: 1}
     fast.like_styles = ref.like_styles = {(1, 1): 2}
     for value in FRAMED * 2:  # the second time from the frames made the first
@@ -368,21 +370,21 @@ def test_texts_with_and_without_preserve_read_back(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- grouping
 
 
-def test_group_writes_refuses_cells_outside_the_sheet() -> None:
+def test_row_writes_refuse_cells_outside_the_sheet() -> None:
     ok = [CellWrite(1, 1, "a"), CellWrite(x.MAX_ROWS, x.MAX_COLS, "b"), CellWrite(1, 2, "c")]
-    assert x._group_writes("S", ok) == {1: {1: ok[0], 2: ok[2]}, x.MAX_ROWS: {x.MAX_COLS: ok[1]}}
+    assert RowWrites(ok, "S") == {1: {1: ok[0], 2: ok[2]}, x.MAX_ROWS: {x.MAX_COLS: ok[1]}}
     for bad in ((0, 1), (1, 0), (x.MAX_ROWS + 1, 1), (1, x.MAX_COLS + 1)):
         with pytest.raises(SalesyncError, match=rf"S: cell \({bad[0]}, {bad[1]}\) is outside"):
-            x._group_writes("S", [*ok, CellWrite(*bad, "x")])
+            RowWrites([*ok, CellWrite(*bad, "x")], "S")
 
 
 def test_dimension_bounds_skip_writes_of_none() -> None:
-    def grouped(cells: list[tuple[int, int, WritableValue]]) -> dict[int, dict[int, CellWrite]]:
-        return x._group_writes("S", [CellWrite(r, c, v) for r, c, v in cells])
+    def grouped(cells: list[tuple[int, int, WritableValue]]) -> RowWrites:
+        return RowWrites([CellWrite(r, c, v) for r, c, v in cells], "S")
 
-    assert x._live_bounds(grouped([(1, 1, None)])) is None
+    assert grouped([(1, 1, None)]).live_bounds() is None
     cells = [(2, 5, None), (3, 2, "a"), (9, 4, 1), (9, 1, None), (12, 7, None), (11, 6, 0)]
-    assert x._live_bounds(grouped(cells)) == (3, 2, 11, 6)
+    assert grouped(cells).live_bounds() == (3, 2, 11, 6)
     rng = random.Random(3)
     for _ in range(200):
         cells = [
@@ -395,7 +397,7 @@ def test_dimension_bounds_skip_writes_of_none() -> None:
         if live:
             rows, cols_ = [r for r, _ in live], [c for _, c in live]
             expected = (min(rows), min(cols_), max(rows), max(cols_))
-        assert x._live_bounds(g) == expected
+        assert g.live_bounds() == expected
 
 
 # --------------------------------------------------------------------------- reading
