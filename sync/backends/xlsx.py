@@ -853,6 +853,12 @@ class _SheetEdits:
         """The XML of written rows `writes.rows[k]`'s cells (`k` in `ks`) as new cells, a
         row's joined in column order (b"" for a row with none): what goes after its last cell.
         Rendering may add a date format (`adds_no_format` tells whether it can)."""
+        cells, bounds = self.new_cell_list(ks)
+        return list(map(b"".join, map(cells.__getitem__, map(slice, bounds, bounds[1:]))))
+
+    def new_cell_list(self, ks: list[int]) -> tuple[list[bytes], list[int]]:
+        """`new_cells` a cell at a time (b"" where a write makes no cell), with where each
+        row's begin (and the end last)."""
         writes = self.writes
         places, bounds = writes.places(ks)
         tails = self.new_tails(writes.writes_at(places))
@@ -866,7 +872,7 @@ class _SheetEdits:
         cells = list(map(b"".join, zip(heads, map(digits.__getitem__, row_of), texts, strict=True)))
         for i in missing:
             cells[i] = b""
-        return list(map(b"".join, map(cells.__getitem__, map(slice, bounds, bounds[1:]))))
+        return cells, bounds
 
     def adds_no_format(self, writes: list[CellWrite]) -> bool:
         """Whether rendering `writes` as new cells cannot add a cell format: only a date or
@@ -1491,12 +1497,11 @@ class _Rows:
         inside = [k for k, last in zip(hit, lasts, strict=True) if last >= firsts[k]]
         at.existing = set(hit)
         before: dict[int, list[bytes]] = {}  # piece → new rows to put before it
-        if inside and not self.edits.adds_no_format(writes.writes_at(writes.places(inside)[0])):
+        ks = list(range(k0, k1))
+        if inside and not self.edits.adds_no_format(writes.writes_at(writes.places(ks)[0])):
             runs = list(itertools.pairwise([k0 - 1, *inside, k1]))
-        else:  # no format can be added: no order to keep
-            skip = set(inside)
-            self._append(pieces, before, at, [k for k in range(k0, k1) if k not in skip], spans)
-            runs = [(k, k + 1) for k in inside]
+        else:  # rendering adds no format, or no row is left to `_patch`: no order to keep
+            runs = self._bulk(pieces, before, at, ks, inside, spans)
         for patched, stop in runs:
             if patched >= k0:
                 row = self.pending[patched]
@@ -1509,6 +1514,65 @@ class _Rows:
             else:  # after the last row and what follows it
                 pieces[i] += b"".join(new)
 
+    def _bulk(
+        self,
+        pieces: list[bytes],
+        before: dict[int, list[bytes]],
+        at: _Places,
+        ks: list[int],
+        inside: list[int],
+        spans: bool,
+    ) -> list[tuple[int, int]]:
+        """Written rows `pending[k]` for `k` in `ks`, rendered at once: `_append` for all but
+        those `inside`, which get new cells in the gaps between their cells through
+        `_insert`. Returns the rows left for `_patch` (writes onto existing cells) as runs."""
+        cells, bounds = self.edits.new_cell_list(ks)
+        k0, cols, starts = ks[0], self.edits.writes.cols, self.edits.writes.starts
+        left = []
+        for k in inside:
+            a, b = bounds[k - k0], bounds[k - k0 + 1]
+            i = at[k]
+            row_cols = cols[starts[k] : starts[k + 1]].tolist()
+            done = self._insert(pieces[i], cells[a:b], row_cols, spans)
+            if done is None:
+                left.append((k, k + 1))
+            else:
+                pieces[i] = done
+        skip = set(inside)
+        rows = [k for k in ks if k not in skip]
+        joined = [b"".join(cells[bounds[k - k0] : bounds[k - k0 + 1]]) for k in rows]
+        self._place_cells(pieces, before, at, rows, joined, spans)
+        return left
+
+    def _insert(
+        self, piece: bytes, cells: list[bytes], cols: list[int], spans: bool
+    ) -> bytes | None:
+        """`piece` (a row without its end tag) with new cells (`cells`, in columns `cols`,
+        ascending) put into the gaps between its cells and after its last one, as `_patch`
+        puts them; None when one lands on an existing cell or the cells cannot be located."""
+        start = piece.find(self.row_open)
+        tag_end = piece.find(b">", start) + 1
+        located = _locate_cells(self.pfx, piece[tag_end:])
+        if located is None or not located[0] or not set(cols).isdisjoint(located[0]):
+            return None
+        existing, refs = located
+        if spans and piece.find(b"spans", start, tag_end) >= 0:
+            out = [piece[:start], _fix_spans(piece[start:tag_end], cols[0], cols[-1])]
+        else:
+            out = [piece[:tag_end]]
+        emit, k, last_col = tag_end, 0, existing[-1]
+        ref_open = b"<" + self.pfx + b'c r="'
+        while k < len(cols) and cols[k] < last_col:
+            # columns ascend, so the first `<c r="P` is cell P's (PA, PB… come after it)
+            at = piece.index(ref_open + refs[bisect.bisect_left(existing, cols[k])], emit)
+            out.append(piece[emit:at])
+            out.append(cells[k])
+            emit = at
+            k += 1
+        out.append(piece[emit:])
+        out += cells[k:]
+        return b"".join(out)
+
     def _append(
         self,
         pieces: list[bytes],
@@ -1519,8 +1583,20 @@ class _Rows:
     ) -> None:
         """Written rows `pending[k]` for `k` in `ks`: new cells after the last ones of those
         that exist, new rows (put in `before`) for the others."""
+        self._place_cells(pieces, before, at, ks, self.edits.new_cells(ks), spans)
+
+    def _place_cells(
+        self,
+        pieces: list[bytes],
+        before: dict[int, list[bytes]],
+        at: _Places,
+        ks: list[int],
+        added: list[bytes],
+        spans: bool,
+    ) -> None:
+        """`_append` with the rows' new cells rendered (`added`)."""
         writes = self.edits.writes
-        for k, cells in zip(ks, self.edits.new_cells(ks), strict=True):
+        for k, cells in zip(ks, added, strict=True):
             i = at[k]
             if k in at.existing:
                 piece = pieces[i]
