@@ -17,13 +17,15 @@ rows, estimated calendars, invalid rule rows). Nothing raises on a bad row.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,7 @@ import pandas as pd
 from .calendar import BusinessCalendar
 from .columns import as_datetime, day_of, each_once, is_none, moments, objects
 from .headers import find_table_by_name
-from .issues import Issue, display_value, make_issue
+from .issues import CODES, Issue, display_value, make_issue
 from .parse import match_choice, parse_number_text, render_text
 from .schema import SCHEMA, SLA_UNIT, YES_NO, Choices, Kind, Lang, Table
 from .tables import TableData
@@ -112,7 +114,7 @@ class Condition:
 
     def matches_column(self, values: Sequence[Any]) -> np.ndarray:
         """`matches` of every value, worked out once per distinct value (`columns.each_once`)."""
-        return np.array(each_once(values, self.matches), dtype=bool)
+        return np.fromiter(each_once(values, self.matches), dtype=bool, count=len(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -825,6 +827,7 @@ class _Out:
     as_of: datetime
     computed: Computed = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # spreadsheet rows, by table
 
     def target(self, table: str, name: str) -> dict[int, Any] | None:
         """The values of one owned column by row, to fill in; None when the schema has none."""
@@ -836,11 +839,15 @@ class _Out:
         """Own a column even when no row gets a value: stale values are cleared."""
         self.target(table, name)
 
-    def fill(self, table: str, name: str, rows: list[int], values: list[Any]) -> None:
-        """Set an owned column's values in these spreadsheet rows."""
-        target = self.target(table, name)
-        if target is not None:
-            target.update(zip(rows, values, strict=True))
+    def fill(self, data: TableData, name: str, at: np.ndarray, values: list[Any]) -> None:
+        """Set an owned column's values in data rows `at` of a table."""
+        target = self.target(data.name, name)
+        if target is None:
+            return
+        rows = self.rows.get(data.name)
+        if rows is None:
+            rows = self.rows[data.name] = np.asarray(data.rows)
+        target.update(zip(rows[at].tolist(), values, strict=True))
 
 
 def flag_sla(
@@ -873,10 +880,9 @@ class _FollowUps:
 
     def __init__(self, data: TableData) -> None:
         self.data = data
-        self.dates = data.usable("date")
         self.date_us = _us(data.moments("date"))
-        self.keys = _grouping_keys(data, "lead_id")  # of each follow-up
-        lead, keys = pd.factorize(self.keys)
+        lead, keys = pd.factorize(_grouping_keys(data, "lead_id"))
+        self.lead = lead  # of each follow-up: a code, -1 for none
         self.leads = pd.Index(keys)  # lead key of each code
         dated = np.flatnonzero((lead >= 0) & (self.date_us != _NAT))
         # by lead, then by time; the sort is stable, so a tie keeps row order
@@ -895,12 +901,14 @@ def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]
     whose text holds none."""
     promised = objects(data.usable("next_step_date"))
     promised_us = _us(data.moments("next_step_date"))
-    texts = objects(data.column("next_step"))
     days = data.moments("date").astype("datetime64[D]")
-    unread = np.flatnonzero(is_none(promised) & ~is_none(texts) & ~np.isnat(days))
+    undated = np.flatnonzero((promised_us == _NAT) & ~np.isnat(days))
+    texts = objects(list(map(data.column("next_step").__getitem__, undated.tolist())))
+    written = ~is_none(texts)
+    unread = undated[written]
     if not unread.size:
         return promised, promised_us, []
-    text, distinct_texts = pd.factorize(texts[unread])
+    text, distinct_texts = pd.factorize(texts[written])
     ordinal = days[unread].astype(np.int64) + _EPOCH_ORDINAL
     _, first, inverse = np.unique(
         text * (_MAX_ORDINAL + 1) + ordinal, return_index=True, return_inverse=True
@@ -919,11 +927,10 @@ def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]
 
 @dataclass(slots=True)
 class _Span:
-    """From where a rule's rows start to what ends them: `ends[at[i]]` is row i's end as typed
-    (`at` None: `ends[i]`; -1: not ended), `end_us` the same in microseconds."""
+    """From where a rule's rows start to what ends them: `end_us[at[i]]` is row i's end in
+    microseconds (`at` None: `end_us[i]`; -1: not ended)."""
 
     start_us: np.ndarray
-    ends: Sequence[Any]
     end_us: np.ndarray
     where: str  # the column an issue points at
     at: np.ndarray | None = None
@@ -934,12 +941,6 @@ class _Span:
             return self.end_us[rows]
         at = self.at[rows]
         return np.where(at >= 0, self.end_us[at], _NAT)
-
-    def done(self, i: int) -> Any:
-        if self.at is None:
-            return self.ends[i]
-        at = int(self.at[i])
-        return self.ends[at] if at >= 0 else None
 
 
 def _run_rule(
@@ -982,13 +983,12 @@ def _run_rule(
         span.start_us[chosen], span.done_us(chosen), limits, Unit(rule.unit), out.as_of, calendar
     )
     shown = judged.status != _NA_CODE
-    rows = np.asarray(data.rows)[chosen[shown]].tolist()
     if due_column:
         kind = data.bound.table.field(due_column).kind
-        out.fill(rule.table, due_column, rows, _cell_values(judged.due[shown], kind))
+        out.fill(data, due_column, chosen[shown], _cell_values(judged.due[shown], kind))
     if status_column:
         labels = np.array([STATUS_LABELS[s][out.lang] for s in _STATUSES], dtype=object)
-        out.fill(rule.table, status_column, rows, labels[judged.status[shown]].tolist())
+        out.fill(data, status_column, chosen[shown], labels[judged.status[shown]].tolist())
     _report(rule, data, span, chosen, judged, out)
 
 
@@ -1001,7 +1001,7 @@ def _to_end(rule: SlaRule, data: TableData) -> _Span:
         skip = np.zeros(len(data), dtype=bool)
         skip[list(bad)] = True
     start, end = _us(data.moments(rule.start)), _us(data.moments(rule.end))
-    return _Span(start, data.usable(rule.end), end, rule.end, skip=skip)
+    return _Span(start, end, rule.end, skip=skip)
 
 
 def _to_next_follow_up(rule: SlaRule, follow_ups: _FollowUps, leads: TableData | None) -> _Span:
@@ -1012,22 +1012,22 @@ def _to_next_follow_up(rule: SlaRule, follow_ups: _FollowUps, leads: TableData |
         start = follow_ups.promised_us
     else:
         start = _us(data.moments(rule.start))
-    skip = (follow_ups.next < 0) & _on_closed_leads(follow_ups.keys, leads)
+    skip = (follow_ups.next < 0) & _on_closed_leads(follow_ups, leads)
     where = "next_step_date" if data.has("next_step_date") else "next_step"
-    return _Span(start, follow_ups.dates, follow_ups.date_us, where, follow_ups.next, skip)
+    return _Span(start, follow_ups.date_us, where, follow_ups.next, skip)
 
 
-def _on_closed_leads(keys: np.ndarray, leads: TableData | None) -> np.ndarray:
+def _on_closed_leads(follow_ups: _FollowUps, leads: TableData | None) -> np.ndarray:
     """Which follow-ups are on a lead whose stage is won or lost (the lead's last row with a
     stage says); a follow-up without a lead goes with a lead whose id is blank-ish."""
     if leads is None:
-        return np.zeros(len(keys), dtype=bool)
+        return np.zeros(len(follow_ups.lead), dtype=bool)
     lead_keys, stages = _grouping_keys(leads, "lead_id"), objects(leads.usable("stage"))
     listed = ~is_none(lead_keys) & ~is_none(stages)
     stage_of = dict(zip(lead_keys[listed].tolist(), stages[listed].tolist(), strict=True))
     closed = [key for key, stage in stage_of.items() if stage in CLOSED_STAGES]
-    on_closed = pd.Series(keys, dtype=object).isin(closed).to_numpy()
-    return on_closed | (is_none(keys) & ("" in closed))
+    # asked once per lead; code -1 (no lead) picks the last: whether "" is closed
+    return np.append(follow_ups.leads.isin(closed), "" in closed)[follow_ups.lead]
 
 
 def _to_full_collection(rule: SlaRule, data: TableData, collections: TableData) -> _Span:
@@ -1038,9 +1038,8 @@ def _to_full_collection(rule: SlaRule, data: TableData, collections: TableData) 
     amount = _floats(data.usable("amount"), np.nan)
     received = np.append(total, 0.0)[code]  # code -1: nothing received
     at = np.where(received >= amount - 0.005, np.append(latest, -1)[code], -1)
-    ends = collections.usable("received_at")
     start, end = _us(data.moments(rule.start)), _us(collections.moments("received_at"))
-    return _Span(start, ends, end, rule.start, at, skip=~(amount >= 0))
+    return _Span(start, end, rule.start, at, skip=~(amount >= 0))
 
 
 def _collected(cols: TableData) -> tuple[pd.Index, np.ndarray, np.ndarray]:
@@ -1070,46 +1069,173 @@ def _report(
 ) -> None:
     """An issue for each measured row that is breached or overdue, or whose due time rests
     on an estimated calendar (that one first)."""
-    lang = out.lang
     status = judged.status
-    picked = np.flatnonzero(
-        (status == _BREACHED_CODE) | (status == _OVERDUE_CODE) | (judged.estimated > 0)
+    late = (status == _BREACHED_CODE) | (status == _OVERDUE_CODE)
+    picked = np.flatnonzero(late | (judged.estimated > 0))
+    late, estimated = late[picked], judged.estimated[picked] > 0
+    cells = _Cells.of(data, span.where, chosen[picked], rule, out.lang)
+    # each picked row's issues in turn: its estimated calendar first, then its lateness
+    count = estimated.astype(np.int64) + late
+    first = np.cumsum(count) - count
+    issues = np.empty(int(count.sum()), dtype=object)
+    issues[first[estimated]] = _estimated_issues(
+        cells.part(estimated), judged.estimated[picked[estimated]]
     )
-    label = rule.label(lang)
-    as_of_text = out.as_of.strftime("%Y-%m-%d %H:%M")
-    notes: dict[int, str] = {0: ""}  # the calendar note of each estimated year
-    codes: list[str] = []
-    at: list[int] = []
-    params: list[dict[str, Any]] = []
-    for i, code, year, due, late_by in zip(
-        chosen[picked].tolist(),
-        status[picked].tolist(),
-        judged.estimated[picked].tolist(),
-        judged.due[picked].tolist(),
-        judged.late_by[picked].tolist(),
-        strict=True,
-    ):
-        if year:
-            if year not in notes:
-                notes[year] = _ESTIMATED[lang].format(year=year)
-            codes.append("calendar-estimated")
-            at.append(i)
-            params.append({"year": year, "rule_label": label})
-        if code in (_BREACHED_CODE, _OVERDUE_CODE):
-            done = span.done(i)
-            codes.append("sla-breached" if code == _BREACHED_CODE else "sla-overdue")
-            at.append(i)
-            params.append(
-                {
-                    "rule_label": label,
-                    "due": _show_due(due),
-                    "done": _show_done(done) if done is not None else "",
-                    "late": _duration(late_by, lang, not isinstance(due, datetime)),
-                    "as_of": as_of_text,
-                    "estimated": notes[year],
-                }
+    issues[first[late] + estimated[late]] = _late_issues(
+        cells.part(late), judged, picked[late], span, out.as_of
+    )
+    out.issues.extend(issues.tolist())
+
+
+@dataclass(slots=True)
+class _Cells:
+    """The cells a rule's issues are about: `where` of `data` in data rows `at`, with the
+    values as an issue shows them ("" for a blank)."""
+
+    data: TableData
+    where: str
+    at: np.ndarray
+    values: np.ndarray
+    rule: SlaRule
+    lang: Lang
+
+    @classmethod
+    def of(cls, data: TableData, where: str, at: np.ndarray, rule: SlaRule, lang: Lang) -> _Cells:
+        """The cells, each distinct cell shown once; none shown without cells as typed."""
+        raw = data.raw.get(where)
+        if raw is None:
+            return cls(data, where, at, np.full(len(at), "", dtype=object), rule, lang)
+        shown = each_once(list(map(raw.__getitem__, at.tolist())), _shown_value)
+        return cls(data, where, at, objects(shown), rule, lang)
+
+    @property
+    def header(self) -> str:
+        return self.data.bound.header_of(self.where, self.lang)
+
+    def part(self, rows: np.ndarray) -> _Cells:
+        return replace(self, at=self.at[rows], values=self.values[rows])
+
+    def issues(
+        self, codes: list[str], params: list[dict[str, Any]], messages: list[str]
+    ) -> list[Issue]:
+        """What `TableData.issues` makes from these codes and parameters (which hold the header
+        and the value shown already), given the messages."""
+        data, where, header = self.data, self.where, self.header
+        column = data.letter(where)
+        severities = {code: CODES[code].severity for code in set(codes)}
+        tab, table, rule = data.tab, data.name, self.rule.id
+        rows = list(map(data.rows.__getitem__, self.at.tolist()))
+        return [
+            Issue(
+                code,
+                severities[code],
+                tab,
+                row,
+                column,
+                header,
+                merged["value"] or None,
+                message,
+                where,
+                table,
+                merged,
+                rule,
             )
-    out.issues.extend(data.issues(codes, at, span.where, lang, params, rule=rule.id))
+            for code, row, merged, message in zip(codes, rows, params, messages, strict=True)
+        ]
+
+
+def _shown_value(value: Any) -> str:
+    """A cell as an issue shows it: as typed, "" for a blank."""
+    text = "" if value is None else display_value(value)
+    return "" if text.isspace() else text
+
+
+def _estimated_issues(cells: _Cells, years: np.ndarray) -> list[Issue]:
+    """A calendar-estimated issue about each of the cells, in the year estimated."""
+    header, label, values = cells.header or "", cells.rule.label(cells.lang), cells.values.tolist()
+    params = [
+        {"header": header, "value": value, "year": year, "rule_label": label}
+        for value, year in zip(values, years.tolist(), strict=True)
+    ]
+    codes = ["calendar-estimated"] * len(params)
+    texts: dict[str, str | list[str]] = {
+        "header": header,
+        "value": values,
+        "year": years.astype(str).tolist(),
+        "rule_label": label,
+    }
+    return cells.issues(codes, params, _messages(codes, cells.lang, texts))
+
+
+def _late_issues(
+    cells: _Cells, judged: _Judged, late: np.ndarray, span: _Span, as_of: datetime
+) -> list[Issue]:
+    """A breached or overdue issue about each of the cells, of rows `late` (indices into
+    `judged`); due, done and lateness texts are worked out once per distinct value."""
+    lang = cells.lang
+    header, label, values = cells.header or "", cells.rule.label(lang), cells.values.tolist()
+    due = judged.due[late]
+    whole_day = due.dtype == np.dtype("datetime64[D]")
+    dues = _each_shown(due, _show_due)
+    dones = _each_shown(span.done_us(cells.at).astype("datetime64[us]"), _show_done)
+    lates = _each_shown(judged.late_by[late], lambda late_by: _duration(late_by, lang, whole_day))
+    as_of_text = as_of.strftime("%Y-%m-%d %H:%M")
+    years = judged.estimated[late].tolist()
+    notes = {year: _ESTIMATED[lang].format(year=year) for year in set(years)} | {0: ""}
+    estimated = [notes[year] for year in years]
+    params = [
+        {
+            "header": header,
+            "value": value,
+            "rule_label": label,
+            "due": due_text,
+            "done": done_text,
+            "late": late_text,
+            "as_of": as_of_text,
+            "estimated": note,
+        }
+        for value, due_text, done_text, late_text, note in zip(
+            values, dues, dones, lates, estimated, strict=True
+        )
+    ]
+    texts: dict[str, str | list[str]] = {
+        "header": header,
+        "value": values,
+        "rule_label": label,
+        "due": dues,
+        "done": dones,
+        "late": lates,
+        "as_of": as_of_text,
+        "estimated": estimated,
+    }
+    codes = np.where(judged.status[late] == _BREACHED_CODE, "sla-breached", "sla-overdue")
+    return cells.issues(codes.tolist(), params, _messages(codes.tolist(), lang, texts))
+
+
+def _each_shown(values: np.ndarray, show: Callable[[Any], str]) -> list[str]:
+    """`show` of each datetime64 or timedelta64 value (as Python's, None for NaT), called
+    once per distinct value."""
+    codes, distinct = pd.factorize(values.view(np.int64))
+    return objects([show(v) for v in distinct.astype(values.dtype).tolist()])[codes].tolist()
+
+
+def _messages(codes: list[str], lang: Lang, texts: dict[str, str | list[str]]) -> list[str]:
+    """Each row's message: its code's template over the texts of its fields (a list: one a
+    row; a text: the same in every row), as `str.format_map` renders it, with each template
+    parsed once rather than once a row."""
+    code_of = np.asarray(codes, dtype=object)
+    messages = np.empty(len(codes), dtype=object)
+    for code in dict.fromkeys(codes):
+        rows = code_of == code
+        count = int(rows.sum())
+        pieces: list[Iterable[str]] = []
+        for literal, name, _, _ in string.Formatter().parse(CODES[code].messages[lang]):
+            pieces.append(repeat(literal, count))
+            if name is not None:
+                text = texts[name]
+                pieces.append(repeat(text, count) if isinstance(text, str) else objects(text)[rows])
+        messages[rows] = list(map("".join, zip(*pieces, strict=True)))
+    return messages.tolist()
 
 
 _ESTIMATED = {
@@ -1119,8 +1245,7 @@ _ESTIMATED = {
 }
 
 
-@lru_cache(maxsize=4096)
-def _show_due(due: Any) -> str:
+def _show_due(due: date) -> str:
     if isinstance(due, datetime):
         return due.strftime("%Y-%m-%d %H:%M")
     return due.isoformat()
@@ -1134,10 +1259,10 @@ def _cell_values(due: np.ndarray, kind: Kind) -> list[Any]:
     return due.tolist()
 
 
-_show_done = lru_cache(maxsize=4096, typed=True)(display_value)
+def _show_done(done: datetime | None) -> str:
+    return "" if done is None else display_value(done)
 
 
-@lru_cache(maxsize=4096)
 def _duration(late: timedelta | None, lang: Lang, whole_day: bool) -> str:
     if late is None:
         return ""
@@ -1171,15 +1296,14 @@ def _lead_follow_ups(leads: TableData, follow_ups: _FollowUps, out: _Out) -> Non
     listed = np.flatnonzero(~is_none(keys))
     code = follow_ups.leads.get_indexer(keys[listed])
     count = np.append(follow_ups.count, 0)[code]  # code -1: no follow-up
-    rows = np.asarray(leads.rows)
-    out.fill("leads", "follow_up_count", rows[listed].tolist(), count.tolist())
+    out.fill(leads, "follow_up_count", listed, count.tolist())
     followed = listed[count > 0]
     latest = follow_ups.latest[code[count > 0]]
     last_at = follow_ups.data.moments("date")[latest].astype("datetime64[m]")
-    out.fill("leads", "last_follow_up_at", rows[followed].tolist(), _datetimes(last_at))
+    out.fill(leads, "last_follow_up_at", followed, _datetimes(last_at))
     promised = follow_ups.promised[latest]
     open_ = ~is_none(promised) & ~_closed(objects(leads.usable("stage"))[followed])
-    out.fill("leads", "next_step_due", rows[followed[open_]].tolist(), promised[open_].tolist())
+    out.fill(leads, "next_step_due", followed[open_], promised[open_].tolist())
 
 
 def _days_in_pipeline(leads: TableData, out: _Out) -> None:
@@ -1189,7 +1313,7 @@ def _days_in_pipeline(leads: TableData, out: _Out) -> None:
     began = np.where(np.isnat(created), assigned, created).astype("datetime64[D]")
     counted = np.flatnonzero(~np.isnat(began) & ~_closed(leads.usable("stage")))
     age = _days_since(began[counted], np.datetime64(out.as_of.date(), "D"))
-    out.fill("leads", "days_in_pipeline", np.asarray(leads.rows)[counted].tolist(), age)
+    out.fill(leads, "days_in_pipeline", counted, age)
 
 
 def _overdue_days(cols: TableData, out: _Out) -> None:
@@ -1202,7 +1326,7 @@ def _overdue_days(cols: TableData, out: _Out) -> None:
     end = np.where(np.isnat(paid), np.datetime64(out.as_of.date(), "D"), paid)
     counted = np.flatnonzero(~np.isnat(due))
     late = _days_since(due[counted], end[counted])
-    out.fill("collections", "overdue_days", np.asarray(cols.rows)[counted].tolist(), late)
+    out.fill(cols, "overdue_days", counted, late)
 
 
 def _days_since(start: np.ndarray, end: np.ndarray | np.datetime64) -> list[int]:
@@ -1248,8 +1372,9 @@ def _closed(stages: Sequence[Any]) -> np.ndarray:
 def _grouping_keys(data: TableData, name: str) -> np.ndarray:
     """An id field's keys (`TableData.keys`) as an object array, None only where blank: an id
     that normalises to nothing groups under "" as these rules always had it."""
-    keys = objects(data.keys(name))
-    keys[is_none(keys) & ~is_none(data.usable(name))] = ""
+    keys, usable = objects(data.keys(name)), data.usable(name)
+    blank = np.flatnonzero(is_none(keys)).tolist()
+    keys[[i for i in blank if usable[i] is not None]] = ""
     return keys
 
 
