@@ -15,7 +15,10 @@ atomically.
 The work is spread over the cores where the GIL allows: a changed sheet is inflated in one
 thread (`_read_ahead`) while this one splices it region by region (`_patch_sheet`), and what
 it writes is deflated in 4 MiB blocks on a thread pool (`_Deflater`, at zipfile's default
-level) into a scratch file, from which the members are copied raw into the package.
+level) into a scratch file, from which the members are copied raw into the package. A region's
+written rows are spliced in bulk: the plan's writes are indexed by arrays (`xlsx_bulk.RowWrites`)
+rather than a dict per row, and the cells they add after or between a row's cells are rendered a
+column and a type at a time; only a row whose writes land on existing cells is patched alone.
 """
 
 from __future__ import annotations
