@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from itertools import repeat
-from operator import is_
+from operator import not_
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -741,6 +741,7 @@ def parse_value(
 # reaching them costs more than the work done on each, so the passes are few.
 
 _NONE = type(None)
+_NONE_ONLY = frozenset({_NONE})
 # Cell types a kind takes as they are: such a cell is its own parsed value.
 _AS_IS: dict[Kind, frozenset[type]] = {
     kind: frozenset({_NONE, *types})
@@ -759,6 +760,7 @@ _BY_VALUE = frozenset({str, int, bool, date, datetime, float})
 _NEVER_BLANK = frozenset({int, bool, date, datetime, time, timedelta, ExcelError})
 _NUMERIC = frozenset({Kind.NUMBER, Kind.AMOUNT, Kind.PERCENT})
 _TEXTUAL = frozenset({Kind.TEXT, Kind.ID, Kind.PHONE})
+_TEXT_OR_NONE = frozenset({str, _NONE})
 _NOT_A_NUMBER = _INVALID_NUMBER[1]
 
 
@@ -769,18 +771,23 @@ def blank_cells(values: Sequence[CellValue]) -> np.ndarray:
     [False, True, True, False, True, False]
     """
     try:  # all text, the common case
-        return _mask(len(values), _empty_at(*_strip_texts(values)))
+        return _mask(len(values), _strip_texts(values, _joined(values)).empty)
     except TypeError:  # a cell that is not text
         pass
     types = list(map(type, values))
     blank = np.zeros(len(values), dtype=bool)
-    for cell_type in set(types) - _NEVER_BLANK:
-        where = _where(types, cell_type)
+    if _one_type(types) in _NEVER_BLANK:
+        return blank
+    distinct, codes = _distinct(types)  # each cell's type, as a number
+    for code, cell_type in enumerate(distinct):
+        if cell_type in _NEVER_BLANK:
+            continue
+        where = np.flatnonzero(codes == code).tolist()
         cells = list(map(values.__getitem__, where))
         if cell_type is _NONE:
             found: Any = True
         elif cell_type is str:
-            found = _mask(len(cells), _empty_at(*_strip_texts(cells)))
+            found = _mask(len(cells), _strip_texts(cells, _joined(cells)).empty)
         elif cell_type is float:
             found = np.isnan(np.fromiter(cells, float, len(cells)))
         else:
@@ -796,37 +803,68 @@ def _mask(size: int, at: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _strip_texts(cells: Sequence[Any]) -> tuple[list[str], str]:
-    """`cell.strip(_WS)` of every cell (TypeError when one is not text), and the texts joined
-    by NULs: one string in one place is scanned much faster than cells spread over the heap.
+class _Stripped(NamedTuple):
+    texts: list[str]  # every cell stripped of white space
+    empty: np.ndarray  # the indices of the empty texts
+    ascii: bool  # all cells are ASCII
 
-    str.strip() strips the same white space but for the zero-width marks, and about twice as
-    fast: it is used unless a zero-width mark occurs."""
-    texts = list(map(str.strip, cells))
-    joined = "\0".join(texts)
-    if not joined.isascii() and any(mark in joined for mark in _ZERO_WIDTH):
+
+# Whether a UTF-16 code unit is a character `_WS` strips (all of them lie in the Basic
+# Multilingual Plane; the halves of a surrogate pair are not white space).
+_IS_WS = np.zeros(0x10000, dtype=bool)
+_IS_WS[[ord(c) for c in _WS]] = True
+
+
+def _strip_texts(cells: Sequence[Any], joined: str) -> _Stripped:
+    """`cell.strip(_WS)` of every cell, given the cells joined by NULs.
+
+    Cells spread over the heap cost more to reach than the work done on each, while the joined
+    text, in one place and read as code units by numpy, shows which cells are empty or start or
+    end with white space. Only those few are stripped; the others are kept as they are (a kind
+    of str, np.str_ say, stays one: parsing passes cells of type str only).
+
+    >>> cells = [" a", "", "b", "\u3000"]
+    >>> _strip_texts(cells, _joined(cells))
+    _Stripped(texts=['a', '', 'b', ''], empty=array([1, 3]), ascii=False)
+    """
+    units = _code_units(joined)
+    nuls = np.flatnonzero(units == 0)
+    if nuls.size != len(cells) - 1:  # texts holding NULs, or no text at all
         texts = list(map(str.strip, cells, repeat(_WS)))
-        joined = "\0".join(texts)
-    return texts, joined
+        empty = np.flatnonzero(np.fromiter(texts, object, len(texts)) == "")
+        return _Stripped(texts, empty, joined.isascii())
+    firsts = np.concatenate(([0], nuls + 1))  # where each text starts in `joined`
+    ends = np.append(nuls, units.size)  # and where it stops
+    filled = np.flatnonzero(firsts < ends)
+    edges = units[np.concatenate((firsts[filled], ends[filled] - 1))]
+    spaced = _IS_WS[edges].reshape(2, -1).any(axis=0)
+    to_strip = filled[spaced].tolist()
+    texts = list(cells)
+    stripped = list(map(str.strip, map(cells.__getitem__, to_strip), repeat(_WS)))
+    _put(texts, to_strip, stripped)
+    empty = firsts == ends
+    empty[to_strip] = np.fromiter(map(not_, stripped), bool, len(stripped))
+    return _Stripped(texts, np.flatnonzero(empty), joined.isascii())
 
 
-def _empty_at(texts: list[str], joined: str) -> np.ndarray:
-    """The indices of the empty texts, found in the joined texts: between two NULs, or at
-    either end. Reaching the texts themselves would cost a pass over cells spread over the heap;
-    only texts holding NULs need it."""
-    if joined and joined[0] != "\0" and joined[-1] != "\0" and "\0\0" not in joined:
-        return np.zeros(0, dtype=np.intp)
-    data = joined.encode("utf-8", "surrogatepass")  # in UTF-8 only a NUL has a zero byte
-    nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
-    if nuls.size != len(texts) - 1:  # texts holding NULs, or no text at all
-        return np.flatnonzero(np.fromiter(texts, object, len(texts)) == "")
-    return np.flatnonzero(np.diff(nuls, prepend=-1, append=len(data)) == 1)
+def _joined(cells: Sequence[Any]) -> str:
+    """The cells joined by NULs (TypeError when one is not text)."""
+    return "\0".join(cells)
+
+
+def _code_units(text: str) -> np.ndarray:
+    """The code units of `text` as an array: bytes when it is ASCII, else UTF-16 (each NUL and
+    each `_WS` character one unit)."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii"), np.uint8)
+    return np.frombuffer(text.encode("utf-16-le", "surrogatepass"), np.uint16)
 
 
 def parse_column(values: Sequence[CellValue], field: Field, ctx: ParseContext) -> ParsedColumn:
     """Every cell of a column, as `parse_value` would: cells the kind takes as they are stay,
     text of a text kind is stripped in bulk, floats of a numeric kind go through numpy, and each
-    distinct value of the other cells is parsed once.
+    distinct value of the other cells is parsed once (straight away when the column is text,
+    else after the cells are told apart by type).
 
     >>> from sync.core.schema import SCHEMA
     >>> amount = SCHEMA.table("contracts").field("amount")
@@ -835,20 +873,29 @@ def parse_column(values: Sequence[CellValue], field: Field, ctx: ParseContext) -
     ([500000.0, None, 500000.0, None, 3.0], {1: Problem(code='invalid-number', params={})})
     """
     if field.kind in _TEXTUAL:
-        try:  # all text, the common case
-            return ParsedColumn(_parse_texts(values, field.kind), {})
-        except TypeError:  # a cell that is not text
-            pass
+        joined = _joined_texts(values)
+        if joined is not None:  # all text, the common case
+            return ParsedColumn(_parse_texts(values, joined, field.kind), {})
+    elif _looks_textual(values):
+        distinct, codes = _distinct(values)
+        if _TEXT_OR_NONE.issuperset(map(type, distinct)):  # no two types that compare equal
+            return ParsedColumn(*_parse_codes(distinct, codes, field, ctx))
     types = list(map(type, values))
-    to_parse = set(types) - _AS_IS.get(field.kind, frozenset({_NONE}))
-    if not to_parse:
+    as_is = _AS_IS.get(field.kind, _NONE_ONLY)
+    only = _one_type(types)
+    if only in as_is:
         return ParsedColumn(list(values), {})
-    if len(to_parse) == 1 and len(set(types)) == 1:
-        return ParsedColumn(*_parse_cells(to_parse.pop(), values, field, ctx))
+    if only is not None:
+        return ParsedColumn(*_parse_cells(only, values, field, ctx))
+    distinct, codes = _distinct(types)  # each cell's type, as a number
+    if as_is.issuperset(distinct):
+        return ParsedColumn(list(values), {})
     out: list[object] = list(values)
     problems: dict[int, Problem] = {}
-    for cell_type in to_parse:
-        where = _where(types, cell_type)
+    for code, cell_type in enumerate(distinct):
+        if cell_type in as_is:
+            continue
+        where = np.flatnonzero(codes == code).tolist()
         cells = list(map(values.__getitem__, where))
         parsed, bad = _parse_cells(cell_type, cells, field, ctx)
         _put(out, where, parsed)
@@ -856,11 +903,35 @@ def parse_column(values: Sequence[CellValue], field: Field, ctx: ParseContext) -
     return ParsedColumn(out, dict(sorted(problems.items())))
 
 
-def _where(types: list[type], cell_type: type) -> list[int]:
-    """The indices of the cells of `cell_type`, given the type of every cell."""
-    return np.flatnonzero(
-        np.fromiter(map(is_, types, repeat(cell_type)), bool, len(types))
-    ).tolist()
+_BLOCK = 2048  # cells whose objects stay in the CPU cache between two passes over them
+
+
+def _joined_texts(values: Sequence[CellValue]) -> str | None:
+    """The cells joined by NULs when all are of type str, else None.
+
+    A block of cells at a time has its types checked and is joined while its cells are still in
+    the CPU cache: reaching them a second time is then nearly free, which two passes over the
+    whole column would not be."""
+    parts = []
+    for start in range(0, len(values), _BLOCK):
+        block = values[start : start + _BLOCK]
+        if _one_type(list(map(type, block))) is not str:
+            return None
+        parts.append(_joined(block))
+    return "\0".join(parts)
+
+
+def _looks_textual(values: Sequence[CellValue]) -> bool:
+    """Whether cells spread over the column are all text: then most likely all are, and each
+    distinct value is worth parsing straight away, without telling types apart first."""
+    return all(type(cell) is str for cell in values[:: len(values) // 16 + 1])
+
+
+def _one_type(types: list[type]) -> type | None:
+    """The type of every cell when all are of one type; None when there are several (or none)."""
+    if types and types.count(types[0]) == len(types):
+        return types[0]
+    return None
 
 
 def _put(items: list[Any], where: list[int], values: Iterable[Any]) -> None:
@@ -873,7 +944,7 @@ def _parse_cells(
 ) -> tuple[list[Any], dict[int, Problem]]:
     """Cells all of `cell_type`, as `parse_value` would: their values and, by index, problems."""
     if cell_type is str and field.kind in _TEXTUAL:
-        return _parse_texts(cells, field.kind), {}
+        return _parse_texts(cells, _joined(cells), field.kind), {}
     if cell_type is float and field.kind in _NUMERIC:
         return _parse_numbers(cells, field.kind)
     if cell_type in _BY_VALUE:
@@ -881,15 +952,15 @@ def _parse_cells(
     return _parse_each(cells, field, ctx)
 
 
-def _parse_texts(cells: Sequence[Any], kind: Kind) -> list[Any]:
-    """Text cells of a text kind: stripped (an id NFKC-normalised too), blank as None."""
-    texts, joined = _strip_texts(cells)
-    if kind is Kind.ID and not joined.isascii():
-        normal = {t: unicodedata.normalize("NFKC", t).strip(_WS) for t in set(texts)}
-        texts = list(map(normal.__getitem__, texts))
-        joined = "\0".join(texts)
+def _parse_texts(cells: Sequence[Any], joined: str, kind: Kind) -> list[Any]:
+    """Cells of type str of a text kind (and the cells joined by NULs): stripped (an id
+    NFKC-normalised too), blank as None."""
+    texts, empty, ascii = _strip_texts(cells, joined)
+    if kind is Kind.ID and not ascii:
+        normal = {t: unicodedata.normalize("NFKC", t).strip(_WS) or None for t in set(texts)}
+        return list(map(normal.__getitem__, texts))
     out: list[Any] = texts
-    _put(out, _empty_at(texts, joined).tolist(), repeat(None))
+    _put(out, empty.tolist(), repeat(None))
     return out
 
 
@@ -921,10 +992,23 @@ def _parse_distinct(
 ) -> tuple[list[Any], dict[int, Problem]]:
     """Cells parsed through `parse_value` once per distinct value (datetimes with a time zone
     one by one)."""
-    distinct = _Codes()
-    codes = np.fromiter(map(distinct.__getitem__, cells), np.intp, len(cells))
+    distinct, codes = _distinct(cells)
     if type(cells[0]) is datetime and any(d.tzinfo is not None for d in distinct):
         return _parse_each(cells, field, ctx)
+    return _parse_codes(distinct, codes, field, ctx)
+
+
+def _distinct(cells: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """The distinct cells in the order they first appear, and each cell's index among them."""
+    distinct = _Codes()
+    codes = np.fromiter(map(distinct.__getitem__, cells), np.intp, len(cells))
+    return list(distinct), codes
+
+
+def _parse_codes(
+    distinct: list[Any], codes: np.ndarray, field: Field, ctx: ParseContext
+) -> tuple[list[Any], dict[int, Problem]]:
+    """Cells given as `distinct[codes]`, each distinct one parsed through `parse_value` once."""
     parsed = [parse_value(cell, field, ctx) for cell in distinct]
     values = np.fromiter((value for value, _ in parsed), object, len(parsed))[codes].tolist()
     bad = [code for code, (_, problem) in enumerate(parsed) if problem is not None]
