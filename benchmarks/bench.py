@@ -15,7 +15,8 @@ its own:
 - the floor, the unavoidable cost of the file: `read`, every tab read with the fastest reader
   installed (fastexcel into Arrow, else python-calamine into Python lists), the tabs side by
   side on the machine's cores (both readers work without the GIL; the one-tab-after-the-other
-  time is recorded too, as `read_sequential`), plus `rezip`, the
+  time is recorded too, as `read_sequential`, and, when fastexcel is the floor's reader,
+  python-calamine's time as `read_calamine`: the library the sync reads with), plus `rezip`, the
   package rewritten with the sheets that `run` changed decompressed and recompressed (zip work
   only, no XML changes; every other member copied raw) and fsync'ed;
 - the ratios run / (read + rezip) and check / read, and each step's peak RSS.
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import platform
@@ -430,10 +432,11 @@ def measure(kind: str, path: Path, extra: str) -> dict[str, Any]:
         result["cells_written"] = sum(len(c) for c in res.plan.cells.values())
         parts = _sheet_parts(path)
         result["changed_sheets"] = [parts[name] for name, cells in res.plan.cells.items() if cells]
-    elif kind in ("read", "read-sequential"):
+    elif kind in ("read", "read-sequential", "read-calamine"):
         threads = 1 if kind == "read-sequential" else min(8, os.cpu_count() or 1)
+        reader = "calamine" if kind == "read-calamine" else None
         started = time.perf_counter()
-        result["reader"], result["cells"] = _read_all(path, threads)
+        result["reader"], result["cells"] = _read_all(path, threads, reader)
         result["seconds"] = time.perf_counter() - started
         result["threads"] = threads
     elif kind == "rezip":
@@ -567,21 +570,22 @@ def google_max(reference: dict[str, Any], margin: float = 0.002) -> int:
     return lo
 
 
-def _read_all(path: Path, threads: int) -> tuple[str, int]:
-    """Every tab, with the fastest reader installed, on `threads` threads (both readers parse in
-    native code without the GIL, so tabs read side by side on several cores)."""
-    try:
+def _read_all(path: Path, threads: int, reader: str | None = None) -> tuple[str, int]:
+    """Every tab on `threads` threads, with `reader` ("fastexcel" or "calamine"), by default
+    the fastest installed (both parse in native code without the GIL, so tabs read side by
+    side on several cores)."""
+    if reader is None:
+        reader = "fastexcel" if importlib.util.find_spec("fastexcel") else "calamine"
+    if reader == "fastexcel":
         import fastexcel
-    except ImportError:
-        fastexcel = None
-    if fastexcel is not None:
+
         names = fastexcel.read_excel(str(path)).sheet_names
 
         def one(name: str) -> int:
             sheet = fastexcel.read_excel(str(path)).load_sheet_by_name(name, header_row=None)
             return int(sheet.height * sheet.width)
 
-        reader = f"fastexcel {fastexcel.__version__}"
+        label = f"fastexcel {fastexcel.__version__}"
     else:
         from python_calamine import CalamineWorkbook
 
@@ -592,13 +596,13 @@ def _read_all(path: Path, threads: int) -> tuple[str, int]:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             return sum(len(r) for r in rows)
 
-        reader = f"python-calamine {metadata.version('python-calamine')}"
+        label = f"python-calamine {metadata.version('python-calamine')}"
     if threads <= 1:
-        return reader, sum(map(one, names))
+        return label, sum(map(one, names))
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(threads) as pool:
-        return reader, sum(pool.map(one, names))
+        return label, sum(pool.map(one, names))
 
 
 def _rezip(src: Path, dst: Path, changed: set[str]) -> None:
@@ -691,6 +695,8 @@ def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
     say(f"[{n:,}] floor: read …")
     read = _subprocess("read", book)
     sequential = _subprocess("read-sequential", book)
+    # the library the sync itself reads with, when the floor's reader is another
+    calamine = None if "calamine" in read["reader"] else _subprocess("read-calamine", book)
     say(f"[{n:,}] floor: rezip …")
     rezip = _subprocess("rezip", book, json.dumps(run["changed_sheets"]))
     floor = read["seconds"] + rezip["seconds"]
@@ -704,6 +710,7 @@ def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
         "floor": {
             "read": read,
             "read_sequential": sequential,  # for reference: one tab after the other
+            **({"read_calamine": calamine} if calamine else {}),
             "rezip": rezip,
             "seconds": floor,
             "peak_rss_mb": max(read["peak_rss_mb"], rezip["peak_rss_mb"]),
@@ -820,7 +827,11 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     console = Console(width=160)
     console.print(table)
     if results:
-        console.print(f"floor reader: {results[0]['floor']['read']['reader']}")
+        floor = results[0]["floor"]
+        console.print(f"floor reader: {floor['read']['reader']}")
+        if "read_calamine" in floor:
+            seconds = ", ".join(f"{r['floor']['read_calamine']['seconds']:.2f} s" for r in results)
+            console.print(f"python-calamine, the sync's reader, on the same tabs: {seconds}")
 
 
 def main(argv: list[str] | None = None) -> int:
