@@ -133,7 +133,6 @@ def plan_sync(
     layouts = {name: _Layout(data) for name, data in tables.items()}
     # Formula cells in owned columns are found first so that they, too, reach the flags.
     for table_name, fields in computed.items():
-        data = tables[table_name]
         for field_name, values in fields.items():
             found.extend(layouts[table_name].formula_issues(field_name, values, lang))
     flags = flag_rows(found, tables, lang)
@@ -146,7 +145,7 @@ def plan_sync(
             writes.extend(layouts[table_name].writes(field_name, values, lang))
         if writes:
             plan.cells[data.tab] = writes
-    found.sort(key=lambda i: i.sort_key())
+    found.sort(key=Issue.sort_key)
     issues_tab = _issues_tab(binding, found, lang)
     if issues_tab is not None:
         plan.tabs.append(issues_tab)
@@ -197,6 +196,7 @@ class _Layout:
         self.bound: BoundTable = data.bound
         self.added: dict[str, int] = {}
         self.first = self.bound.header_row + 1
+        self.last = (self.bound.end_row or 1 << 62) - 1  # the last row the table may reach
         self.lines = lines_under(self.bound)  # the rows under the header, as read
         lengths = list(map(len, self.lines))
         self.shortest, self.longest = min(lengths, default=0), max(lengths, default=0)
@@ -259,26 +259,22 @@ class _Layout:
             )
         return issues
 
-    def writes(self, field_name: str, values: dict[int, Any], lang: Lang) -> list[CellWrite]:
+    def writes(self, field_name: str, values: dict[int, Any], lang: Lang) -> Iterator[CellWrite]:
+        """The column's writes, made as they are taken: a table's list of writes, which can
+        hold millions, is filled once, with no list per column copied into it."""
         if field_name in self.bound.unusable:
-            return []  # duplicate columns: reported, never guessed at
+            return iter(())  # duplicate columns: reported, never guessed at
         f = self.bound.table.field(field_name)
         col = self.column(field_name)
-        writes: list[CellWrite] = []
+        header: tuple[CellWrite, ...] = ()
         if col is None:
             if _EMPTY.issuperset(values.values()):
-                return []  # nothing to say: no need for the column yet
+                return iter(())  # nothing to say: no need for the column yet
             col = self.added[field_name] = self.next_free
             self.next_free += 1
             header_row = self.bound.header_row
-            writes.append(
-                CellWrite(
-                    header_row,
-                    col,
-                    f.header(lang),
-                    style_like=(header_row, self.bound.last_column or 1),
-                )
-            )
+            style_like = (header_row, self.bound.last_column or 1)
+            header = (CellWrite(header_row, col, f.header(lang), style_like=style_like),)
         if f.owner is Owner.JOB:
             rows, new = self._rewritten(col, values)
         else:
@@ -287,34 +283,31 @@ class _Layout:
         if formulas:
             kept = list(map(operator.not_, map(formulas.__contains__, rows)))
             rows, new = list(compress(rows, kept)), list(compress(new, kept))
-        writes += _column_writes(rows, col, new)
-        return writes
+        return chain(header, _column_writes(rows, col, new))
 
     def _rewritten(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
         """The rows (ascending) and values that rewrite the whole column: rows that no longer
         have a value are cleared."""
-        last = max(len(self.bound.sheet.rows), max(values, default=0))
-        if self.bound.end_row is not None:
-            last = min(last, self.bound.end_row - 1)
         if col > self.longest:  # past every row's end: only the values change it
-            return self._non_empty(list(values), list(values.values()), last)
+            return self._non_empty(values)
+        last = min(max(len(self.bound.sheet.rows), max(values, default=0)), self.last)
         span = range(self.first, last + 1)
         desired = list(map(values.get, span))
         at = changed(self.cells(col - 1, last), desired)
         return list(map(span.__getitem__, at)), list(map(desired.__getitem__, at))
 
-    def _non_empty(
-        self, rows: list[int], values: list[Any], last: int
-    ) -> tuple[list[int], list[Any]]:
-        """The rows up to `last` (ascending) with a value that is not empty, and their values."""
-        filled = list(map(operator.not_, map(_EMPTY.__contains__, values)))
-        rows, values = list(compress(rows, filled)), list(compress(values, filled))
-        if rows == sorted(rows) and (not rows or self.first <= rows[0] <= rows[-1] <= last):
-            return rows, values  # the usual case: values come in row order
+    def _non_empty(self, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
+        """The table's rows (ascending) with a value that is not empty, and their values."""
+        rows, new = list(values), list(values.values())
+        if not _EMPTY.isdisjoint(new):  # usually none is blank: no pass to leave them out
+            filled = list(map(operator.not_, map(_EMPTY.__contains__, new)))
+            rows, new = list(compress(rows, filled)), list(compress(new, filled))
+        if rows == sorted(rows) and (not rows or self.first <= rows[0] <= rows[-1] <= self.last):
+            return rows, new  # the usual case: values come in row order
         at = np.array(rows, np.int64)
         order = np.argsort(at, kind="stable")
-        order = order[(at[order] >= self.first) & (at[order] <= last)]
-        return at[order].tolist(), list(map(values.__getitem__, order.tolist()))
+        order = order[(at[order] >= self.first) & (at[order] <= self.last)]
+        return at[order].tolist(), list(map(new.__getitem__, order.tolist()))
 
     def _blanks_filled(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
         """JOB_IF_BLANK: the rows (ascending) and values where the cell is blank now (the
