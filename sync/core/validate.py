@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from .columns import days, is_midnight, is_none
+from .columns import days, is_none, objects
 from .issues import Issue, display_value, short_labels
 from .schema import Kind, Lang, Severity
 from .scoring import BANT_FIELDS, bant_class
@@ -72,8 +72,8 @@ def check_required(data: TableData, lang: Lang) -> Iterator[Issue]:
         if not f.required or not data.has(f.name):
             continue  # a missing column is reported once, by binding
         values = data.values[f.name]
-        if None not in values:
-            continue  # the usual case, found without building an array
+        if all(values) or None not in values:
+            continue  # the usual case: `all` stops at a falsy cell and is faster than `in`
         blank = is_none(values)
         blank[list(data.bad.get(f.name, ()))] = False  # reported already, as unreadable
         for i in _indices(blank):
@@ -146,10 +146,12 @@ def check_orders(data: TableData, lang: Lang) -> Iterator[Issue]:
 def _before(later: np.ndarray, earlier: np.ndarray, date_only: bool) -> np.ndarray:
     """Which `later` moments fall strictly before their `earlier` one (NaT on either side:
     no). A midnight means a date typed without a time: such pairs compare by day."""
-    by_day = days(later) < days(earlier)
+    later_day, earlier_day = days(later), days(earlier)
+    by_day = later_day < earlier_day
     if date_only:
         return by_day
-    return np.where(is_midnight(later) | is_midnight(earlier), by_day, later < earlier)
+    midnight = (later == later_day) | (earlier == earlier_day)  # NaT equals nothing
+    return np.where(midnight, by_day, later < earlier)
 
 
 def check_references(data: TableData, tables: dict[str, TableData], lang: Lang) -> Iterator[Issue]:
@@ -199,14 +201,14 @@ def classify_leads(data: TableData, lang: Lang, settings: Settings, result: Vali
     yes = np.nansum(answers, axis=0).astype(int)
     answered = ~np.isnan(answers).any(axis=0)
     expected = np.where(answered, _classes(settings)[yes], None)
-    entered = data.column("bant_class")
+    entered = objects(data.column("bant_class"))
     judged = answered.copy()
     judged[list(data.bad.get("bant_class", ()))] = False
     blank = judged & is_none(entered)
     if blank.any():
         rows = np.asarray(data.rows)[blank].tolist()
         result.set_all("leads", "bant_class", zip(rows, expected[blank].tolist(), strict=True))
-    wrong = judged & ~blank & (np.array(entered, dtype=object) != expected)
+    wrong = judged & ~blank & (entered != expected)
     for i in _indices(wrong):
         result.issues.append(
             data.issue(
@@ -235,32 +237,55 @@ def _classes(settings: Settings) -> np.ndarray:
 
 
 def flag_rows(issues: list[Issue], tables: dict[str, TableData], lang: Lang) -> Computed:
-    """The ⚙ flags column: a few words per error or warning of the row, most severe first."""
+    """The ⚙ flags column: a few words per error or warning of the row, most severe first.
+
+    Tables come in the order of their first flagged row, rows in the order of their first
+    issue. Rows are worked out a table at a time; Python sorts and joins labels only for the
+    few rows with more than one issue."""
     flagged = {name for name, data in tables.items() if data.bound.table.has("flags")}
     shown = [i for i in issues if i.table in flagged and i.severity is not Severity.INFO]
     labels = short_labels(shown, lang)
-    by_row: dict[tuple[Any, int | None], list[int]] = {}  # (table, row) → places in `shown`
-    for n, issue in enumerate(shown):
-        found = by_row.get((issue.table, issue.row))
-        if found is None:
-            by_row[(issue.table, issue.row)] = [n]
-        else:
-            found.append(n)
-    data_rows: dict[str, set[int]] = {}
-    sep = "; " if lang is Lang.EN else "；"
+    names = objects([i.table for i in shown])
+    firsts: dict[str, int] = {}  # table → place in `shown` of its first flagged row
     flags: Computed = {}
-    for (table, row), found in by_row.items():
-        if table not in data_rows:
-            data_rows[table] = set(tables[table].rows)
-        if row not in data_rows[table]:
-            continue  # about the header or the tab: no row to flag
-        if len(found) == 1:  # most rows
-            text = labels[found[0]]
-        else:
-            found.sort(key=lambda n: _flag_order(shown[n]))
-            text = sep.join(dict.fromkeys([labels[n] for n in found]))
-        flags.setdefault(table, {}).setdefault("flags", {})[row] = text
-    return flags
+    for table in dict.fromkeys(names.tolist()):
+        at = np.flatnonzero(names == table).tolist()
+        rows = [shown[n].row for n in at]
+        texts = _on_data_rows(_row_flags(shown, labels, at, rows, lang), tables[table].rows)
+        if texts:
+            flags[table] = {"flags": texts}
+            firsts[table] = at[rows.index(next(iter(texts)))]
+    return {table: flags[table] for table in sorted(firsts, key=firsts.__getitem__)}
+
+
+def _row_flags(
+    shown: list[Issue], labels: list[str], at: list[int], rows: list[int | None], lang: Lang
+) -> dict[int | None, str]:
+    """Row → flag text, from the issues at places `at` of `shown`, about rows `rows`."""
+    texts = dict(zip(rows, map(labels.__getitem__, at), strict=True))
+    if len(texts) < len(rows):  # some rows have several issues
+        sep = "; " if lang is Lang.EN else "；"
+        for row, places in _repeated(rows, at).items():
+            places.sort(key=lambda n: _flag_order(shown[n]))
+            texts[row] = sep.join(dict.fromkeys([labels[n] for n in places]))
+    return texts
+
+
+def _on_data_rows(texts: dict[int | None, str], data_rows: list[int]) -> dict[int, str]:
+    """`texts` but for rows that hold no data: the header, a blank row, None for the tab."""
+    kept = set(texts).intersection(data_rows)
+    if len(kept) == len(texts):
+        return cast(dict[int, str], texts)  # every key a data row, so none is None
+    return {row: text for row, text in texts.items() if row is not None and row in kept}
+
+
+def _repeated(rows: list[int | None], at: list[int]) -> dict[int | None, list[int]]:
+    """The rows that come more than once, each with its places (`at[k]` for `rows[k]`)."""
+    several = pd.Series(np.array(rows, dtype=float)).duplicated(keep=False).to_numpy()
+    places: dict[int | None, list[int]] = {}
+    for k in np.flatnonzero(several).tolist():
+        places.setdefault(rows[k], []).append(at[k])
+    return places
 
 
 def _flag_order(issue: Issue) -> tuple[int, int, str, str]:

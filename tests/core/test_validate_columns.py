@@ -58,6 +58,24 @@ def test_required_skips_cells_that_did_not_parse_and_missing_columns() -> None:
     ]
 
 
+def test_required_tells_a_zero_or_false_from_a_blank() -> None:
+    """A zero is a filled cell: only a None is blank, whatever `all` makes of the column."""
+    data = tables(
+        Contracts=[
+            ["Contract ID", "Customer", "Owner", "Signed at", "Amount"],
+            ["C1", "Acme", "Li", "2026-03-02", 0],  # zero: filled
+            ["C2", "Beta", "Li", "2026-03-02", 5],
+        ],
+        Collections=[
+            ["Invoice no.", "Contract ID", "Invoice amount"],
+            ["F1", "C1", 0],
+            ["F2", "C2", None],  # blank after a zero: still found
+        ],
+    )
+    assert where(check_required(data["contracts"], EN)) == []
+    assert where(check_required(data["collections"], EN)) == [("required", 3, "C")]
+
+
 def test_every_rule_accepts_a_table_without_rows() -> None:
     found = tables(
         Leads=[["Lead ID", "Owner", "Created at", "Assigned at", "Probability", "Budget"]],
