@@ -25,6 +25,7 @@ from sync.core.metrics.common import (
     month_period,
     pair_totals,
     quarter_codes,
+    quarter_of,
     quarter_period,
 )
 from sync.core.metrics.stages import reached_ranks
@@ -73,6 +74,16 @@ def test_month_and_quarter_codes(day: str, month: Period, quarter: Period) -> No
     assert month_period(month_codes(days)[0]) == month
     assert quarter_period(quarter_codes(days)[0]) == quarter
     assert type(month_period(month_codes(days)[0]).year) is int  # not a numpy integer
+
+
+def test_every_day_of_a_month_or_quarter_shares_one_period() -> None:
+    march = [month_of(date(2026, 3, 1)), month_of(date(2026, 3, 31))]
+    march.append(month_period(month_codes(np.array(["2026-03-15"], dtype="datetime64[D]"))[0]))
+    assert march == [Period(2026, 3)] * 3 and march[0] is march[1] is march[2]
+    q1 = [quarter_of(date(2026, 1, 1)), quarter_of(date(2026, 3, 31))]
+    q1.append(quarter_period(quarter_codes(np.array(["2026-02-01"], dtype="datetime64[D]"))[0]))
+    assert q1 == [Period(2026, quarter=1)] * 3 and q1[0] is q1[1] is q1[2]
+    assert month_of(date(2026, 4, 1)) == Period(2026, 4) != march[0]
 
 
 def test_distinct_codes_put_none_last() -> None:
@@ -169,7 +180,7 @@ def test_leads_are_read_as_columns() -> None:
     assert leads.lead.tolist() == ["l-1", "l-2", None]
     assert leads.rep.tolist() == ["lilei", "sunyu", "sunyu"]
     assert book.people.display["sunyu"] == "sun yu"  # as first seen: not on the Reps tab
-    assert leads.customer.tolist() == ["acme", None, "beta"]
+    assert leads.customer.tolist() == ["Acme", None, "Beta"]  # as typed (trimmed by parsing)
     assert leads.created.tolist() == [date(2026, 3, 1), None, None]  # the day; unreadable: NaT
     assert leads.stage.tolist() == ["won", "lost", None]
     assert leads.rank.tolist() == [6, 4, -1]  # the lost lead had submitted a proposal
@@ -255,6 +266,33 @@ def test_sales_and_collections_per_period_are_worked_out_once_for_every_copy() -
         ("c3", "beta", "lilei"),
     ]
     assert [i.contract.row if i.contract else None for i in book.invoices] == [2, 3, None]
+
+
+def test_ids_are_keyed_as_typed_whether_or_not_their_cells_parsed() -> None:
+    tables, _ = read(
+        {
+            "Reps": REPS,
+            "Contracts": [
+                ["Contract ID", "Lead ID", "Customer", "Owner", "Signed on", "Amount"],
+                ["C1", " l-1 ", "Acme", "Li Lei", "2026-03-01", 100],
+                [None, "L-2", "Beta", "Li Lei", "2026-03-02", 50],
+            ],
+            "Collections": [
+                ["Invoice no", "Contract ID", "Invoice amount", "Due date"],
+                ["I1", "ｃ1", 60, "2026-04-10"],
+                ["I2", None, 10, "2026-04-01"],
+            ],
+        }
+    )
+    book = Book.read(tables)
+    assert [(c.cid, c.lead) for c in book.contracts] == [("c1", "l-1"), (None, "l-2")]
+    assert [i.cid for i in book.invoices] == ["c1", None]
+    # a cell flagged as not parsed keeps its key: ids compare as typed
+    tables["contracts"].bad["lead_id"] = {0}
+    tables["collections"].bad["contract_id"] = {0}
+    book = Book.read(tables)
+    assert [c.lead for c in book.contracts] == ["l-1", "l-2"]
+    assert [i.contract.row if i.contract else None for i in book.invoices] == [2, None]
 
 
 # --- the funnel -----------------------------------------------------------------------------

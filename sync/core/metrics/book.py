@@ -143,7 +143,7 @@ class Leads:
     row: np.ndarray  # the spreadsheet row
     lead: np.ndarray  # the lead id's key
     rep: np.ndarray  # the owner's key
-    customer: np.ndarray  # folded
+    customer: np.ndarray  # as typed
     created: np.ndarray  # day
     stage: np.ndarray
     rank: np.ndarray  # see `reached_ranks`: -1 without a stage
@@ -291,12 +291,12 @@ def _read_contracts(
             Contract,
             data.rows,
             map(text_or_none, column("contract_id")),
-            id_keys(column("contract_id")),
+            _id_keys(data, "contract_id"),
             people.keys(column("owner")),
             customers.keys(column("customer")),
             map(day_of, column("signed_at")),
             map(number, column("amount")),
-            id_keys(column("lead_id")),
+            _id_keys(data, "lead_id"),
         )
     )
 
@@ -306,7 +306,7 @@ def _read_invoices(tables: Mapping[str, TableData], by_id: Mapping[str, Contract
     if data is None:
         return []
     column = data.column
-    cids = id_keys(column("contract_id"))
+    cids = _id_keys(data, "contract_id")
     return list(
         map(
             Invoice,
@@ -321,6 +321,12 @@ def _read_invoices(tables: Mapping[str, TableData], by_id: Mapping[str, Contract
             map(day_of, column("due_date")),
         )
     )
+
+
+def _id_keys(data: TableData, name: str) -> list[str | None]:
+    """`id_keys` of a column: the table's own keys (worked out once, often by an earlier rule)
+    when every cell of it parsed, as they are then keys of the same values."""
+    return id_keys(data.column(name)) if data.bad.get(name) else data.keys(name)
 
 
 def _read_targets(
@@ -378,7 +384,7 @@ def _read_leads(tables: Mapping[str, TableData], people: People) -> Leads:
         row=np.array(rows, dtype=np.int64),
         lead=objects(data.keys("lead_id") if data is not None else []),
         rep=objects(people.keys(values("owner"))),
-        customer=objects(each_distinct(values("customer"), _folded)),
+        customer=objects(values("customer")),
         created=day("created_at"),
         stage=stage,
         rank=reached_ranks(stage, evidence, given("proposal_submitted_at")),
@@ -388,13 +394,6 @@ def _read_leads(tables: Mapping[str, TableData], people: People) -> Leads:
         due=day("proposal_due"),
         submitted=day("proposal_submitted_at"),
     )
-
-
-def _folded(names: list[Any]) -> list[str | None]:
-    """Names folded (`text.fold`), None for a blank."""
-    given = [str(name) for name in names if name is not None]
-    folded = iter(fold_all(given))
-    return [None if name is None else next(folded) for name in names]
 
 
 def _floats(values: Sequence[float | None]) -> np.ndarray:

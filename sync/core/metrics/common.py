@@ -59,15 +59,27 @@ def quarter_of(d: date) -> Period:
     return _quarter_of(d)
 
 
-# Periods are immutable: one per day is made once and shared by every row of that day.
+# Periods are immutable: one per day is looked up once, and one per month or quarter is made
+# once and shared by every row in it (keys holding the same object compare without calling
+# `Period.__eq__`).
 @lru_cache(maxsize=16384)
 def _month_of(d: date) -> Period:
-    return Period(d.year, d.month)
+    return _month(d.year, d.month)
 
 
 @lru_cache(maxsize=16384)
 def _quarter_of(d: date) -> Period:
-    return Period(d.year, quarter=(d.month - 1) // 3 + 1)
+    return _quarter(d.year, (d.month - 1) // 3 + 1)
+
+
+@lru_cache(maxsize=4096)
+def _month(year: int, month: int) -> Period:
+    return Period(year, month)
+
+
+@lru_cache(maxsize=4096)
+def _quarter(year: int, quarter: int) -> Period:
+    return Period(year, quarter=quarter)
 
 
 def month_codes(days: np.ndarray) -> np.ndarray:
@@ -83,13 +95,13 @@ def quarter_codes(days: np.ndarray) -> np.ndarray:
 def month_period(code: int) -> Period:
     """The month of a `month_codes` code."""
     year, month = divmod(int(code), 12)
-    return Period(1970 + year, month + 1)
+    return _month(1970 + year, month + 1)
 
 
 def quarter_period(code: int) -> Period:
     """The quarter of a `quarter_codes` code."""
     year, quarter = divmod(int(code), 4)
-    return Period(1970 + year, quarter=quarter + 1)
+    return _quarter(1970 + year, quarter + 1)
 
 
 def distinct_codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:

@@ -8,14 +8,16 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..columns import days
+from ..columns import days, each_distinct
 from ..parse import Period
 from ..tables import TableData
+from ..text import fold_all
 from .book import Book, Leads, People
 from .common import distinct_codes, month_codes, month_period, pair_totals
 from .definitions import FUNNEL_PIPELINE, FUNNEL_STAGES, FUNNEL_SUMMARY, to_frame
@@ -25,6 +27,7 @@ from .stages import FUNNEL_ORDER, OPEN_STAGES
 
 STAGES = (*FUNNEL_ORDER, "lost")
 """The stage rows of a group, in order."""
+_EPOCH = date(1970, 1, 1).toordinal()  # day numbers count days since then, as datetime64 does
 
 
 class Funnel(NamedTuple):
@@ -103,46 +106,68 @@ def funnel(tables: Mapping[str, TableData], *, book: Book | None = None) -> Funn
 
 
 def _cycles(book: Book, tables: Mapping[str, TableData]) -> _Cycles:
-    """The sales cycle of each won lead, in days."""
+    """The sales cycle of each won lead, in days. Only won leads with a creation day can have
+    one, so only their contracts, follow-ups and customers are looked up."""
     leads = book.leads
-    signed_by_lead: dict[str, date] = {}
+    days_, existing = np.full(len(leads), -1, np.int64), np.zeros(len(leads), bool)
+    at = np.flatnonzero((leads.stage == "won") & ~np.isnat(leads.created))
+    end = _ends(book, tables, leads.lead[at].tolist())
+    created = leads.created[at].astype(np.int64)
+    closed = end >= created  # NaN: False
+    at, end = at[closed], end[closed]
+    days_[at] = end - created[closed]
+    first_signed = {customer: c.signed for customer, c in book.first_contracts().items()}
+    customers = each_distinct(leads.customer[at].tolist(), _folded)
+    first = _by_key(first_signed, customers)  # type: ignore[arg-type]  # all signed
+    existing[at] = first < end
+    return _Cycles(days_, existing)
+
+
+def _ends(book: Book, tables: Mapping[str, TableData], leads: list[str | None]) -> np.ndarray:
+    """The day number (days since 1970-01-01) each lead's cycle ends, by the lead id's key: its
+    earliest contract's signing, else its last follow-up; NaN without either."""
+    signed: dict[str, date] = {}
     for c in book.contracts:
         if c.lead is not None and c.signed is not None:
-            old = signed_by_lead.get(c.lead)
-            signed_by_lead[c.lead] = c.signed if old is None else min(old, c.signed)
-    first_signed = {customer: c.signed for customer, c in book.first_contracts().items()}
-    end = _day_numbers(leads.lead, _by_key(signed_by_lead))
-    end = np.where(np.isnan(end), _day_numbers(leads.lead, _last_follow_ups(tables)), end)
-    created = leads.created.astype(np.int64)
-    won = (leads.stage == "won") & ~np.isnat(leads.created) & (end >= created)  # NaN: False
-    first = _day_numbers(leads.customer, _by_key(first_signed))  # type: ignore[arg-type]
-    return _Cycles(np.where(won, end - created, -1).astype(np.int64), first < end)
+            old = signed.get(c.lead)
+            signed[c.lead] = c.signed if old is None else min(old, c.signed)
+    end = _by_key(signed, leads)
+    unsigned = np.flatnonzero(np.isnan(end))
+    end[unsigned] = _last_follow_ups(tables, [leads[i] for i in unsigned])
+    return end
 
 
-def _by_key(by_key: Mapping[str, date]) -> pd.Series:
-    """Days by key as day numbers (days since 1970-01-01)."""
-    found = np.array(list(by_key.values()), dtype="datetime64[D]").astype(np.int64)
-    return pd.Series(found, index=pd.Index(list(by_key), dtype=object), dtype=np.int64)
+def _by_key(by_key: Mapping[str, date], keys: list[str | None]) -> np.ndarray:
+    """The day number of each key's day, NaN where `by_key` has none (or the key is None)."""
+    found: dict[str | None, float] = {k: d.toordinal() - _EPOCH for k, d in by_key.items()}
+    return np.array([found.get(key, np.nan) for key in keys], dtype=np.float64)
 
 
-def _last_follow_ups(tables: Mapping[str, TableData]) -> pd.Series:
-    """The day of each lead's last follow-up (a day number), by the lead id's key."""
+def _last_follow_ups(tables: Mapping[str, TableData], leads: list[str | None]) -> np.ndarray:
+    """The day number of each lead's last dated follow-up, by the lead id's key; NaN without.
+    Only the follow-ups of these leads are looked at (a dict look-up per follow-up)."""
     follow_ups = tables.get("follow_ups")
-    if follow_ups is None:
-        return _by_key({})
+    given_ids = dict.fromkeys(lead for lead in leads if lead is not None)
+    wanted: dict[str | None, int] = {lead: i for i, lead in enumerate(given_ids)}
+    if follow_ups is None or not wanted:
+        return np.full(len(leads), np.nan)
+    lead_codes = np.fromiter(
+        map(wanted.get, follow_ups.keys("lead_id"), repeat(-1)), np.int64, len(follow_ups)
+    )
     when = days(follow_ups.moments("date"))
-    lead_codes, leads = pd.factorize(pd.Series(follow_ups.keys("lead_id"), dtype=object))
-    given = ~np.isnat(when) & (lead_codes >= 0)  # a blank lead id: -1
-    lead_codes = lead_codes[given]
-    last = np.full(len(leads), np.iinfo(np.int64).min)
-    np.maximum.at(last, lead_codes, when[given].astype(np.int64))
-    dated = np.bincount(lead_codes, minlength=len(leads)) > 0
-    return pd.Series(last[dated], index=pd.Index(leads[dated], dtype=object), dtype=np.int64)
+    given = (lead_codes >= 0) & ~np.isnat(when)
+    never = np.iinfo(np.int64).min
+    last = np.full(len(wanted) + 1, never)  # the extra last one: a lead without an id
+    np.maximum.at(last, lead_codes[given], when[given].astype(np.int64))
+    found = np.where(last > never, last, np.nan)
+    return found[[wanted.get(lead, -1) for lead in leads]]
 
 
-def _day_numbers(keys: np.ndarray, by_key: pd.Series) -> np.ndarray:
-    """The day number of each key (an object array), NaN where `by_key` has none."""
-    return pd.Series(keys, dtype=object).map(by_key).to_numpy(np.float64)
+def _folded(names: list[Any]) -> list[str | None]:
+    """Names folded (`text.fold`), None for a blank."""
+    given = [str(name) for name in names if name is not None]
+    folded = iter(fold_all(given))
+    return [None if name is None else next(folded) for name in names]
 
 
 def _pipeline(leads: Leads) -> Pipeline:
