@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from itertools import chain, compress
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import days, each_distinct
+from .columns import days, each_distinct, each_once, objects
 from .issues import Issue, make_issue
 from .model import CellValue
 from .parse import _WS, is_blank, render_text
@@ -59,12 +59,15 @@ __all__ = [
 # --- findings -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Finding:
     """A problem found by a rule, before it becomes an `Issue`: where it is and its parameters.
 
     `code` is an `issues.CODES` key; `row` the spreadsheet row; `field` the canonical field, whose
     column and header `finding_issue` looks up in the bound table.
+
+    A value: nothing changes a finding once made. (Not a frozen dataclass only because those set
+    every field through `object.__setattr__`, and a big workbook makes 10,000s of findings.)
     """
 
     code: str
@@ -332,10 +335,8 @@ _EMAIL = re.compile(r"[\w.+\-']+@[\w\-]+(?:\.[\w\-]+)+", re.UNICODE)
 _NUMBER_SEPARATORS = re.compile(r"[,;/、|\n\r]|\s(?:or|或|或者)\s")
 # An extension is not part of the number people share: 0755-88881234转808, ext. 12, x12.
 _EXTENSION = re.compile(r"(?:转|轉|分机|分機|ext\.?|x|#)\s*\d+\s*$", re.IGNORECASE)
-# A cell that is nothing but ASCII digits and dashes: no e-mail, no separator, no extension,
-# one token, so the general path below would read exactly its digits as one number.
-_PLAIN_NUMBER = re.compile(r"[0-9][0-9-]*")
 MIN_PHONE_DIGITS = 7  # fewer digits (110, an extension alone) identify no one
+_COUNTRY = ("86", "0086")  # how a number with the country code starts
 
 
 def _phone_key(digits: str) -> str | None:
@@ -379,21 +380,43 @@ def contact_keys(value: CellValue) -> set[str]:
 def _cell_contact_keys(cells: list[CellValue]) -> list[tuple[str, ...]]:
     """`contact_keys` of every cell (sorted), NFKC run once over them all.
 
+    Phone numbers are mostly one per cell and all different, so the cells are not told apart
+    first: a plain number (ASCII digits and dashes, a digit first) is read on the spot, as
+    `_contacts_in` would read it; only the other cells are read once per distinct text.
+
     Tuples of text, not sets: the garbage collector stops tracking them, so that a column of
     them does not make it walk every object of a big workbook again.
     """
-    return [_contacts_of(text) for text in each_joined(_nfkc, _texts(cells), _JOIN)]
+    texts = each_joined(_nfkc, _texts(cells), _JOIN)
+    numbers = each_joined(_without_dashes, texts, _JOIN)
+    plain = [
+        number.isdigit() and number.isascii() and text[0] != "-"
+        for text, number in zip(texts, numbers, strict=True)
+    ]
+    others = iter(each_once([t for t, p in zip(texts, plain, strict=True) if not p], _sorted))
+    return [
+        _number_keys(number) if is_plain else next(others)
+        for number, is_plain in zip(numbers, plain, strict=True)
+    ]
+
+
+def _number_keys(digits: str) -> tuple[str, ...]:
+    if digits.startswith(_COUNTRY):
+        key = _phone_key(digits)
+        return () if key is None else (key,)
+    return (digits,) if len(digits) >= MIN_PHONE_DIGITS else ()  # what `_phone_key` gives
+
+
+def _sorted(text: str) -> tuple[str, ...]:
+    return tuple(sorted(_contacts_in(text)))
 
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _contacts_of(text: str) -> tuple[str, ...]:
-    if _PLAIN_NUMBER.fullmatch(text):  # one number, digits and dashes: the common cell
-        key = _phone_key(text.replace("-", ""))
-        return () if key is None else (key,)
-    return tuple(sorted(_contacts_in(text)))
+def _without_dashes(text: str) -> str:
+    return text.replace("-", "")
 
 
 def _contacts_in(text: str) -> set[str]:
@@ -441,36 +464,18 @@ class DuplicateGroup:
         return len(self.owners) > 1
 
 
-def _owner(value: Any) -> str | None:
-    return None if is_blank(value) else render_text(value)
-
-
-def as_moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    return None
-
-
-def _earliest_first(assigned: Any, created: Any, row: int) -> tuple:
-    a, c = as_moment(assigned), as_moment(created)
-    return (a is None, a or datetime.min, c is None, c or datetime.min, row)
-
-
-def _smallest_linked(shared: Iterable[list[int]], n: int) -> np.ndarray:
-    """For each of `n` leads, the smallest lead joined to it through the lists of `shared`
-    (transitively; itself when in none): each lead takes the smallest label of the lists it
-    is on, each label the label of its own lead, until nothing changes."""
-    lists = list(shared)
-    lead = np.fromiter(chain.from_iterable(lists), dtype=np.int64)
-    on = np.repeat(np.arange(len(lists)), [len(found) for found in lists])
+def _smallest_linked(lead: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
+    """For each of `n` leads, the smallest lead joined to it through shared keys (lead
+    `lead[j]` has key `key[j]`; transitively; itself when it shares none): each key takes the
+    smallest label of its leads, each lead the smallest label of its keys, each label the label
+    of its own lead, until nothing changes."""
     label = np.arange(n)
+    keys = int(key.max()) + 1 if len(key) else 0
     while True:
-        smallest = np.full(len(lists), n)
-        np.minimum.at(smallest, on, label[lead])
+        smallest = np.full(keys, n)
+        np.minimum.at(smallest, key, label[lead])
         joined = label.copy()
-        np.minimum.at(joined, lead, smallest[on])
+        np.minimum.at(joined, lead, smallest[key])
         joined = joined[joined]  # a label's own label is as far joined: jump to it
         if np.array_equal(joined, label):
             return label
@@ -479,25 +484,23 @@ def _smallest_linked(shared: Iterable[list[int]], n: int) -> np.ndarray:
 
 def _shared_keys(
     companies: Sequence[str], contacts: Sequence[tuple[str, ...]]
-) -> dict[tuple[bool, str], list[int]]:
-    """(is a company key, key) → the leads that have it, for keys on two leads or more."""
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The keys on two leads or more: per entry its lead and its key's number, and the keys by
+    number. Company keys come first, then phones and e-mails (a company key written like a
+    phone is another key), each in order of first appearance."""
     n = len(companies)
-    company = np.asarray(companies, dtype=object) != ""
+    company = objects(companies)
+    named = np.flatnonzero(company != "")
     counts = np.fromiter(map(len, contacts), dtype=np.int64, count=n)
-    frame = pd.DataFrame(
-        {
-            "lead": np.concatenate([np.flatnonzero(company), np.repeat(np.arange(n), counts)]),
-            "company": np.repeat([True, False], [int(company.sum()), int(counts.sum())]),
-            "key": [*compress(companies, company), *chain.from_iterable(contacts)],
-        }
-    )
-    shared = frame[frame.duplicated(["company", "key"], keep=False)]
-    found: dict[tuple[bool, str], list[int]] = defaultdict(list)
-    for lead, is_company, key in zip(
-        shared["lead"].tolist(), shared["company"].tolist(), shared["key"].tolist(), strict=True
-    ):
-        found[is_company, key].append(lead)
-    return found
+    lead = np.concatenate([named, np.repeat(np.arange(n), counts)])
+    company_codes, company_found = pd.factorize(company[named])
+    contact_codes, contact_found = pd.factorize(objects(list(chain.from_iterable(contacts))))
+    codes = np.concatenate([company_codes, contact_codes + len(company_found)])
+    shared = np.bincount(codes, minlength=len(company_found) + len(contact_found)) > 1
+    number = np.cumsum(shared) - 1  # a shared key's number among the shared ones
+    on_shared = shared[codes]
+    keys = list(compress(chain(company_found, contact_found), shared))
+    return lead[on_shared], number[codes[on_shared]], keys
 
 
 def group_duplicates(
@@ -511,31 +514,57 @@ def group_duplicates(
     """
     if companies is None:
         companies = company_keys(leads.column("customer"))
-    contacts = each_distinct(leads.column("phone_or_email"), _cell_contact_keys)
-    shared = _shared_keys(companies, contacts)
-    root = _smallest_linked(shared.values(), len(leads)).tolist()  # a group's smallest lead
-    members: dict[int, list[int]] = defaultdict(list)
-    for i in sorted({i for found in shared.values() for i in found}):
-        members[root[i]].append(i)
-    shared_by: dict[int, list[str]] = defaultdict(list)  # group root → keys on 2+ of its rows
-    for (_, key), found in shared.items():
-        shared_by[root[found[0]]].append(key)
-    owners, assigned, created = (
-        leads.column("owner"),
-        leads.column("assigned_at"),
-        leads.column("created_at"),
-    )
-    groups: list[DuplicateGroup] = []
-    for root, indices in members.items():
-        keep = min(indices, key=lambda i: _earliest_first(assigned[i], created[i], leads.rows[i]))
-        groups.append(
-            DuplicateGroup(
-                members=tuple((leads.rows[i], _owner(owners[i])) for i in indices),
-                keep_row=leads.rows[keep],
-                matched_on=tuple(sorted(shared_by[root])),
-            )
+    contacts = _cell_contact_keys(leads.column("phone_or_email"))
+    lead, key, keys = _shared_keys(companies, contacts)
+    root = _smallest_linked(lead, key, len(leads))  # a group's smallest lead
+    grouped = np.unique(lead)
+    grouped = grouped[np.argsort(root[grouped], kind="stable")]  # by group, then in order
+    keep = grouped[_earliest_first(leads, grouped, root[grouped])].tolist()
+    indices = grouped.tolist()
+    owner_cells = leads.column("owner")
+    owners = each_distinct([owner_cells[i] for i in indices], _texts_or_none)
+    members = list(zip(map(leads.rows.__getitem__, indices), owners, strict=True))
+    return [
+        DuplicateGroup(tuple(members[start:end]), leads.rows[keep[start]], matched_on)
+        for (start, end), matched_on in zip(
+            _runs(root[grouped]), _matched_on(keys, key, root[lead]), strict=True
         )
-    return groups
+    ]
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal values in a sorted array of numbers from 0."""
+    starts = np.flatnonzero(np.diff(values, prepend=-1))
+    ends = np.flatnonzero(np.diff(values, append=-1)) + 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _matched_on(keys: list[str], key: np.ndarray, roots: np.ndarray) -> list[tuple[str, ...]]:
+    """Per group, in order of its smallest lead, the keys its leads share, sorted (the lead of
+    entry `j`, in group `roots[j]`, has key `keys[key[j]]`)."""
+    group_of = np.empty(len(keys), dtype=np.int64)
+    group_of[key] = roots
+    order = np.argsort(group_of, kind="stable")
+    ordered = [keys[k] for k in order.tolist()]
+    return [tuple(sorted(ordered[start:end])) for start, end in _runs(group_of[order])]
+
+
+def _earliest_first(leads: TableData, at: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Positions of the leads `at` by group, then the earliest assignment, the earliest
+    creation (a blank time last) and row."""
+    assigned, created = leads.moments("assigned_at")[at], leads.moments("created_at")[at]
+    rows = np.fromiter(map(leads.rows.__getitem__, at.tolist()), dtype=np.int64, count=len(at))
+    # sort keys, primary last
+    return np.lexsort(
+        (
+            rows,
+            created.view("int64"),
+            np.isnat(created),
+            assigned.view("int64"),
+            np.isnat(assigned),
+            groups,
+        )
+    )
 
 
 def duplicate_findings(groups: Iterable[DuplicateGroup], *, table: str = "leads") -> list[Finding]:
@@ -601,7 +630,8 @@ def _cell_referral_details(cells: list[CellValue]) -> list[str | None]:
 
 
 def _texts_or_none(cells: list[CellValue]) -> list[str | None]:
-    return [None if is_blank(cell) else render_text(cell) for cell in cells]
+    """Each cell as text (`render_text`), None for a blank one."""
+    return [text or None for text in _texts(cells)]
 
 
 def link_existing_customers(
