@@ -19,6 +19,8 @@ level) into a scratch file, from which the members are copied raw into the packa
 written rows are spliced in bulk: the plan's writes are indexed by arrays (`xlsx_bulk.RowWrites`)
 rather than a dict per row, and the cells they add after or between a row's cells are rendered a
 column and a type at a time; only a row whose writes land on existing cells is patched alone.
+The gaps between cells are found by one scan of all the written rows of a region, and a region
+is joined once, its rows, their new cells and end tags side by side.
 """
 
 from __future__ import annotations
@@ -823,6 +825,20 @@ def _cell_xml(
 
 
 @dataclass(slots=True)
+class _Batch:
+    """Written rows `ks`' writes, gathered once to render and to tell whether rendering adds
+    a format: their places in `RowWrites.order`, where each row's begin (the end last), their
+    values, and their groups, (column, model cell, type) → code, with each write's code."""
+
+    ks: list[int]
+    places: np.ndarray
+    bounds: list[int]
+    values: list[Any]
+    groups: dict[tuple[int, Position | None, type], int]
+    codes: np.ndarray
+
+
+@dataclass(slots=True)
 class _SheetEdits:
     """Cell writes for one sheet, and what they need from the style book."""
 
@@ -856,36 +872,58 @@ class _SheetEdits:
         """The XML of written rows `writes.rows[k]`'s cells (`k` in `ks`) as new cells, a
         row's joined in column order (b"" for a row with none): what goes after its last cell.
         Rendering may add a date format (`adds_no_format` tells whether it can)."""
-        cells, bounds = self.new_cell_list(ks)
-        return list(map(b"".join, map(cells.__getitem__, map(slice, bounds, bounds[1:]))))
+        parts, bounds = self.new_cell_parts(self.gather(ks))
+        ends = [3 * b for b in bounds]
+        return list(map(b"".join, map(parts.__getitem__, map(slice, ends, ends[1:]))))
 
-    def new_cell_list(self, ks: list[int]) -> tuple[list[bytes], list[int]]:
-        """`new_cells` a cell at a time (b"" where a write makes no cell), with where each
-        row's begin (and the end last)."""
+    def gather(self, ks: list[int]) -> _Batch:
+        """The writes of rows `writes.rows[k]` for `k` in `ks`, grouped by column, model cell
+        and type in the order the groups first occur (formats are added in that order)."""
         writes = self.writes
         places, bounds = writes.places(ks)
-        tails = self.new_tails(writes.writes_at(places))
-        digits = list(map(b"%d".__mod__, map(writes.rows.__getitem__, ks)))
-        row_of = np.repeat(np.arange(len(ks)), np.diff(bounds)).tolist()
-        heads = map(self.heads.__getitem__, writes.cols[places].tolist())
-        missing = list(compress(range(len(tails)), map(is_, tails, repeat(None))))
-        for i in missing:
-            tails[i] = b""
-        texts = cast(list[bytes], tails)
-        cells = list(map(b"".join, zip(heads, map(digits.__getitem__, row_of), texts, strict=True)))
-        for i in missing:
-            cells[i] = b""
-        return cells, bounds
+        found = writes.writes_at(places)
+        values = list(map(itemgetter(2), found))
+        types = list(map(type, values))
+        likes = set(map(itemgetter(3), found))
+        if len(likes) == 1:  # the usual batch: grouped by column and type, in numpy
+            (like,) = likes
+            kinds = list(dict.fromkeys(types))
+            key = writes.cols[places] * len(kinds)
+            if len(kinds) > 1:
+                kind_of = {kind: j for j, kind in enumerate(kinds)}
+                key += np.fromiter(map(kind_of.__getitem__, types), np.int64, len(types))
+            keys, firsts, codes = np.unique(key, return_index=True, return_inverse=True)
+            groups = {
+                (int(keys[j]) // len(kinds), like, kinds[int(keys[j]) % len(kinds)]): int(j)
+                for j in np.argsort(firsts)
+            }
+        else:
+            columns = map(itemgetter(1), found)
+            triples = list(zip(columns, map(itemgetter(3), found), types, strict=True))
+            groups = {triple: j for j, triple in enumerate(dict.fromkeys(triples))}
+            codes = np.fromiter(map(groups.__getitem__, triples), np.intp, len(triples))
+        return _Batch(ks, places, bounds, values, groups, codes)
 
-    def adds_no_format(self, writes: list[CellWrite]) -> bool:
-        """Whether rendering `writes` as new cells cannot add a cell format: only a date or
+    def new_cell_parts(self, batch: _Batch) -> tuple[list[bytes], list[int]]:
+        """`new_cells` as three parts a write: `<c r="AB`, the row number and the rest (b""
+        each where a write makes no cell), and where each row's writes begin (the end last).
+        Joined only once, with the rows they go into."""
+        writes, bounds = self.writes, batch.bounds
+        tails = self.new_tails(batch)
+        digits = list(map(b"%d".__mod__, map(writes.rows.__getitem__, batch.ks)))
+        row_of = np.repeat(np.arange(len(batch.ks)), np.diff(bounds)).tolist()
+        parts = [b""] * (3 * len(tails))
+        parts[0::3] = map(self.heads.__getitem__, writes.cols[batch.places].tolist())
+        parts[1::3] = map(digits.__getitem__, row_of)
+        parts[2::3] = cast(list[bytes], tails)  # Nones are blanked just below
+        for i in compress(range(len(tails)), map(is_, tails, repeat(None))):
+            parts[3 * i : 3 * i + 3] = b"", b"", b""
+        return parts, bounds
+
+    def adds_no_format(self, batch: _Batch) -> bool:
+        """Whether rendering `batch` as new cells cannot add a cell format: only a date or
         datetime in a column (or like a cell) whose format is not a date yet adds one."""
-        kinds = list(map(type, map(itemgetter(2), writes)))
-        if date not in kinds and datetime not in kinds:
-            return True
-        for col, like, kind in set(
-            zip(map(itemgetter(1), writes), map(itemgetter(3), writes), kinds, strict=True)
-        ):
+        for col, like, kind in batch.groups:
             if kind is date or kind is datetime:
                 base = self.like_styles.get(like) if like is not None else self.col_styles.get(col)
                 fmt = _FMT_DATETIME if kind is datetime else _FMT_DATE
@@ -893,27 +931,15 @@ class _SheetEdits:
                     return False
         return True
 
-    def new_tails(self, writes: list[CellWrite]) -> list[bytes | None]:
-        """`[self.tail(w) for w in writes]`, a column, model cell and type at a time. Groups
-        go in the order they first occur, so formats are added as cell by cell would."""
-        n = len(writes)
-        values = list(map(itemgetter(2), writes))
-        keys = list(
-            zip(
-                map(itemgetter(1), writes),
-                map(itemgetter(3), writes),
-                map(type, values),
-                strict=True,
-            )
-        )
-        groups = {key: j for j, key in enumerate(dict.fromkeys(keys))}
-        if len(groups) == 1:
-            ((col, like, kind),) = groups
+    def new_tails(self, batch: _Batch) -> list[bytes | None]:
+        """`[self.tail(w) for w in writes]` for the batch's writes, a group at a time."""
+        values = batch.values
+        if len(batch.groups) == 1:
+            ((col, like, kind),) = batch.groups
             return self._group_tails(col, like, kind, values)
-        codes = np.fromiter(map(groups.__getitem__, keys), np.intp, n)
-        out = np.empty(n, dtype=object)
-        for (col, like, kind), j in groups.items():
-            at = np.flatnonzero(codes == j)
+        out = np.empty(len(values), dtype=object)
+        for (col, like, kind), j in batch.groups.items():
+            at = np.flatnonzero(batch.codes == j)
             out[at] = self._group_tails(col, like, kind, list(map(values.__getitem__, at.tolist())))
         tails: list[bytes | None] = out.tolist()
         return tails
@@ -1423,17 +1449,67 @@ def _patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: _
         buf += more
 
 
+_ROW_KEY = 1 << 20  # row ordinal × this + column: a key sorted by row, then column
+
+
+@lru_cache(maxsize=8)
+def _row_cell_refs(pfx: bytes) -> re.Pattern[bytes]:
+    """Matches a row's start (group empty) and a cell's `<c r="AB12"` (group: its letters)."""
+    p = re.escape(pfx)
+    return re.compile(b"<" + p + rb"row[\s>]|<" + p + rb'c r="([A-Z]{1,3})\d+"')
+
+
+class _RefColumns(dict[bytes, int]):
+    """Reference letters → column, filled as letters are asked for."""
+
+    def __missing__(self, letters: bytes) -> int:
+        col = self[letters] = _letters_col(letters)
+        return col
+
+
 @dataclass(slots=True)
 class _Places:
     """Where written rows `pending[k]` (k from `k0`) fall in a region's pieces: the piece that
-    is the row (`k` in `existing`) or that it goes before."""
+    is the row (`existing[k - k0]`) or that it goes before."""
 
     k0: int
     pieces: list[int]
-    existing: set[int] = field(default_factory=set)
+    existing: np.ndarray
 
     def __getitem__(self, k: int) -> int:
         return self.pieces[k - self.k0]
+
+
+@dataclass(slots=True)
+class _Appended:
+    """New cells to put after rows of a region (before their end tags): `counts[j]` parts
+    after piece `places[j]`, the parts in that order."""
+
+    places: list[np.ndarray] = field(default_factory=list)
+    counts: list[np.ndarray] = field(default_factory=list)
+    parts: list[bytes] = field(default_factory=list)
+
+    def add(self, places: np.ndarray, counts: np.ndarray, parts: Iterable[bytes]) -> None:
+        self.places.append(places)
+        self.counts.append(counts)
+        self.parts += parts
+
+    def join(self, pieces: list[bytes], close: bytes) -> bytes:
+        """`close.join(pieces)` with the cells in: one join of the pieces, the cells' parts
+        and the end tags side by side, placed by numpy rather than a row at a time."""
+        if not self.parts:
+            return close.join(pieces)
+        places, counts = np.concatenate(self.places), np.concatenate(self.counts)
+        extra = np.zeros(len(pieces), np.intp)
+        extra[places] = counts
+        slots = np.zeros(len(pieces) + 1, np.intp)  # piece i's slot; its end tag's is next - 1
+        np.cumsum(extra + 2, out=slots[1:])
+        out = np.empty(slots[-1] - 1, dtype=object)
+        out[:] = close  # the same object throughout (`np.full` would copy it into each)
+        out[slots[:-1]] = pieces
+        firsts = slots[places] + 1 - (np.cumsum(counts) - counts)
+        out[np.repeat(firsts, counts) + np.arange(len(self.parts))] = self.parts
+        return b"".join(out.tolist())
 
 
 class _Rows:
@@ -1448,12 +1524,16 @@ class _Rows:
         self.prev = 0  # the number of the last row passed
         self.row_open = b"<" + pfx + b"row"
         self.row_close = b"</" + pfx + b"row>"
-        self.cell_open = b"<" + pfx + b"c "
-        self.bare_open = b"<" + pfx + b"c>"
-        self.numbers = re.compile(re.escape(self.row_open) + rb' r="(\d+)"')
+        self.cell_start = b"<" + pfx + b"c"  # any cell's start (and rarer tags', `<col…`)
+        self.cell_ref = b"<" + pfx + b'c r="'
+        self.numbers = re.compile(re.escape(self.row_open) + rb'(?: r="(\d+)")?')
+        self.refs = _row_cell_refs(pfx)
         self.last_cell = _last_cell_re(pfx)
         self.heads = edits.heads
         self.col_of: dict[bytes, int] = {_col_letters(c).encode(): c for c in range(1, 703)}
+        self.ref_cols = _RefColumns(self.col_of)
+        self.ref_cols[b""] = 0  # a row's start, to `_locate_gaps`
+        self.appended = _Appended()  # the region's, as `splice` goes
 
     def done(self) -> bool:
         return self.pi >= len(self.pending)
@@ -1463,29 +1543,28 @@ class _Rows:
         with `last`, `</sheetData>` follows the region and every write still pending lands in
         it. Rows must have `r` first, end tags and ascending numbers to be mapped in bulk."""
         pieces = region.split(self.row_close)
-        numbers = self.numbers.findall(region)
+        numbers = self.numbers.findall(region)  # b"" for a row without `r`
         n = len(numbers)
-        if not (
-            n == len(pieces) - 1 == region.count(self.row_open) and self.bare_open not in region
-        ):
+        if n != len(pieces) - 1 or b"" in numbers:
             return self._slowly(region, last)
         rows = list(map(int, numbers))
         if not all(map(int.__lt__, rows, rows[1:])) or (n and rows[0] <= self.prev):
             return self._slowly(region, last)
         pending = self.pending
         stop = len(pending) if last else bisect.bisect_right(pending, rows[-1] if n else 0, self.pi)
+        self.appended = _Appended()
         if stop > self.pi:
             self._place(pieces, rows, self.pi, stop, b"spans" in region)
         self.pi = stop
         if n:
             self.prev = rows[-1]
-        return self.row_close.join(pieces)
+        return self.appended.join(pieces, self.row_close)
 
     def _place(self, pieces: list[bytes], rows: list[int], k0: int, k1: int, spans: bool) -> None:
         """Put written rows `pending[k0:k1]` into `pieces` (the region's rows, numbered `rows`,
         each without its end tag; one more piece follows the last). The usual row gets new
         cells after its last one, and a row that does not exist is new: both are rendered in
-        bulk (`_SheetEdits.new_cells`). A row with writes among or onto its cells goes through
+        bulk (`_SheetEdits.new_cell_parts`). A row with writes among or onto its cells goes through
         `_patch`. Where rendering could add a date format, the bulk rows go in runs between
         those, so that formats are added in the order row by row would add them."""
         writes = self.edits.writes
@@ -1493,18 +1572,16 @@ class _Rows:
         found = np.searchsorted(np.asarray(rows, dtype=np.int64), wanted)
         there = found < len(rows)
         there[there] = np.asarray(rows, dtype=np.int64)[found[there]] == wanted[there]
-        at = _Places(k0, found.tolist())
-        hit = (np.flatnonzero(there) + k0).tolist()
-        lasts = self._last_cols(list(map(pieces.__getitem__, map(at.__getitem__, hit))))
-        firsts = writes.first_cols
-        inside = [k for k, last in zip(hit, lasts, strict=True) if last >= firsts[k]]
-        at.existing = set(hit)
+        hit = np.flatnonzero(there) + k0
+        at = _Places(k0, found.tolist(), there)
+        lasts = self._last_cols(list(map(pieces.__getitem__, found[there].tolist())))
+        inside = hit[lasts >= writes.cols[writes.starts[hit]]].tolist()
         before: dict[int, list[bytes]] = {}  # piece → new rows to put before it
-        ks = list(range(k0, k1))
-        if inside and not self.edits.adds_no_format(writes.writes_at(writes.places(ks)[0])):
+        batch = self.edits.gather(list(range(k0, k1)))
+        if inside and not self.edits.adds_no_format(batch):
             runs = list(itertools.pairwise([k0 - 1, *inside, k1]))
         else:  # rendering adds no format, or no row is left to `_patch`: no order to keep
-            runs = self._bulk(pieces, before, at, ks, inside, spans)
+            runs = self._bulk(pieces, before, at, batch, inside, spans)
         for patched, stop in runs:
             if patched >= k0:
                 row = self.pending[patched]
@@ -1522,59 +1599,101 @@ class _Rows:
         pieces: list[bytes],
         before: dict[int, list[bytes]],
         at: _Places,
-        ks: list[int],
+        batch: _Batch,
         inside: list[int],
         spans: bool,
     ) -> list[tuple[int, int]]:
-        """Written rows `pending[k]` for `k` in `ks`, rendered at once: `_append` for all but
-        those `inside`, which get new cells in the gaps between their cells through
-        `_insert`. Returns the rows left for `_patch` (writes onto existing cells) as runs."""
-        cells, bounds = self.edits.new_cell_list(ks)
-        k0, cols, starts = ks[0], self.edits.writes.cols, self.edits.writes.starts
-        left = []
-        for k in inside:
-            a, b = bounds[k - k0], bounds[k - k0 + 1]
-            i = at[k]
-            row_cols = cols[starts[k] : starts[k + 1]].tolist()
-            done = self._insert(pieces[i], cells[a:b], row_cols, spans)
-            if done is None:
-                left.append((k, k + 1))
-            else:
-                pieces[i] = done
-        skip = set(inside)
-        rows = [k for k in ks if k not in skip]
-        joined = [b"".join(cells[bounds[k - k0] : bounds[k - k0 + 1]]) for k in rows]
-        self._place_cells(pieces, before, at, rows, joined, spans)
-        return left
+        """The batch's rows `pending[k]`, rendered at once: `_append` for all but those
+        `inside`, which get new cells in the gaps between their cells through `_insert`.
+        Returns the rows left for `_patch` (writes onto existing cells) as runs."""
+        parts, bounds = self.edits.new_cell_parts(batch)
+        ks = batch.ks
+        k0 = ks[0]
+        left = self._insert(pieces, at, inside, parts, [bounds[k - k0] for k in inside], spans)
+        self._place_cells(pieces, before, at, ks, parts, bounds, spans, set(inside))
+        return [(k, k + 1) for k in left]
 
     def _insert(
-        self, piece: bytes, cells: list[bytes], cols: list[int], spans: bool
-    ) -> bytes | None:
-        """`piece` (a row without its end tag) with new cells (`cells`, in columns `cols`,
-        ascending) put into the gaps between its cells and after its last one, as `_patch`
-        puts them; None when one lands on an existing cell or the cells cannot be located."""
-        start = piece.find(self.row_open)
-        tag_end = piece.find(b">", start) + 1
-        located = _locate_cells(self.pfx, piece[tag_end:])
-        if located is None or not located[0] or not set(cols).isdisjoint(located[0]):
-            return None
-        existing, refs = located
-        if spans and piece.find(b"spans", start, tag_end) >= 0:
-            out = [piece[:start], _fix_spans(piece[start:tag_end], cols[0], cols[-1])]
-        else:
-            out = [piece[:tag_end]]
-        emit, k, last_col = tag_end, 0, existing[-1]
-        ref_open = b"<" + self.pfx + b'c r="'
-        while k < len(cols) and cols[k] < last_col:
-            # columns ascend, so the first `<c r="P` is cell P's (PA, PB… come after it)
-            at = piece.index(ref_open + refs[bisect.bisect_left(existing, cols[k])], emit)
-            out.append(piece[emit:at])
-            out.append(cells[k])
-            emit = at
-            k += 1
-        out.append(piece[emit:])
-        out += cells[k:]
-        return b"".join(out)
+        self,
+        pieces: list[bytes],
+        at: _Places,
+        ks: list[int],
+        parts: list[bytes],
+        firsts: list[int],
+        spans: bool,
+    ) -> list[int]:
+        """Existing rows `pending[k]` (`k` in `ks`) with their new cells (row `ks[j]`'s writes
+        from `firsts[j]` on, in `_SheetEdits.new_cell_parts`) put into the gaps between their
+        cells and after the last, as `_patch` puts them. Returns the rows left to `_patch`:
+        a write onto an existing cell, or cells it cannot locate."""
+        if not ks:
+            return []
+        rows = list(map(pieces.__getitem__, map(at.__getitem__, ks)))
+        fits, counts, letters = self._locate_gaps(rows, ks)
+        writes = self.edits.writes
+        sizes = np.diff(writes.starts)[ks].tolist()
+        ref_open, left, g = self.cell_ref, [], 0
+        for j, k in enumerate(ks):
+            n = counts[j]
+            if not fits[j]:
+                left.append(k)
+                g += n
+                continue
+            piece, a = rows[j], 3 * firsts[j]
+            start = piece.find(self.row_open)
+            tag_end = piece.find(b">", start) + 1
+            if spans and piece.find(b"spans", start, tag_end) >= 0:
+                tag = _fix_spans(piece[start:tag_end], writes.first_cols[k], writes.last_cols[k])
+                out, emit = [piece[:start], tag], tag_end
+            else:
+                out, emit = [], 0
+            for ref in letters[g : g + n]:
+                # columns ascend, so the first `<c r="P` is cell P's (PA, PB… come after it)
+                i = piece.index(ref_open + ref, emit)
+                out += (piece[emit:i], *parts[a : a + 3])
+                emit, a = i, a + 3
+            g += n
+            out.append(piece[emit:])
+            out += parts[a : 3 * (firsts[j] + sizes[j])]
+            pieces[at[k]] = b"".join(out)
+        return left
+
+    def _locate_gaps(
+        self, rows: list[bytes], ks: list[int]
+    ) -> tuple[list[bool], list[int], list[bytes]]:
+        """For existing rows `pending[k]` (`k` in `ks`, `rows` their XML): whether each can
+        take its new cells in gaps (every cell `<c r="…"`, columns ascending, no write onto a
+        cell), how many of its writes go before its last cell, and the letters of the cell
+        each of those goes before. One regex scan over all the rows, not two a row."""
+        n = len(rows)
+        tokens = self.refs.findall(b"".join(rows))  # b"" where a row starts, else a cell's letters
+        cols = np.fromiter(map(self.ref_cols.__getitem__, tokens), np.int64, len(tokens))
+        heads = np.flatnonzero(cols == 0)
+        if len(heads) != n or cols[0] != 0:  # something between rows: no gap is sure
+            return [False] * n, [0] * n, []
+        ends = np.append(heads[1:], len(cols))
+        row_of = np.cumsum(cols == 0) - 1
+        later = cols[1:]
+        disordered = row_of[1:][(later != 0) & (later <= cols[:-1])]
+        fits = np.bincount(disordered, minlength=n) == 0
+        fits &= ends - heads - 1 == np.fromiter(
+            map(bytes.count, rows, repeat(self.cell_start)), np.int64, n
+        )
+        if not fits.all():  # a row's columns in order of appearance: sorted, never matched
+            cols = np.where(fits[row_of], cols, np.arange(len(cols)) - heads[row_of])
+        keys = row_of * _ROW_KEY + cols  # sorted: by row, then column
+        places, bounds = self.edits.writes.places(ks)
+        wanted = self.edits.writes.cols[places]
+        write_row = np.repeat(np.arange(n), np.diff(bounds))
+        query = write_row * _ROW_KEY + wanted
+        found = np.searchsorted(keys, query)
+        onto = keys[np.minimum(found, len(keys) - 1)] == query
+        fits &= np.bincount(write_row[onto], minlength=n) == 0
+        fits &= ends > heads + 1  # a row with no cell has no gap
+        inner = wanted < cols[ends - 1][write_row]
+        counts = np.bincount(write_row[inner], minlength=n).tolist()
+        letters = list(map(tokens.__getitem__, found[inner].tolist()))
+        return fits.tolist(), counts, letters
 
     def _append(
         self,
@@ -1586,7 +1705,8 @@ class _Rows:
     ) -> None:
         """Written rows `pending[k]` for `k` in `ks`: new cells after the last ones of those
         that exist, new rows (put in `before`) for the others."""
-        self._place_cells(pieces, before, at, ks, self.edits.new_cells(ks), spans)
+        parts, bounds = self.edits.new_cell_parts(self.edits.gather(ks))
+        self._place_cells(pieces, before, at, ks, parts, bounds, spans, set())
 
     def _place_cells(
         self,
@@ -1594,39 +1714,60 @@ class _Rows:
         before: dict[int, list[bytes]],
         at: _Places,
         ks: list[int],
-        added: list[bytes],
+        parts: list[bytes],
+        bounds: list[int],
         spans: bool,
+        skip: set[int],
     ) -> None:
-        """`_append` with the rows' new cells rendered (`added`)."""
-        writes = self.edits.writes
-        for k, cells in zip(ks, added, strict=True):
-            i = at[k]
-            if k in at.existing:
-                piece = pieces[i]
-                if spans:  # widened even where only blanks are written, as `_patch` does
-                    start = piece.find(self.row_open)
-                    tag_end = piece.find(b">", start) + 1
-                    tag = piece[start:tag_end]
-                    if b"spans" in tag:
-                        tag = _fix_spans(tag, writes.first_cols[k], writes.last_cols[k])
-                        piece = piece[:start] + tag + piece[tag_end:]
-                pieces[i] = piece + cells
-            elif cells:
+        """`_append` for rows `ks` but those in `skip`, with their new cells rendered (`parts`,
+        `bounds` as `_SheetEdits.new_cell_parts` gives them). The cells of existing rows go to
+        `self.appended`, joined with the region."""
+        writes, k0 = self.edits.writes, ks[0]
+        places = np.asarray(at.pieces)[np.asarray(ks) - at.k0]
+        sizes = 3 * np.diff(bounds)
+        existing = at.existing[np.asarray(ks) - at.k0]
+        kept = existing.copy()
+        if skip:
+            kept &= ~np.fromiter(map(skip.__contains__, ks), bool, len(ks))
+        for k in compress(ks, (~existing).tolist()):
+            j = k - k0
+            cells = b"".join(parts[3 * bounds[j] : 3 * bounds[j + 1]])
+            if cells:
                 row = b"%d" % writes.rows[k]
                 new = b"<" + self.pfx + b'row r="' + row + b'">' + cells + self.row_close
-                before.setdefault(i, []).append(new)
+                before.setdefault(int(places[j]), []).append(new)
+        if spans:  # widened even where only blanks are written, as `_patch` does
+            for k in compress(ks, kept.tolist()):
+                i = int(places[k - k0])
+                piece = pieces[i]
+                start = piece.find(self.row_open)
+                tag_end = piece.find(b">", start) + 1
+                tag = piece[start:tag_end]
+                if b"spans" in tag:
+                    tag = _fix_spans(tag, writes.first_cols[k], writes.last_cols[k])
+                    pieces[i] = piece[:start] + tag + piece[tag_end:]
+        self.appended.add(places[kept], sizes[kept], compress(parts, np.repeat(kept, sizes)))
 
-    def _last_cols(self, pieces: list[bytes]) -> list[int]:
+    def _last_cols(self, pieces: list[bytes]) -> np.ndarray:
         """The column of each row's last cell (0: none); beyond `MAX_COLS` where it is not
-        plain (`<c r="AB12"`, letters in upper case, up to ZZ)."""
-        unknown = MAX_COLS + 1
-        lasts = list(map(bytes.rfind, pieces, repeat(self.cell_open)))
-        found = map(self.last_cell.match, pieces, lasts)
-        col_of = self.col_of
-        return [
-            (col_of.get(m.group(1), unknown) if m else unknown) if p >= 0 else 0
-            for m, p in zip(found, lasts, strict=True)
-        ]
+        plain (`<c r="AB12"`, one or two upper-case letters). The start tags are read side by
+        side as the rows of a byte matrix, not matched a row at a time."""
+        ref = np.frombuffer(self.cell_ref, np.uint8)
+        width = len(ref) + 3
+        starts = np.fromiter(map(bytes.rfind, pieces, repeat(self.cell_start)), np.int64)
+        tags = list(
+            map(bytes.__getitem__, pieces, map(slice, starts.tolist(), (starts + width).tolist()))
+        )
+        chars = np.array(tags, dtype=f"S{width}").view(np.uint8).reshape(-1, width)
+        plain = (chars[:, : len(ref)] == ref).all(axis=1)
+        after = chars[:, len(ref) :].astype(np.int64)
+        letter, digit = (after >= 65) & (after <= 90), (after >= 48) & (after <= 57)
+        one = letter[:, 0] & digit[:, 1]
+        two = letter[:, 0] & letter[:, 1] & digit[:, 2]
+        cols = np.where(one, after[:, 0] - 64, (after[:, 0] - 64) * 26 + after[:, 1] - 64)
+        cols[~(plain & (one | two))] = MAX_COLS + 1
+        cols[starts < 0] = 0
+        return cols
 
     def _patch(
         self, piece: bytes, row: int, row_writes: dict[int, CellWrite], spans: bool
@@ -1636,7 +1777,7 @@ class _Rows:
         perhaps some in gaps between its cells: it is kept as slices and the new cells put
         between them; a row whose existing cells are overwritten goes through `_patch_row`."""
         cols = sorted(row_writes)
-        last = piece.rfind(self.cell_open)
+        last = piece.rfind(self.cell_start)
         if last < 0:
             last_col = 0
         else:
@@ -1664,6 +1805,7 @@ class _Rows:
                 patched = _patch_row(self.pfx, piece[start:] + end, row, row_writes, self.edits)
                 return piece[:start] + patched[: -len(end)]
             existing, refs = located
+            last_col = existing[-1] if existing else 0  # `<c…` found last may not be a cell
             ref_open = b"<" + self.pfx + b'c r="'
             while k < len(cols) and cols[k] < last_col:
                 i = bisect.bisect_left(existing, cols[k])

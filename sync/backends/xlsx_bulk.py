@@ -99,8 +99,8 @@ class RowWrites(Mapping[int, dict[int, CellWrite]]):
 
     def live_bounds(self) -> tuple[int, int, int, int] | None:
         """(top, left, bottom, right) of the writes that put a value (not None), or None."""
-        values = map(itemgetter(2), map(self.cells.__getitem__, self.order.tolist()))
-        live = np.fromiter(map(is_not, values, repeat(None)), bool, len(self.order))
+        values = map(itemgetter(2), self.cells)
+        live = np.fromiter(map(is_not, values, repeat(None)), bool, len(self.cells))[self.order]
         if not live.any():
             return None
         rows = np.repeat(self.row_array, np.diff(self.starts))[live]
