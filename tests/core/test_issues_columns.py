@@ -13,7 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync.core.headers import bind_workbook
-from sync.core.issues import CODES, Issue, make_issue, make_issues, short_label, short_labels
+from sync.core.issues import (
+    CODES,
+    Issue,
+    display_value,
+    issues_from_params,
+    make_issue,
+    make_issues,
+    render,
+    render_many,
+    short_label,
+    short_labels,
+)
 from sync.core.model import ExcelError, RawSheet
 from sync.core.parse import ParseContext
 from sync.core.schema import SCHEMA, Lang, Severity
@@ -114,6 +125,107 @@ def test_make_issues_of_nothing_and_of_a_missing_parameter() -> None:
     )
     assert issue.message == CODES["sla-overdue"].messages[Lang.EN]  # the template as it is
     assert issue.params == {"header": "", "value": ""} and issue.header is None
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_issues_from_ready_params_are_make_issue_of_each(lang: Lang) -> None:
+    codes = ["invalid-number", "required", "sla-breached", "calendar-estimated"] * 3
+    extras: list[dict[str, Any]] = [
+        {},
+        {"header": "Renamed"},  # a parameter wins over the header
+        {"rule_label": "First contact", "due": "2026-07-21", "done": "", "late": "1 d"},
+        {"year": 2027, "rule_label": "First contact"},
+    ] * 3
+    rows = list(range(2, 2 + len(codes)))
+    one = [
+        make_issue(
+            code,
+            lang,
+            tab="Leads",
+            row=row,
+            column="D",
+            header="Amount",
+            value=value,
+            params=extra,
+            field="amount",
+            table="leads",
+            rule="first_contact",
+        )
+        for code, row, value, extra in zip(codes, rows, VALUES, extras, strict=True)
+    ]
+    made = issues_from_params(
+        codes,
+        lang,
+        tab="Leads",
+        rows=rows,
+        column="D",
+        header="Amount",
+        params=[dict(issue.params) for issue in one],  # header and value shown: ready
+        field="amount",
+        table="leads",
+        rule="first_contact",
+    )
+    assert [_fields(i) for i in made] == [_fields(i) for i in one]
+    assert [list(i.params) for i in made] == [list(i.params) for i in one]  # in order
+    assert [i.value for i in made][:4] == [None, None, None, "abc"]  # blanks show nothing
+
+
+def test_issues_from_no_params_are_none() -> None:
+    found = issues_from_params([], Lang.EN, tab="T", rows=[], column=None, header=None, params=[])
+    assert found == []
+
+
+# Templates `render_many` fills in field by field, and those it leaves to `render` row by row.
+TEMPLATES = [
+    "{a} and {b}.",
+    "{b}{a}",
+    "no fields",
+    "",
+    "{{a}} is {a}",  # escaped braces
+    "{a!s:>4}|{b!r}",  # a conversion, a spec
+    "{a.__class__.__name__}",  # an attribute
+    "{0} {}",  # positions
+    "{a",  # malformed
+    "{c}",  # a field no row has
+]
+_param_value = st.one_of(
+    st.none(),
+    st.text(max_size=3),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.just(["x"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(TEMPLATES),
+            st.dictionaries(st.sampled_from("ab"), _param_value),  # a field may be missing
+        ),
+        max_size=8,
+    )
+)
+def test_render_many_is_render_of_each(rows: list[tuple[str, dict[str, Any]]]) -> None:
+    templates, params = [t for t, _ in rows], [p for _, p in rows]
+    assert render_many(templates, params) == [render(t, p) for t, p in rows]
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{a} and {b}.", ["1 and x.", "2.5 and 2026-07-21."]),
+        ("{a:>4}", ["   1", " 2.5"]),
+        ("{c}", ["{c}", "{c}"]),
+        ("", ["", ""]),
+    ],
+)
+def test_render_many_formats_values_as_str_format_does(template: str, expected: list[str]) -> None:
+    params: list[dict[str, Any]] = [{"a": 1, "b": "x"}, {"a": 2.5, "b": date(2026, 7, 21)}]
+    assert render_many([template] * 2, params) == expected
+    assert display_value(2.5) == "2.5"
 
 
 def test_an_issue_is_a_value_equal_and_hashed_without_its_params() -> None:

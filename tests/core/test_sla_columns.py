@@ -150,6 +150,65 @@ def test_a_closed_lead_keeps_no_last_promise_and_no_pipeline_age() -> None:
     assert leads["days_in_pipeline"] == {3: 19, 4: 0}
 
 
+@pytest.mark.parametrize(
+    ("stages", "status"),
+    [
+        (["Won", "Lead"], {2: "overdue"}),  # reopened: its last promise is measured
+        (["Lead", "Lost", None], {}),  # a row without a stage says nothing
+        ([None, None], {2: "overdue"}),
+    ],
+)
+def test_a_lead_listed_twice_is_closed_as_its_last_row_with_a_stage_says(
+    stages: list[str | None], status: dict[int, str]
+) -> None:
+    computed, _ = _flag(
+        _sheet(
+            "follow_ups",
+            FOLLOW_UPS,
+            [t(2026, 3, 2, 10), "L-1", "Phone", "Li", "", date(2026, 3, 3)],
+        ),
+        _sheet(
+            "leads",
+            LEADS,
+            ["L-9", "Web", "Other", "Won", None, None],
+            *[["l-1", "Web", "Acme", stage, None, None] for stage in stages],
+        ),
+    )
+    assert computed["follow_ups"]["next_step_status"] == status
+    counts = {2: 0} | dict.fromkeys(range(3, 3 + len(stages)), 1)
+    assert computed["leads"]["follow_up_count"] == counts
+
+
+def test_follow_ups_on_leads_missing_from_either_tab_count_nothing() -> None:
+    computed, _ = _flag(
+        _sheet(
+            "follow_ups",
+            FOLLOW_UPS,
+            [t(2026, 3, 2, 10), "L-8", "Phone", "Li", "", date(2026, 3, 3)],  # no such lead
+        ),
+        _sheet(
+            "leads",
+            LEADS,
+            ["L-1", "Web", "Acme", "Lost", None, None],  # no follow-ups
+            [None, "Web", "Beta", "Won", None, None],  # no id
+        ),
+    )
+    assert computed["follow_ups"]["next_step_status"] == {2: "overdue"}
+    assert computed["leads"]["follow_up_count"] == {2: 0}
+    assert computed["leads"]["last_follow_up_at"] == {}
+
+
+def test_an_empty_leads_tab_closes_nothing() -> None:
+    computed, _ = _flag(
+        _sheet(
+            "follow_ups", FOLLOW_UPS, [t(2026, 3, 2, 10), None, "Phone", "Li", "", date(2026, 3, 3)]
+        ),
+        _sheet("leads", LEADS),
+    )
+    assert computed["follow_ups"]["next_step_status"] == {2: "overdue"}
+    assert computed["leads"]["follow_up_count"] == {}
+
+
 def test_a_next_step_date_is_read_from_the_text_when_none_is_given() -> None:
     computed, issues = _flag(
         _sheet(

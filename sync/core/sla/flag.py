@@ -83,16 +83,17 @@ def flag_sla(
 ) -> tuple[Computed, list[Issue]]:
     """Every enabled rule over its table: owned column values and issues."""
     out = _Out(lang, as_of)
-    follow_ups = _FollowUps(tables["follow_ups"]) if "follow_ups" in tables else None
+    leads = tables.get("leads")
+    follow_ups = _FollowUps(tables["follow_ups"], leads) if "follow_ups" in tables else None
     for rule in rules:
         data = tables.get(rule.table)
         if not rule.enabled or data is None:
             continue
         _run_rule(rule, data, tables, follow_ups, calendar, out)
-    if "leads" in tables and follow_ups is not None:
-        _lead_follow_ups(tables["leads"], follow_ups, out)
-    if "leads" in tables:
-        _days_in_pipeline(tables["leads"], out)
+    if leads is not None and follow_ups is not None:
+        _lead_follow_ups(leads, follow_ups, out)
+    if leads is not None:
+        _days_in_pipeline(leads, out)
     if "collections" in tables:
         _overdue_days(tables["collections"], out)
     return out.computed, out.issues
@@ -100,23 +101,36 @@ def flag_sla(
 
 class _FollowUps:
     """Follow-ups grouped by lead, in time order: each one's next on the same lead, each
-    lead's count and latest, and the date each follow-up promises for its next step."""
+    lead's count and latest, and the date each follow-up promises for its next step. The
+    rows of the leads tab get the same lead codes, so the two tabs meet without lookups."""
 
-    def __init__(self, data: TableData) -> None:
-        self.data = data
+    def __init__(self, data: TableData, leads: TableData | None) -> None:
+        self.data, self.leads = data, leads
         self.date_us = _us(data.moments("date"))
-        lead, keys = pd.factorize(_grouping_keys(data, "lead_id"))
+        lead, self.of_leads, self.size, self.blank = _lead_codes(data, leads)
         self.lead = lead  # of each follow-up: a code, -1 for none
-        self.leads = pd.Index(keys)  # lead key of each code
         dated = np.flatnonzero((lead >= 0) & (self.date_us != NAT))
         # by lead, then by time; the sort is stable, so a tie keeps row order
         order = dated[np.lexsort((self.date_us[dated], lead[dated]))]
         same = lead[order[1:]] == lead[order[:-1]]
         self.next = np.full(len(data), -1)  # -1: the lead's latest
         self.next[order[:-1][same]] = order[1:][same]
-        self.count = np.bincount(lead[dated], minlength=len(keys))
-        self.latest = _last_of_groups(lead[order], order, len(keys))
+        self.count = np.bincount(lead[dated], minlength=self.size)
+        self.latest = _last_of_groups(lead[order], order, self.size)
         self.promised, self.promised_us, self.unreadable = _promised_dates(data)
+
+
+def _lead_codes(
+    follow_ups: TableData, leads: TableData | None
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """A code for each lead key of either tab, so that neither looks up the other's keys: the
+    codes of the follow-ups and of the leads (-1: none), how many, and the code of a blank-ish
+    lead id on the leads tab (-1: none)."""
+    lead_keys = _grouping_keys(leads, "lead_id") if leads is not None else objects([])
+    code, keys = pd.factorize(np.concatenate([_grouping_keys(follow_ups, "lead_id"), lead_keys]))
+    of_leads = code[len(follow_ups) :]
+    blank = of_leads[lead_keys == ""]
+    return code[: len(follow_ups)], of_leads, len(keys), int(blank[0]) if blank.size else -1
 
 
 def _promised_dates(data: TableData) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -189,7 +203,7 @@ def _run_rule(
             return
         for i in follow_ups.unreadable:
             out.issues.append(data.issue("next-step-date-unreadable", i, "next_step", out.lang))
-        span = _to_next_follow_up(rule, follow_ups, tables.get("leads"))
+        span = _to_next_follow_up(rule, follow_ups)
     elif rule.end == FULL_COLLECTION:
         if "collections" not in tables:
             return
@@ -228,7 +242,7 @@ def _to_end(rule: SlaRule, data: TableData) -> _Span:
     return _Span(start, end, rule.end, skip=skip)
 
 
-def _to_next_follow_up(rule: SlaRule, follow_ups: _FollowUps, leads: TableData | None) -> _Span:
+def _to_next_follow_up(rule: SlaRule, follow_ups: _FollowUps) -> _Span:
     """From the promised date (or the rule's start) to the next follow-up on the same lead.
     The last promise of a closed lead no longer applies."""
     data = follow_ups.data
@@ -236,22 +250,25 @@ def _to_next_follow_up(rule: SlaRule, follow_ups: _FollowUps, leads: TableData |
         start = follow_ups.promised_us
     else:
         start = _us(data.moments(rule.start))
-    skip = (follow_ups.next < 0) & _on_closed_leads(follow_ups, leads)
+    skip = (follow_ups.next < 0) & _on_closed_leads(follow_ups)
     where = "next_step_date" if data.has("next_step_date") else "next_step"
     return _Span(start, follow_ups.date_us, where, follow_ups.next, skip)
 
 
-def _on_closed_leads(follow_ups: _FollowUps, leads: TableData | None) -> np.ndarray:
+def _on_closed_leads(follow_ups: _FollowUps) -> np.ndarray:
     """Which follow-ups are on a lead whose stage is won or lost (the lead's last row with a
     stage says); a follow-up without a lead goes with a lead whose id is blank-ish."""
+    leads, code = follow_ups.leads, follow_ups.of_leads
     if leads is None:
         return np.zeros(len(follow_ups.lead), dtype=bool)
-    lead_keys, stages = _grouping_keys(leads, "lead_id"), objects(leads.usable("stage"))
-    listed = ~is_none(lead_keys) & ~is_none(stages)
-    stage_of = dict(zip(lead_keys[listed].tolist(), stages[listed].tolist(), strict=True))
-    closed = [key for key, stage in stage_of.items() if stage in CLOSED_STAGES]
-    # asked once per lead; code -1 (no lead) picks the last: whether "" is closed
-    return np.append(follow_ups.leads.isin(closed), "" in closed)[follow_ups.lead]
+    stages = objects(leads.usable("stage"))
+    staged = np.flatnonzero((code >= 0) & ~is_none(stages))
+    order = staged[np.argsort(code[staged], kind="stable")]
+    last = _last_of_groups(code[order], order, follow_ups.size)
+    closed = np.zeros(follow_ups.size + 1, dtype=bool)  # the last: no lead
+    closed[:-1][last >= 0] = _closed(stages[last[last >= 0]])
+    closed[-1] = follow_ups.blank >= 0 and closed[follow_ups.blank]
+    return closed[follow_ups.lead]
 
 
 def _to_full_collection(rule: SlaRule, data: TableData, collections: TableData) -> _Span:
@@ -326,10 +343,9 @@ def _lead_follow_ups(leads: TableData, follow_ups: _FollowUps, out: _Out) -> Non
     """Last follow-up, how many, and the promised date of the latest one, per lead."""
     for name in ("last_follow_up_at", "follow_up_count", "next_step_due"):
         out.column("leads", name)
-    keys = _grouping_keys(leads, "lead_id")
-    listed = np.flatnonzero(~is_none(keys))
-    code = follow_ups.leads.get_indexer(keys[listed])
-    count = np.append(follow_ups.count, 0)[code]  # code -1: no follow-up
+    listed = np.flatnonzero(follow_ups.of_leads >= 0)
+    code = follow_ups.of_leads[listed]
+    count = follow_ups.count[code]
     out.fill(leads, "follow_up_count", listed, count.tolist())
     followed = listed[count > 0]
     latest = follow_ups.latest[code[count > 0]]

@@ -1,21 +1,19 @@
 """The issues a rule raises about its rows (breached, overdue, resting on an estimated
-calendar), built in bulk: texts once per distinct due, done and lateness value, and each
-message template parsed once, to the same issues `TableData.issue` would make row by row."""
+calendar), built in bulk: texts once per distinct due, done and lateness value, and the
+issues by `issues_from_params`, the same as `TableData.issue` would make row by row."""
 
 from __future__ import annotations
 
-import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..columns import each_once, objects
-from ..issues import CODES, Issue, display_value
+from ..issues import Issue, display_value, issues_from_params
 from ..schema import Lang
 from ..tables import TableData
 from .evaluate import BREACHED_CODE, Judged
@@ -50,33 +48,22 @@ class Cells:
     def part(self, rows: np.ndarray) -> Cells:
         return replace(self, at=self.at[rows], values=self.values[rows])
 
-    def issues(
-        self, codes: list[str], params: list[dict[str, Any]], messages: list[str]
-    ) -> list[Issue]:
-        """What `TableData.issues` makes from these codes and parameters (which hold the header
-        and the value shown already), given the messages."""
-        data, where, header = self.data, self.where, self.header
-        column = data.letter(where)
-        severities = {code: CODES[code].severity for code in set(codes)}
-        tab, table, rule = data.tab, data.name, self.rule.id
-        rows = list(map(data.rows.__getitem__, self.at.tolist()))
-        return [
-            Issue(
-                code,
-                severities[code],
-                tab,
-                row,
-                column,
-                header,
-                merged["value"] or None,
-                message,
-                where,
-                table,
-                merged,
-                rule,
-            )
-            for code, row, merged, message in zip(codes, rows, params, messages, strict=True)
-        ]
+    def issues(self, codes: list[str], params: list[dict[str, Any]]) -> list[Issue]:
+        """`issues_from_params` about these cells: the params hold the header and the values
+        shown already."""
+        data = self.data
+        return issues_from_params(
+            codes,
+            self.lang,
+            tab=data.tab,
+            rows=map(data.rows.__getitem__, self.at.tolist()),
+            column=data.letter(self.where),
+            header=self.header,
+            params=params,
+            field=self.where,
+            table=data.name,
+            rule=self.rule.id,
+        )
 
 
 def _shown_value(value: Any) -> str:
@@ -92,14 +79,7 @@ def estimated_issues(cells: Cells, years: np.ndarray) -> list[Issue]:
         {"header": header, "value": value, "year": year, "rule_label": label}
         for value, year in zip(values, years.tolist(), strict=True)
     ]
-    codes = ["calendar-estimated"] * len(params)
-    texts: dict[str, str | list[str]] = {
-        "header": header,
-        "value": values,
-        "year": years.astype(str).tolist(),
-        "rule_label": label,
-    }
-    return cells.issues(codes, params, _messages(codes, cells.lang, texts))
+    return cells.issues(["calendar-estimated"] * len(params), params)
 
 
 def late_issues(
@@ -134,18 +114,8 @@ def late_issues(
             values, dues, dones, lates, estimated, strict=True
         )
     ]
-    texts: dict[str, str | list[str]] = {
-        "header": header,
-        "value": values,
-        "rule_label": label,
-        "due": dues,
-        "done": dones,
-        "late": lates,
-        "as_of": as_of_text,
-        "estimated": estimated,
-    }
     codes = np.where(judged.status[late] == BREACHED_CODE, "sla-breached", "sla-overdue")
-    return cells.issues(codes.tolist(), params, _messages(codes.tolist(), lang, texts))
+    return cells.issues(codes.tolist(), params)
 
 
 def _each_shown(values: np.ndarray, show: Callable[[Any], str]) -> list[str]:
@@ -153,25 +123,6 @@ def _each_shown(values: np.ndarray, show: Callable[[Any], str]) -> list[str]:
     once per distinct value."""
     codes, distinct = pd.factorize(values.view(np.int64))
     return objects([show(v) for v in distinct.astype(values.dtype).tolist()])[codes].tolist()
-
-
-def _messages(codes: list[str], lang: Lang, texts: dict[str, str | list[str]]) -> list[str]:
-    """Each row's message: its code's template over the texts of its fields (a list: one a
-    row; a text: the same in every row), as `str.format_map` renders it, with each template
-    parsed once rather than once a row."""
-    code_of = np.asarray(codes, dtype=object)
-    messages = np.empty(len(codes), dtype=object)
-    for code in dict.fromkeys(codes):
-        rows = code_of == code
-        count = int(rows.sum())
-        pieces: list[Iterable[str]] = []
-        for literal, name, _, _ in string.Formatter().parse(CODES[code].messages[lang]):
-            pieces.append(repeat(literal, count))
-            if name is not None:
-                text = texts[name]
-                pieces.append(repeat(text, count) if isinstance(text, str) else objects(text)[rows])
-        messages[rows] = list(map("".join, zip(*pieces, strict=True)))
-    return messages.tolist()
 
 
 _ESTIMATED = {
