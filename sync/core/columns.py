@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -24,6 +24,9 @@ import pandas as pd
 
 T = TypeVar("T")
 _TEXT_CELLS = frozenset({str, type(None)})
+# a cell of one of these types never equals a cell of another; numbers do (True == 1 == 1.0)
+_APART = frozenset({str, type(None), date, datetime, time, timedelta})
+_NUMBERS = frozenset({bool, int, float})
 
 MOMENT = "datetime64[us]"
 """The dtype of `moments`: microseconds, as Python's datetime keeps them."""
@@ -37,8 +40,15 @@ def id_key(value: Any) -> str | None:
 
 
 def id_keys(values: Sequence[Any]) -> list[str | None]:
-    """`id_key` of every value; each distinct value is normalised once."""
-    return each_once(values, id_key)
+    """`id_key` of every value; each distinct value is normalised once.
+
+    Ids are mostly distinct: a column of texts is told apart in one hash pass in C
+    (`pd.factorize`) rather than by a dict built, then looked up, per value."""
+    if not set(map(type, values)) <= _TEXT_CELLS:
+        return each_once(values, id_key)
+    codes, distinct = pd.factorize(objects(values))  # None: code -1
+    keys = objects([*map(id_key, distinct.tolist()), None])  # -1 takes the last: None
+    return keys.take(codes).tolist()
 
 
 def each_distinct(values: Sequence[Any], work: Callable[[list[Any]], list[T]]) -> list[T]:
@@ -48,8 +58,10 @@ def each_distinct(values: Sequence[Any], work: Callable[[list[Any]], list[T]]) -
 
     >>> each_distinct(["b", "a", "b", None], lambda cells: [f"<{c}>" for c in cells])
     ['<b>', '<a>', '<b>', '<None>']
+    >>> each_distinct([1, True, 1.0, 1], lambda cells: [type(c).__name__ for c in cells])
+    ['int', 'bool', 'float', 'int']
     """
-    if set(map(type, values)) <= _TEXT_CELLS:  # the parsed text columns: str or None
+    if _told_apart(set(map(type, values))):  # equal cells are of one type: the cells are keys
         distinct = list(dict.fromkeys(values))
         found = dict(zip(distinct, work(distinct), strict=True))
         return list(map(found.__getitem__, values))
@@ -57,6 +69,13 @@ def each_distinct(values: Sequence[Any], work: Callable[[list[Any]], list[T]]) -
     distinct_typed = list(dict.fromkeys(typed))
     found_typed = dict(zip(distinct_typed, work([v for _, v in distinct_typed]), strict=True))
     return list(map(found_typed.__getitem__, typed))
+
+
+def _told_apart(kinds: set[type]) -> bool:
+    """Whether cells of these types equal one another only within a type: texts, blanks,
+    dates, datetimes, times, durations and at most one kind of number (True == 1 == 1.0)."""
+    others = kinds - _APART
+    return len(others) <= 1 and others <= _NUMBERS
 
 
 def each_once(values: Sequence[Any], work: Callable[[Any], T]) -> list[T]:
@@ -82,9 +101,9 @@ def is_none(values: Sequence[Any] | np.ndarray) -> np.ndarray:
 
 def moments(values: Sequence[date | datetime | None]) -> np.ndarray:
     """Dates and datetimes as one datetime64[us] array (a date is its midnight; None is NaT)."""
-    if not len(values):
-        return np.empty(0, dtype=MOMENT)
-    found = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
+    # without pandas' cache: on a column that repeats its dates, building and looking up the
+    # cache costs twice what converting every cell does
+    found = pd.to_datetime(objects(values), cache=False).to_numpy()
     return found.astype(MOMENT, copy=False)
 
 
