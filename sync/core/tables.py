@@ -29,8 +29,8 @@ from . import columns as _columns
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue, make_issues
 from .model import CellValue
-from .parse import ParseContext, blank_cells, parse_column
-from .schema import Lang, Owner
+from .parse import ParseContext, Problem, blank_cells, parse_column
+from .schema import Field, Lang, Owner
 
 
 @dataclass(slots=True)
@@ -265,45 +265,84 @@ def cells_at(
     return out.tolist()
 
 
+_BLOCK_ROWS = 2048  # rows whose cells stay in the CPU cache while all their columns are parsed
+
+
 def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[Issue]]:
     """One tab's data rows, parsed column by column, and an issue for every cell that did not
-    parse (or whose year was inferred)."""
+    parse (or whose year was inferred).
+
+    The rows go a block at a time, every column of a block parsed while the block's cells are
+    still in the CPU cache: the cells of a big tab are spread over the heap, and reaching them
+    again for each pass over a whole column would cost more than parsing them."""
     inputs = {
-        name: col
+        name: (col, bound.table.field(name))
         for name, col in bound.columns.items()
         if bound.table.field(name).owner is not Owner.JOB
     }  # computed columns are outputs, never inputs
     lines = lines_under(bound)
-    columns = _transpose(lines, max(inputs.values(), default=0))
-    at = _typed_lines(bound, lines, columns)
-    rows = (at + bound.header_row + 1).tolist()
-    data = TableData(bound, rows)
+    data = TableData(bound, [])
+    # Columns as long as all the lines, filled in place (a list grown a block at a time would be
+    # copied over and over) and cut to the data rows at the end.
+    for name in inputs:
+        data.values[name], data.raw[name] = [None] * len(lines), [None] * len(lines)
+    problems: dict[str, dict[int, Problem]] = {name: {} for name in inputs}
+    for start in range(0, len(lines), _BLOCK_ROWS):
+        _parse_block(data, start, lines[start : start + _BLOCK_ROWS], inputs, problems, ctx)
     issues: list[Issue] = []
-    for name, col in inputs.items():
-        f = bound.table.field(name)
+    for name, found in problems.items():
+        del data.values[name][len(data.rows) :], data.raw[name][len(data.rows) :]
+        if found:
+            data.bad[name] = {i for i, p in found.items() if p.code != "year-inferred"}
+        issues += _problem_issues(data, name, found, ctx.lang)
+    return data, issues
+
+
+def _parse_block(
+    data: TableData,
+    start: int,
+    block: list[list[CellValue]],
+    inputs: dict[str, tuple[int, Field]],
+    problems: dict[str, dict[int, Problem]],
+    ctx: ParseContext,
+) -> None:
+    """The typed rows among `block` (the lines from `start` on) appended to `data`: rows, raw
+    and parsed values; their problems put into `problems`, by field and data row."""
+    columns = _transpose(block, max((col for col, _ in inputs.values()), default=0))
+    at = _typed_lines(data.bound, block, columns)
+    done, end = len(data.rows), len(data.rows) + at.size  # where the block's rows go
+    data.rows += (at + data.bound.header_row + 1 + start).tolist()
+    for name, (col, f) in inputs.items():
         raw = _at(columns[col - 1], at)
         parsed = parse_column(raw, f, ctx)
-        data.values[name] = parsed.values
-        data.raw[name] = raw
-        if parsed.problems:
-            data.bad[name] = {i for i, p in parsed.problems.items() if p.code != "year-inferred"}
-        header = bound.header_of(name, ctx.lang)
-        for i, problem in parsed.problems.items():
-            issues.append(
-                make_issue(
-                    problem.code,
-                    ctx.lang,
-                    tab=bound.sheet.name,
-                    row=rows[i],
-                    column=column_letter(col),
-                    header=header,
-                    value=raw[i],
-                    params=problem.params,
-                    field=name,
-                    table=bound.table.name,
-                )
-            )
-    return data, issues
+        data.raw[name][done:end] = raw
+        data.values[name][done:end] = parsed.values
+        problems[name].update({done + i: p for i, p in parsed.problems.items()})
+
+
+def _problem_issues(
+    data: TableData, name: str, problems: dict[int, Problem], lang: Lang
+) -> list[Issue]:
+    """An issue for each cell of field `name` that did not parse (or whose year was inferred)."""
+    bound = data.bound
+    column = column_letter(bound.columns[name])
+    header = bound.header_of(name, lang)
+    raw = data.raw[name]
+    return [
+        make_issue(
+            problem.code,
+            lang,
+            tab=bound.sheet.name,
+            row=data.rows[i],
+            column=column,
+            header=header,
+            value=raw[i],
+            params=problem.params,
+            field=name,
+            table=bound.table.name,
+        )
+        for i, problem in problems.items()
+    ]
 
 
 def parse_tables(
