@@ -411,7 +411,7 @@ def _peak_rss_mb() -> float:
 
 
 def _sheet_parts(path: Path) -> dict[str, str]:
-    from sync.backends.xlsx import _load_package
+    from sync.backends.xlsx_package import load_package as _load_package
 
     with zipfile.ZipFile(path) as zf:
         return {s.name: s.part for s in _load_package(zf).sheets}
@@ -608,7 +608,8 @@ def _read_all(path: Path, threads: int, reader: str | None = None) -> tuple[str,
 def _rezip(src: Path, dst: Path, changed: set[str]) -> None:
     """The package rewritten: `changed` members decompressed and recompressed, the rest copied
     as raw bytes — the zip work any lossless write of those sheets must do."""
-    from sync.backends.xlsx import _CHUNK, _copy_member
+    from sync.backends.xlsx_package import CHUNK as _CHUNK
+    from sync.backends.xlsx_package import copy_member as _copy_member
 
     with (
         zipfile.ZipFile(src) as zin,

@@ -148,8 +148,9 @@ FRAMED = frozenset((int, float, datetime, date))
 
 
 def framed_text(value: float | date, date1904: bool) -> bytes | None:
-    """The `<v>` text `_render_value` gives an int, float, date or datetime (exactly those
-    types); None when it renders no number (NaN, infinity, a date before Excel's calendar)."""
+    """The `<v>` text `xlsx_cells.render_value` gives an int, float, date or datetime (exactly
+    those types); None when it renders no number (NaN, infinity, a date before Excel's
+    calendar)."""
     if type(value) is int:
         return b"%d" % value
     if isinstance(value, date):

@@ -110,7 +110,7 @@ def _shared_strings(data: bytes | None) -> list[str]:
 
 
 def _sheet_xml(data: bytes, strings: list[str], xf_map: dict[int, int | None]) -> bytes:
-    from sync.backends.xlsx import _xml_text
+    from sync.backends.xlsx_package import xml_text as _xml_text
 
     text = data.decode("utf-8")
     text = re.sub(r'\stabSelected="1"', "", text)  # the users' selected tab stays the one

@@ -27,7 +27,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from sync.backends import xlsx as xlsx_mod
+from sync.backends import xlsx_package
 from sync.backends.xlsx import XlsxBackend
 from sync.job import sync_workbook
 
@@ -440,7 +440,7 @@ def test_fallback_copy_without_zip_internals(
     with the same method: the parts' bytes are still identical."""
     before = tmp_path / "before.xlsx"
     shutil.copy(rich_book, before)
-    original = xlsx_mod._raw_copy
+    original = xlsx_package._raw_copy
     calls = []
 
     def half_then_fail(src_fh: object, info: zipfile.ZipInfo, out: zipfile.ZipFile, **kw: object):
@@ -449,10 +449,10 @@ def test_fallback_copy_without_zip_internals(
         out.fp.write(b"PK\x03\x04 half a header")  # a partial write must be cut off
         raise AttributeError("'ZipFile' object has no attribute 'start_dir'")
 
-    monkeypatch.setattr(xlsx_mod, "_raw_copy", half_then_fail)
+    monkeypatch.setattr(xlsx_package, "_raw_copy", half_then_fail)
     sync_workbook(XlsxBackend(rich_book), write=True, as_of=datetime(2026, 6, 30, 18))
     assert calls
-    monkeypatch.setattr(xlsx_mod, "_raw_copy", original)
+    monkeypatch.setattr(xlsx_package, "_raw_copy", original)
     with zipfile.ZipFile(rich_book) as zf:
         assert zf.testzip() is None
     old, new = _members(before), _members(rich_book)

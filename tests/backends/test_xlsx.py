@@ -16,7 +16,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from sync.backends import open_backend
+from sync.backends import open_backend, xlsx_package
 from sync.backends import xlsx as xlsx_mod
 from sync.backends.xlsx import XlsxBackend, apply_plan, read_workbook
 from sync.core.errors import (
@@ -553,7 +553,7 @@ def test_failure_mid_write_leaves_no_temp_files(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(xlsx_mod, "_raw_copy", broken)
+    monkeypatch.setattr(xlsx_package, "_raw_copy", broken)
     with pytest.raises(RuntimeError):
         apply_plan(rich, WritePlan(tabs=[TabWrite("Issues", (("a",),))]))
     assert rich.read_bytes() == data

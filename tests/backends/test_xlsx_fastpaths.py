@@ -1,9 +1,9 @@
 """The writer's fast paths write exactly the bytes of its general, cell-by-cell path.
 
-`_patch_sheet` copies the usual row (new cells after its last one) as one slice and renders a
-new cell once per (column, value); `_tab_xml` renders owned tabs without a lookup per cell.
+`patch_sheet` copies the usual row (new cells after its last one) as one slice and renders a
+new cell once per (column, value); `tab_xml` renders owned tabs without a lookup per cell.
 Here both run against slow references built from the general pieces (`_patch_row` for every
-written row, `_render_value` + `_cell_xml` for every cell) on generated sheets: rows with and
+written row, `render_value` + `cell_xml` for every cell) on generated sheets: rows with and
 without `spans`, a namespace prefix, cells written before, between and after existing ones,
 existing cells overwritten, rows and cells that do not exist, dates that add styles, and the
 sheet fed in chunks that cut rows and cells anywhere.
@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from sync.backends import xlsx as x
-from sync.backends.xlsx_bulk import RowWrites
+from sync.backends import xlsx_cells, xlsx_package, xlsx_splice, xlsx_styles, xlsx_tabs
+from sync.backends.xlsx_bulk import MAX_ROWS, RowWrites
 from sync.core.model import CellWrite, TabWrite, WritableValue
 
 STYLES = (
@@ -58,7 +58,7 @@ def _sheet(rng: random.Random, pfx: str, spans: bool, rows: int, base: int = 0) 
     """Rows of cells in columns `base + 1…6`: inline strings (some rich text), numbers,
     formulas, empty cells, a few without `r` (right after the one before) or bare `<c>`."""
     p = pfx + ":" if pfx else ""
-    ns = f'xmlns{":" + pfx if pfx else ""}="{x.NS_MAIN}"'
+    ns = f'xmlns{":" + pfx if pfx else ""}="{xlsx_package.NS_MAIN}"'
     out = [
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
         f'<{p}dimension ref="A1:F{rows}"/><{p}cols><{p}col min="2" max="3" width="9" '
@@ -76,7 +76,7 @@ def _sheet(rng: random.Random, pfx: str, spans: bool, rows: int, base: int = 0) 
         for c in range(base + 1, base + 7):
             if rng.random() < 0.35:
                 continue
-            ref = f"{x._col_letters(c)}{r}"
+            ref = f"{xlsx_package.col_letters(c)}{r}"
             kind = rng.random()
             if c == prev + 1 and rng.random() < 0.04:  # its column is implied
                 cells.append(rng.choice((f"<{p}c><{p}v>{c}</{p}v></{p}c>", f'<{p}c s="1"/>')))
@@ -110,28 +110,30 @@ def _writes(rng: random.Random, rows: int, base: int = 0) -> dict[int, dict[int,
     return grouped
 
 
-class _SlowEdits(x._SheetEdits):
+class _SlowEdits(xlsx_cells.SheetEdits):
     """New cells rendered one by one, as before the fast paths: no cache."""
 
     def new_cell(self, row: bytes, write: CellWrite) -> bytes | None:
-        rendered = x._render_value(write.value, self.date1904)
+        rendered = xlsx_cells.render_value(write.value, self.date1904)
         style = self.style_for(write, None, False, rendered)
-        xml = x._cell_xml(self.pfx.decode(), x._ref(int(row), write.col), rendered, style)
+        xml = xlsx_cells.cell_xml(
+            self.pfx.decode(), xlsx_package._ref(int(row), write.col), rendered, style
+        )
         return xml.encode() if xml else None
 
 
-def _reference_patch(xml: bytes, edits: x._SheetEdits) -> bytes:
+def _reference_patch(xml: bytes, edits: xlsx_cells.SheetEdits) -> bytes:
     """Every written row through `_patch_row` / `_new_row`, the whole sheet in one buffer."""
-    pfx_m = x._ROOT_PREFIX_RE.search(xml)
+    pfx_m = xlsx_package.ROOT_PREFIX_RE.search(xml)
     assert pfx_m
     pfx = (pfx_m.group(1) + b":") if pfx_m.group(1) else b""
     edits.pfx = pfx
-    res = x._patch_res(pfx)
+    res = xlsx_splice._patch_res(pfx)
     sd = res["sheet_data"].search(xml)
     assert sd
     head = xml[: sd.start()]
-    edits.col_styles = x._col_styles(head, pfx)
-    out = [x._grow_dimension(head, pfx, edits), sd.group(0)]
+    edits.col_styles = xlsx_splice._col_styles(head, pfx)
+    out = [xlsx_splice._grow_dimension(head, pfx, edits), sd.group(0)]
     pending = sorted(edits.writes)
     end_sd = xml.index(b"</" + pfx + b"sheetData>")
     pos = sd.end()
@@ -142,7 +144,7 @@ def _reference_patch(xml: bytes, edits: x._SheetEdits) -> bytes:
         while pending and pending[0] < row:
             out += [
                 xml[pos : m.start()],
-                x._new_row(pfx, pending[0], edits.writes[pending[0]], edits),
+                xlsx_splice._new_row(pfx, pending[0], edits.writes[pending[0]], edits),
             ]
             pos = m.start()
             pending.pop(0)
@@ -153,12 +155,12 @@ def _reference_patch(xml: bytes, edits: x._SheetEdits) -> bytes:
                 end = xml.index(b"</" + pfx + b"row>", m.end()) + len(pfx) + 6
             out += [
                 xml[pos : m.start()],
-                x._patch_row(pfx, xml[m.start() : end], row, edits.writes[row], edits),
+                xlsx_splice._patch_row(pfx, xml[m.start() : end], row, edits.writes[row], edits),
             ]
             pos = end
             pending.pop(0)
     out.append(xml[pos:end_sd])
-    out += [x._new_row(pfx, r, edits.writes[r], edits) for r in pending]
+    out += [xlsx_splice._new_row(pfx, r, edits.writes[r], edits) for r in pending]
     out.append(xml[end_sd:])
     return b"".join(out)
 
@@ -172,35 +174,35 @@ def test_patch_sheet_matches_the_general_path(seed: int) -> None:
     xml = _sheet(rng, pfx, spans=seed % 2 == 0, rows=rows, base=base)
     writes = _writes(rng, rows, base)
     # formulas in the written cells are plain ones (no shared ones), so nothing refuses
-    fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
+    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
     like = {(1, 2): 1}
     grouped = RowWrites([w for cols in writes.values() for w in cols.values()], "t")
-    fast = x._SheetEdits("t", grouped, fast_styles, False, like_styles=dict(like))
+    fast = xlsx_cells.SheetEdits("t", grouped, fast_styles, False, like_styles=dict(like))
     ref = _SlowEdits("t", grouped, ref_styles, False, like_styles=dict(like))
     step = rng.choice((7, 61, 400, 1 << 20))
     chunks = [xml[i : i + step] for i in range(0, len(xml), step)]
     out: list[bytes] = []
-    x._patch_sheet(iter(chunks), out.append, fast)
+    xlsx_splice.patch_sheet(iter(chunks), out.append, fast)
     assert b"".join(out) == _reference_patch(xml, ref)
     assert fast_styles.render() == ref_styles.render()
     assert fast.formulas_removed == ref.formulas_removed
 
 
-def _reference_tab(tab: TabWrite, styles: x._StyleBook) -> bytes:
+def _reference_tab(tab: TabWrite, styles: xlsx_styles.StyleBook) -> bytes:
     rows = []
-    header_rows = max(0, min(tab.header_rows, x.MAX_ROWS - 1))
+    header_rows = max(0, min(tab.header_rows, MAX_ROWS - 1))
     bold = styles.bold_xf(0) if header_rows and tab.rows else None
     for r, values in enumerate(tab.rows, start=1):
         base = bold if r <= header_rows else None
         cells = []
         for c, value in enumerate(values, start=1):
-            rendered = x._render_value(value, False)
+            rendered = xlsx_cells.render_value(value, False)
             if rendered.blank:
                 continue
             style = base
             if rendered.date_kind is not None:
                 style = styles.date_xf(base, rendered.date_kind)
-            cells.append(x._cell_xml("", x._ref(r, c), rendered, style))
+            cells.append(xlsx_cells.cell_xml("", xlsx_package._ref(r, c), rendered, style))
         if cells:
             rows.append(f'<row r="{r}">{"".join(c for c in cells if c)}</row>')
     return "".join(rows).encode()
@@ -212,8 +214,8 @@ def test_tab_xml_matches_the_general_path() -> None:
     rows += [tuple(rng.choice(VALUES) for _ in range(5)) for _ in range(3000)]
     rows += [(None, None), (), ("tail",)]
     tab = TabWrite("问题清单", tuple(rows), column_widths=(10, 0, 8))
-    fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
-    xml = b"".join(x._tab_xml(tab, fast_styles, False))
+    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
+    xml = b"".join(xlsx_tabs.tab_xml(tab, fast_styles, False))
     body = xml[xml.index(b"<sheetData>") + 11 : xml.index(b"</sheetData>")]
     assert body == _reference_tab(tab, ref_styles)
     assert fast_styles.render() == ref_styles.render()

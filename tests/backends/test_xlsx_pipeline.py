@@ -5,10 +5,10 @@
   member goes into the zip raw, or through the public API when zipfile's internals are missing.
 - `_read_ahead` inflates a member in a second thread: the same bytes, errors handed over, and
   a reader that stops early does not leave the thread hanging.
-- `_patch_sheet` splices whole regions of rows in bulk (`_Rows.splice`): the same bytes as the
+- `patch_sheet` splices whole regions of rows in bulk (`_Rows.splice`): the same bytes as the
   general path wherever the chunks cut the XML, its row-by-row fallback only where needed.
 - New numbers and dates are rendered into a frame per column and type: the same XML as
-  `_render_value` + `_cell_xml`.
+  `render_value` + `cell_xml`.
 - `read_workbook` reads tabs on a thread pool: the same workbook as one by one.
 """
 
@@ -28,21 +28,24 @@ from pathlib import Path
 import pytest
 
 from sync.backends import xlsx as x
+from sync.backends import xlsx_cells, xlsx_package, xlsx_read, xlsx_splice, xlsx_styles
 from sync.backends.xlsx import apply_plan, read_workbook
-from sync.backends.xlsx_bulk import RowWrites
+from sync.backends.xlsx_bulk import MAX_COLS, MAX_ROWS, RowWrites
 from sync.core.errors import SalesyncError, WorkbookUnreadable
-from sync.core.model import CellWrite, TabWrite, WritableValue, WritePlan
+from sync.core.model import CellWrite, ExcelError, TabWrite, WritableValue, WritePlan
 from tests.backends.test_xlsx import make_xlsx, members, rich  # noqa: F401 - `rich` a fixture
 from tests.backends.test_xlsx_fastpaths import STYLES, _reference_patch, _SlowEdits
 
 # --------------------------------------------------------------------------- deflate
 
 
-def _deflate(data: bytes, pieces: list[int], workers: int = 2) -> tuple[bytes, x._Deflated]:
+def _deflate(
+    data: bytes, pieces: list[int], workers: int = 2
+) -> tuple[bytes, xlsx_package.Deflated]:
     """`data` through a `_Deflater`, written in pieces of the given sizes (cycled)."""
     fh = io.BytesIO()  # stands in for the scratch file
     fh.write(b"junk before")  # the stream starts where the file is
-    records: list[x._Deflated] = []
+    records: list[xlsx_package.Deflated] = []
     with (
         ThreadPoolExecutor(workers) as pool,
         x._deflated(pool, fh, records.append, depth=2) as sink,
@@ -76,7 +79,7 @@ def test_deflated_blocks_inflate_to_the_bytes_written(size: int) -> None:
     rng = random.Random(size)
     words = [b"<row>", b"<c r=", b'"A1"', "达标".encode(), b"</c>", b"</row>", b"12345"]
     data = b"".join(rng.choices(words, k=size // 4 + 1))[:size]
-    stream, record = _deflate(data, [7, 100_000, x._CHUNK + 3, 1])
+    stream, record = _deflate(data, [7, 100_000, xlsx_package.CHUNK + 3, 1])
     assert zlib.decompress(stream, -15) == data
     assert record.file_size == len(data)
     assert record.crc == zlib.crc32(data)
@@ -92,7 +95,7 @@ def test_a_failing_block_fails_the_member(monkeypatch: pytest.MonkeyPatch) -> No
         raise MemoryError("no room")
 
     monkeypatch.setattr(x, "_deflate_block", boom)
-    records: list[x._Deflated] = []
+    records: list[xlsx_package.Deflated] = []
     with (
         ThreadPoolExecutor(2) as pool,
         pytest.raises(MemoryError),
@@ -112,28 +115,28 @@ def test_deflated_member_in_a_zip(
     data = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c></row>' for i in range(60_000))
     payload = data.encode()
     scratch = tmp_path / "scratch"
-    records: list[x._Deflated] = []
+    records: list[xlsx_package.Deflated] = []
     with open(scratch, "w+b") as fh, ThreadPoolExecutor(2) as pool:
         fh.write(b"other members' streams")
         with x._deflated(pool, fh, records.append, depth=4) as sink:
             sink.write(payload)
     if not internals:
-        original = x._put_raw
+        original = xlsx_package._put_raw
 
         def half_then_fail(src_fh: object, offset: int, zinfo: object, out: zipfile.ZipFile):
             assert out.fp is not None
             out.fp.write(b"PK\x03\x04 half a header")
             raise AttributeError("'ZipFile' object has no attribute 'start_dir'")
 
-        monkeypatch.setattr(x, "_put_raw", half_then_fail)
+        monkeypatch.setattr(xlsx_package, "_put_raw", half_then_fail)
     out = tmp_path / "out.zip"
     stamp = (2024, 5, 6, 7, 8, 10)
     with zipfile.ZipFile(out, "w") as zout, open(scratch, "rb") as fh:
         zout.writestr("first.xml", b"<a/>")
-        x._add_deflated(fh, records[0], zout, "xl/worksheets/sheet1.xml", stamp)
+        xlsx_package.add_deflated(fh, records[0], zout, "xl/worksheets/sheet1.xml", stamp)
         zout.writestr("last.xml", b"<b/>")
     if not internals:
-        monkeypatch.setattr(x, "_put_raw", original)
+        monkeypatch.setattr(xlsx_package, "_put_raw", original)
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
         assert zf.namelist() == ["first.xml", "xl/worksheets/sheet1.xml", "last.xml"]
@@ -154,19 +157,19 @@ def _zip_with(tmp_path: Path, data: bytes) -> Path:
 
 
 def test_read_ahead_yields_the_member(tmp_path: Path) -> None:
-    data = bytes(random.Random(1).randrange(256) for _ in range(3 * x._CHUNK + 17))
+    data = bytes(random.Random(1).randrange(256) for _ in range(3 * xlsx_package.CHUNK + 17))
     with zipfile.ZipFile(_zip_with(tmp_path, data)) as zf:
         chunks = list(x._read_ahead(zf, "part.xml"))
     assert b"".join(chunks) == data
-    assert all(len(c) == x._CHUNK for c in chunks[:-1])
+    assert all(len(c) == xlsx_package.CHUNK for c in chunks[:-1])
 
 
 def test_read_ahead_stopped_early_ends_its_thread(tmp_path: Path) -> None:
-    data = b"<row/>" * (2 * x._CHUNK)  # compresses well: many chunks queued at once
+    data = b"<row/>" * (2 * xlsx_package.CHUNK)  # compresses well: many chunks queued at once
     with zipfile.ZipFile(_zip_with(tmp_path, data)) as zf:
         before = threading.active_count()
         reader = x._read_ahead(zf, "part.xml", depth=1)
-        assert next(reader) == data[: x._CHUNK]
+        assert next(reader) == data[: xlsx_package.CHUNK]
         reader.close()
         assert threading.active_count() == before
 
@@ -187,7 +190,7 @@ def _plain_sheet(rng: random.Random, pfx: str, spans: bool, rows: int, gaps: boo
     """Rows with references and end tags (no `<row/>`, no `<c>` without `r`): the regions
     `_Rows.splice` maps in bulk. Some rows are missing; cells in columns 1-6."""
     p = pfx + ":" if pfx else ""
-    ns = f'xmlns{":" + pfx if pfx else ""}="{x.NS_MAIN}"'
+    ns = f'xmlns{":" + pfx if pfx else ""}="{xlsx_package.NS_MAIN}"'
     out = [
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
         f'<{p}dimension ref="A1:F{rows}"/><{p}sheetData>'
@@ -200,7 +203,7 @@ def _plain_sheet(rng: random.Random, pfx: str, spans: bool, rows: int, gaps: boo
         for c in range(1, 7):
             if gaps and rng.random() < 0.3:
                 continue
-            ref = f"{x._col_letters(c)}{r}"
+            ref = f"{xlsx_package.col_letters(c)}{r}"
             if rng.random() < 0.5:
                 cells.append(
                     f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>v{r}</{p}t></{p}is></{p}c>'
@@ -231,12 +234,14 @@ VALUES: list[WritableValue] = [
 
 
 def _run(xml: bytes, writes: dict[int, dict[int, CellWrite]], step: int) -> tuple[bytes, bytes]:
-    fast_styles, ref_styles = x._StyleBook(STYLES), x._StyleBook(STYLES)
+    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
     grouped = RowWrites([w for cols in writes.values() for w in cols.values()], "t")
-    fast = x._SheetEdits("t", grouped, fast_styles, False)
+    fast = xlsx_cells.SheetEdits("t", grouped, fast_styles, False)
     ref = _SlowEdits("t", grouped, ref_styles, False)
     out: list[bytes] = []
-    x._patch_sheet(iter([xml[i : i + step] for i in range(0, len(xml), step)]), out.append, fast)
+    xlsx_splice.patch_sheet(
+        iter([xml[i : i + step] for i in range(0, len(xml), step)]), out.append, fast
+    )
     reference = _reference_patch(xml, ref)
     assert fast_styles.render() == ref_styles.render()
     return b"".join(out), reference
@@ -257,7 +262,7 @@ def test_bulk_splice_at_every_kind_of_chunk_boundary(
     def no_fallback(self: object, region: bytes, last: bool) -> bytes:
         raise AssertionError("a region with references fell back to row by row")
 
-    monkeypatch.setattr(x._Rows, "_slowly", no_fallback)
+    monkeypatch.setattr(xlsx_splice._Rows, "_slowly", no_fallback)
     writes: dict[int, dict[int, CellWrite]] = {}
     for r in range(1, rows + 5):
         if rng.random() < 0.4:
@@ -275,7 +280,7 @@ def test_bulk_splice_at_every_kind_of_chunk_boundary(
 def test_regions_that_cannot_be_mapped_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """Empty rows written `<row …/>`, a cell without `r`: row by row. (Rows without `r`:
     `test_xlsx.py::test_prefixed_sheet_and_rows_without_references`.)"""
-    p = x.NS_MAIN
+    p = xlsx_package.NS_MAIN
     xml = (
         f'<worksheet xmlns="{p}"><sheetData>'
         '<row r="1"><c r="A1"><v>1</v></c></row>'
@@ -286,13 +291,13 @@ def test_regions_that_cannot_be_mapped_fall_back(monkeypatch: pytest.MonkeyPatch
         "</sheetData></worksheet>"
     ).encode()
     calls: list[bytes] = []
-    slowly = x._Rows._slowly
+    slowly = xlsx_splice._Rows._slowly
 
-    def spy(self: x._Rows, region: bytes, last: bool) -> bytes:
+    def spy(self: xlsx_splice._Rows, region: bytes, last: bool) -> bytes:
         calls.append(region)
         return slowly(self, region, last)
 
-    monkeypatch.setattr(x._Rows, "_slowly", spy)
+    monkeypatch.setattr(xlsx_splice._Rows, "_slowly", spy)
     writes = {r: {2: CellWrite(r, 2, f"w{r}")} for r in (1, 2, 3, 4, 5, 6, 9)}
     fast, reference = _run(xml, writes, len(xml))
     assert fast == reference
@@ -335,8 +340,12 @@ FRAMED: list[WritableValue] = [
 @pytest.mark.parametrize("date1904", [False, True])
 @pytest.mark.parametrize("pfx", [b"", b"x:"])
 def test_framed_numbers_and_dates_render_as_the_general_path(date1904: bool, pfx: bytes) -> None:
-    fast = x._SheetEdits("t", RowWrites([], "t"), x._StyleBook(STYLES), date1904, pfx=pfx)
-    ref = x._SheetEdits("t", RowWrites([], "t"), x._StyleBook(STYLES), date1904, pfx=pfx)
+    fast = xlsx_cells.SheetEdits(
+        "t", RowWrites([], "t"), xlsx_styles.StyleBook(STYLES), date1904, pfx=pfx
+    )
+    ref = xlsx_cells.SheetEdits(
+        "t", RowWrites([], "t"), xlsx_styles.StyleBook(STYLES), date1904, pfx=pfx
+    )
     fast.col_styles = ref.col_styles = {3: 1}
     fast.like_styles = ref.like_styles = {(1, 1): 2}
     for value in FRAMED * 2:  # the second time from the frames made the first
@@ -347,11 +356,11 @@ def test_framed_numbers_and_dates_render_as_the_general_path(date1904: bool, pfx
 
 
 def test_inline_text_preserves_space_only_where_it_matters() -> None:
-    assert x._inline("达标") == "<is><t>达标</t></is>"
-    assert x._inline("a  b\nc") == "<is><t>a  b\nc</t></is>"
-    assert x._inline("") == "<is><t></t></is>"
+    assert xlsx_cells.inline("达标") == "<is><t>达标</t></is>"
+    assert xlsx_cells.inline("a  b\nc") == "<is><t>a  b\nc</t></is>"
+    assert xlsx_cells.inline("") == "<is><t></t></is>"
     for text in (" a", "a ", "\ta", "a\n", "\u3000全角", "a\r"):
-        assert x._inline(text).startswith('<is><t xml:space="preserve">'), repr(text)
+        assert xlsx_cells.inline(text).startswith('<is><t xml:space="preserve">'), repr(text)
 
 
 def test_texts_with_and_without_preserve_read_back(tmp_path: Path) -> None:
@@ -371,9 +380,9 @@ def test_texts_with_and_without_preserve_read_back(tmp_path: Path) -> None:
 
 
 def test_row_writes_refuse_cells_outside_the_sheet() -> None:
-    ok = [CellWrite(1, 1, "a"), CellWrite(x.MAX_ROWS, x.MAX_COLS, "b"), CellWrite(1, 2, "c")]
-    assert RowWrites(ok, "S") == {1: {1: ok[0], 2: ok[2]}, x.MAX_ROWS: {x.MAX_COLS: ok[1]}}
-    for bad in ((0, 1), (1, 0), (x.MAX_ROWS + 1, 1), (1, x.MAX_COLS + 1)):
+    ok = [CellWrite(1, 1, "a"), CellWrite(MAX_ROWS, MAX_COLS, "b"), CellWrite(1, 2, "c")]
+    assert RowWrites(ok, "S") == {1: {1: ok[0], 2: ok[2]}, MAX_ROWS: {MAX_COLS: ok[1]}}
+    for bad in ((0, 1), (1, 0), (MAX_ROWS + 1, 1), (1, MAX_COLS + 1)):
         with pytest.raises(SalesyncError, match=rf"S: cell \({bad[0]}, {bad[1]}\) is outside"):
             RowWrites([*ok, CellWrite(*bad, "x")], "S")
 
@@ -423,7 +432,7 @@ def test_parallel_read_equals_reading_one_by_one(
     assert many == one
     assert [s.name for s in many.sheets] == [f"T{n}" for n in range(1, 7)]
     assert (3, 2) in many.sheets[0].formulas
-    assert many.sheets[5].rows[2][2] == x.ExcelError("#N/A")
+    assert many.sheets[5].rows[2][2] == ExcelError("#N/A")
 
 
 def test_parallel_read_of_the_rich_workbook(
@@ -481,7 +490,9 @@ def test_written_workbook_round_trips_through_the_pipeline(tmp_path: Path) -> No
 @pytest.mark.parametrize("step", [1, 3, 1 << 20])
 def test_sheet_data_with_no_row_to_patch(data: str, step: int) -> None:
     """Every write lands even where `</sheetData>` starts a region or ends the first chunk."""
-    xml = f'<worksheet xmlns="{x.NS_MAIN}">{data}<pageMargins left="0.7"/></worksheet>'.encode()
+    xml = (
+        f'<worksheet xmlns="{xlsx_package.NS_MAIN}">{data}<pageMargins left="0.7"/></worksheet>'
+    ).encode()
     writes = {r: {c: CellWrite(r, c, f"v{r}{c}") for c in (1, 3)} for r in (1, 2, 5)}
     fast, reference = _run(xml, writes, step)
     assert fast == reference
@@ -493,8 +504,8 @@ def test_parallel_read_returns_the_threads_freed_memory(
 ) -> None:
     path = make_xlsx(tmp_path / "two.xlsx", {"A": _error_sheet(2), "B": _error_sheet(3)})
     calls: list[None] = []
-    release = x._release_freed_memory
-    monkeypatch.setattr(x, "_release_freed_memory", lambda: calls.append(release()))
+    release = xlsx_read._release_freed_memory
+    monkeypatch.setattr(xlsx_read, "_release_freed_memory", lambda: calls.append(release()))
     monkeypatch.setattr(x.os, "cpu_count", lambda: 1)
     read_workbook(path)
     assert calls == []  # one workbook, read on this thread: nothing to hand back

@@ -1,0 +1,498 @@
+"""The .xlsx package: its parts, rels and sheets (`load_package`), small XML helpers, copying
+and adding zip members (raw where zipfile's internals allow), lock files and the atomic replace.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from sync.backends.xlsx_bulk import MAX_COLS
+from sync.core.errors import WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
+from sync.core.headers import column_letter, column_number
+from sync.core.model import Position
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_OFFICE_DOC = NS_REL + "/officeDocument"
+REL_WORKSHEET = NS_REL + "/worksheet"
+REL_STYLES = NS_REL + "/styles"
+REL_CALC_CHAIN = NS_REL + "/calcChain"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+CHUNK = 1 << 20
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+col_letters = lru_cache(maxsize=MAX_COLS)(column_letter)
+
+
+letters_col = lru_cache(maxsize=MAX_COLS)(column_number)
+
+
+def _ref(row: int, col: int) -> str:
+    return f"{col_letters(col)}{row}"
+
+
+_REF_RE = re.compile(rb"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def parse_ref(ref: bytes) -> Position | None:
+    m = _REF_RE.fullmatch(ref)
+    if not m:
+        return None
+    return int(m.group(2)), letters_col(m.group(1).upper())
+
+
+_ATTR_RE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+_COL_RE = re.compile(rb"""\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d""")
+
+
+def col_of(tag: bytes) -> int | None:
+    """The column of a cell from its start tag's `r`, or None when it has none."""
+    m = _COL_RE.search(tag)
+    if not m:
+        return None
+    return letters_col(m.group(1).upper())
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    """Attributes of a start tag as raw (still escaped) bytes, in document order."""
+    return {
+        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _ATTR_RE.finditer(tag)
+    }
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_OOXML_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+
+_NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff&<>\r_]")
+
+
+def xml_text(text: str) -> str:
+    """Text content for an inline string: illegal XML characters dropped, `_xHHHH_` kept
+    literal (Excel would decode it), a carriage return kept as Excel encodes it."""
+    if not _NEEDS_ESCAPE.search(text):  # nearly all text: one scan instead of six
+        return text
+    text = _ILLEGAL_XML.sub("", text)
+    text = _OOXML_ESCAPE.sub("_x005F_", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "_x000D_")
+
+
+def xml_attr(text: str) -> str:
+    text = _ILLEGAL_XML.sub("", text)
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+
+
+def _resolve_target(source_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+def _rels_part(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def relative_target(source_part: str, part: str) -> str:
+    return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
+
+
+def is_nan(value: object) -> bool:
+    try:
+        return bool(value != value)  # NaN, NaT
+    except Exception:
+        return False
+
+
+# ----------------------------------------------------------------------------- the package
+
+
+@dataclass(slots=True)
+class _SheetRef:
+    name: str
+    sheet_id: int
+    rid: str
+    part: str
+    state: str
+    content_type: str = ""
+
+
+@dataclass(slots=True)
+class Package:
+    """The parts of the package salesync needs to find its way: the workbook part, its rels,
+    the sheets (name → part) and the styles part."""
+
+    workbook_part: str
+    sheets: list[_SheetRef]
+    rels: list[tuple[str, str, str]]  # (Id, Type, resolved part)
+    styles_part: str | None
+    calc_chain_part: str | None
+    date1904: bool
+    members: set[str] = field(default_factory=set)
+
+    @property
+    def workbook_rels_part(self) -> str:
+        return _rels_part(self.workbook_part)
+
+    def sheet(self, name: str) -> _SheetRef | None:
+        for ref in self.sheets:
+            if ref.name == name:
+                return ref
+        return None
+
+
+def _parse_xml(zf: zipfile.ZipFile, part: str) -> ET.Element:
+    return ET.fromstring(zf.read(part))
+
+
+def _content_types(zf: zipfile.ZipFile) -> dict[str, str]:
+    root = _parse_xml(zf, "[Content_Types].xml")
+    out: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for el in root:
+        if el.tag == f"{{{NS_CT}}}Override":
+            out[el.get("PartName", "").lstrip("/")] = el.get("ContentType", "")
+        elif el.tag == f"{{{NS_CT}}}Default":
+            defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
+    for name in zf.namelist():
+        if name not in out:
+            ext = name.rsplit(".", 1)[-1].lower()
+            if ext in defaults:
+                out[name] = defaults[ext]
+    return out
+
+
+def load_package(zf: zipfile.ZipFile) -> Package:
+    members = set(zf.namelist())
+    workbook_part = "xl/workbook.xml"
+    if "_rels/.rels" in members:
+        for rel in _parse_xml(zf, "_rels/.rels"):
+            if rel.get("Type") == REL_OFFICE_DOC:
+                workbook_part = _resolve_target("", rel.get("Target", ""))
+                break
+    if workbook_part not in members:
+        raise WorkbookUnreadable(f"no workbook part ({workbook_part}) in the package")
+    rels: list[tuple[str, str, str]] = []
+    rels_part = _rels_part(workbook_part)
+    if rels_part in members:
+        for rel in _parse_xml(zf, rels_part):
+            if rel.get("TargetMode") == "External":
+                continue
+            rels.append(
+                (
+                    rel.get("Id", ""),
+                    rel.get("Type", ""),
+                    _resolve_target(workbook_part, rel.get("Target", "")),
+                )
+            )
+    by_id = {rid: part for rid, _, part in rels}
+    content_types = _content_types(zf)
+    root = _parse_xml(zf, workbook_part)
+    sheets: list[_SheetRef] = []
+    sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
+    for el in sheets_el if sheets_el is not None else []:
+        rid = el.get(f"{{{NS_REL}}}id", "")
+        part = by_id.get(rid, "")
+        sheets.append(
+            _SheetRef(
+                name=el.get("name", ""),
+                sheet_id=int(el.get("sheetId", "0") or 0),
+                rid=rid,
+                part=part,
+                state=el.get("state", "visible"),
+                content_type=content_types.get(part, ""),
+            )
+        )
+    pr = root.find(f"{{{NS_MAIN}}}workbookPr")
+    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+    styles = next((p for _, t, p in rels if t == REL_STYLES and p in members), None)
+    calc = next((p for _, t, p in rels if t == REL_CALC_CHAIN and p in members), None)
+    return Package(workbook_part, sheets, rels, styles, calc, date1904, members)
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    if not path.exists():
+        raise WorkbookNotFound(f"{path}: no such file")
+    if path.is_dir():
+        raise WorkbookUnreadable(f"{path}: is a directory, not a workbook")
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            why = "password-protected, or a legacy .xls saved under another name"
+        else:
+            why = "not an .xlsx/.xlsm workbook, or corrupt"
+        raise WorkbookUnreadable(f"{path}: cannot read it ({why})") from exc
+    except OSError as exc:
+        raise WorkbookUnreadable(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+
+
+def load_package_checked(zf: zipfile.ZipFile, path: Path) -> Package:
+    try:
+        return load_package(zf)
+    except WorkbookUnreadable as exc:
+        raise WorkbookUnreadable(f"{path}: {exc}") from exc
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise WorkbookUnreadable(f"{path}: the workbook package is damaged ({exc})") from exc
+
+
+def iter_chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    with zf.open(part) as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+ROOT_PREFIX_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
+
+
+# ----------------------------------------------------------------------------- zip writing
+
+
+def _strip_zip64_extra(extra: bytes) -> bytes:
+    out = b""
+    i = 0
+    while i + 4 <= len(extra):
+        kind, size = struct.unpack("<HH", extra[i : i + 4])
+        if kind != 1:
+            out += extra[i : i + 4 + size]
+        i += 4 + size
+    return out
+
+
+def _raw_copy(
+    src_fh,
+    info: zipfile.ZipInfo,
+    out: zipfile.ZipFile,
+    name: str | None = None,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
+) -> None:
+    """Copy one member's compressed bytes as they are (no decompression)."""
+    src_fh.seek(info.header_offset)
+    header = src_fh.read(30)
+    if header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    zinfo = zipfile.ZipInfo(name or info.filename, date_time or info.date_time)
+    zinfo.compress_type = info.compress_type
+    zinfo.comment = info.comment
+    zinfo.extra = _strip_zip64_extra(info.extra)
+    zinfo.create_system = info.create_system
+    zinfo.create_version = info.create_version
+    zinfo.extract_version = info.extract_version
+    zinfo.external_attr = info.external_attr
+    zinfo.internal_attr = info.internal_attr
+    zinfo.flag_bits = info.flag_bits & ~0x08  # sizes go in the local header
+    zinfo.CRC = info.CRC
+    zinfo.compress_size = info.compress_size
+    zinfo.file_size = info.file_size
+    _put_raw(src_fh, info.header_offset + 30 + name_len + extra_len, zinfo, out)
+
+
+def _put_raw(src_fh, offset: int, zinfo: zipfile.ZipInfo, out: zipfile.ZipFile) -> None:
+    """Add a member whose compressed bytes (`zinfo.compress_size` of them, with its CRC and
+    sizes set) are in `src_fh` at `offset`: its local header, then those bytes as they are."""
+    fp = out.fp
+    assert fp is not None
+    zinfo.header_offset = fp.tell()
+    zip64 = zinfo.file_size > zipfile.ZIP64_LIMIT or zinfo.compress_size > zipfile.ZIP64_LIMIT
+    fp.write(zinfo.FileHeader(zip64))
+    src_fh.seek(offset)
+    remaining = zinfo.compress_size
+    while remaining:
+        block = src_fh.read(min(remaining, CHUNK))
+        if not block:
+            raise zipfile.BadZipFile(f"{zinfo.filename} is truncated")
+        fp.write(block)
+        remaining -= len(block)
+    out.filelist.append(zinfo)
+    out.NameToInfo[zinfo.filename] = zinfo
+    out.start_dir = fp.tell()
+    out._didModify = True  # type: ignore[attr-defined]
+
+
+# The raw copy reaches into zipfile's internals (ZipInfo.FileHeader, ZipFile.fp/filelist/
+# NameToInfo/start_dir/_didModify) because the public API offers no way to add a member
+# already compressed. Should a Python release rename them, these errors mean "internals
+# missing" and the member is copied by decompressing and recompressing it instead (same
+# compression method, identical uncompressed bytes, only slower).
+_INTERNALS_MISSING = (AttributeError, TypeError, NotImplementedError)
+
+
+def _recompress_copy(
+    src: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    out: zipfile.ZipFile,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
+) -> None:
+    """Copy one member through the public API: decompress, recompress the same way."""
+    zinfo = zipfile.ZipInfo(info.filename, date_time or info.date_time)
+    zinfo.compress_type = info.compress_type
+    zinfo.comment = info.comment
+    zinfo.external_attr = info.external_attr
+    zinfo.internal_attr = info.internal_attr
+    zinfo.create_system = info.create_system
+    big = info.file_size > zipfile.ZIP64_LIMIT
+    with src.open(info) as fh, out.open(zinfo, "w", force_zip64=big) as dst:
+        while block := fh.read(CHUNK):
+            dst.write(block)
+
+
+def copy_member(
+    src: zipfile.ZipFile,
+    src_fh,
+    info: zipfile.ZipInfo,
+    out: zipfile.ZipFile,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
+) -> None:
+    """Copy one member as its raw compressed bytes, or recompress it when zipfile's internals
+    are not what `_raw_copy` expects."""
+    _with_fallback(
+        out,
+        lambda: _raw_copy(src_fh, info, out, date_time=date_time),
+        lambda: _recompress_copy(src, info, out, date_time=date_time),
+    )
+
+
+def _with_fallback(
+    out: zipfile.ZipFile, raw: Callable[[], None], public: Callable[[], None]
+) -> None:
+    """Add a member with `raw` (zipfile's internals); when they are missing, cut off anything
+    it wrote and add the member with `public` (the public API) instead."""
+    fp = out.fp
+    start = fp.tell() if fp is not None else None
+    entries = len(out.filelist)
+    try:
+        raw()
+        return
+    except _INTERNALS_MISSING:
+        if fp is None or start is None:
+            raise
+    fp.seek(start)
+    fp.truncate()
+    removed = out.filelist[entries:]
+    del out.filelist[entries:]
+    for zinfo in removed:
+        out.NameToInfo.pop(zinfo.filename, None)
+    out.start_dir = start
+    public()
+
+
+@dataclass(slots=True)
+class Deflated:
+    """A member's deflate stream in the scratch file, with what its zip headers need."""
+
+    offset: int
+    compress_size: int
+    file_size: int
+    crc: int
+
+
+def add_deflated(
+    scratch_fh,
+    member: Deflated,
+    out: zipfile.ZipFile,
+    name: str,
+    date_time: tuple[int, int, int, int, int, int],
+) -> None:
+    """Add a member written by `_Deflater`: its deflate stream as it is, or inflated and
+    deflated again through the public API when zipfile's internals are missing."""
+
+    def zinfo() -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o600 << 16  # as `ZipFile.open(name, "w")` gives a new member
+        return info
+
+    def raw() -> None:
+        info = zinfo()
+        info.CRC = member.crc
+        info.compress_size = member.compress_size
+        info.file_size = member.file_size
+        _put_raw(scratch_fh, member.offset, info, out)
+
+    def public() -> None:
+        inflate = zlib.decompressobj(-15)
+        big = member.file_size > zipfile.ZIP64_LIMIT
+        scratch_fh.seek(member.offset)
+        remaining = member.compress_size
+        with out.open(zinfo(), "w", force_zip64=big) as dst:
+            while remaining:
+                block = scratch_fh.read(min(remaining, CHUNK))
+                if not block:
+                    raise zipfile.BadZipFile(f"{name} is truncated in the scratch file")
+                remaining -= len(block)
+                dst.write(inflate.decompress(block))
+            dst.write(inflate.flush())
+
+    _with_fallback(out, raw, public)
+
+
+def writestr(
+    out: zipfile.ZipFile,
+    name: str,
+    data: bytes,
+    like: zipfile.ZipInfo | None,
+    date_time: tuple[int, int, int, int, int, int],
+) -> None:
+    zinfo = zipfile.ZipInfo(name, like.date_time if like else date_time)
+    zinfo.compress_type = like.compress_type if like else zipfile.ZIP_DEFLATED
+    if like:
+        zinfo.external_attr = like.external_attr
+        zinfo.create_system = like.create_system
+    out.writestr(zinfo, data)
+
+
+# ----------------------------------------------------------------------------- locks & atomic
+
+
+def check_locks(target: Path) -> None:
+    folder, name = target.parent, target.name
+    for lock, app in (
+        (folder / f"~${name}", "Excel"),
+        (folder / f".~lock.{name}#", "LibreOffice"),
+    ):
+        if lock.exists():
+            raise WorkbookLocked(
+                f"{name} is open in {app} (lock file {lock.name}); close it and run again"
+            )
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
