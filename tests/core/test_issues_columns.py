@@ -75,22 +75,7 @@ def test_make_issues_is_make_issue_of_each(lang: Lang) -> None:
         table="leads",
         rule="first_contact",
     )
-    one = [
-        make_issue(
-            code,
-            lang,
-            tab="Leads",
-            row=row,
-            column="D",
-            header="Amount",
-            value=value,
-            params=extra,
-            field="amount",
-            table="leads",
-            rule="first_contact",
-        )
-        for code, row, value, extra in zip(codes, rows, VALUES, params, strict=True)
-    ]
+    one = _one_by_one(codes, lang, rows, params)
     assert list(map(_fields, made)) == list(map(_fields, one))
     assert [i.value for i in made] == [
         None,
@@ -127,17 +112,11 @@ def test_make_issues_of_nothing_and_of_a_missing_parameter() -> None:
     assert issue.params == {"header": "", "value": ""} and issue.header is None
 
 
-@pytest.mark.parametrize("lang", list(Lang))
-def test_issues_from_ready_params_are_make_issue_of_each(lang: Lang) -> None:
-    codes = ["invalid-number", "required", "sla-breached", "calendar-estimated"] * 3
-    extras: list[dict[str, Any]] = [
-        {},
-        {"header": "Renamed"},  # a parameter wins over the header
-        {"rule_label": "First contact", "due": "2026-07-21", "done": "", "late": "1 d"},
-        {"year": 2027, "rule_label": "First contact"},
-    ] * 3
-    rows = list(range(2, 2 + len(codes)))
-    one = [
+def _one_by_one(
+    codes: list[str], lang: Lang, rows: list[int], params: list[dict[str, Any]]
+) -> list[Issue]:
+    """`make_issue` of each row about column D (Amount) of Leads, with VALUES as typed."""
+    return [
         make_issue(
             code,
             lang,
@@ -151,8 +130,21 @@ def test_issues_from_ready_params_are_make_issue_of_each(lang: Lang) -> None:
             table="leads",
             rule="first_contact",
         )
-        for code, row, value, extra in zip(codes, rows, VALUES, extras, strict=True)
+        for code, row, value, extra in zip(codes, rows, VALUES, params, strict=True)
     ]
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_issues_from_ready_params_are_make_issue_of_each(lang: Lang) -> None:
+    codes = ["invalid-number", "required", "sla-breached", "calendar-estimated"] * 3
+    extras: list[dict[str, Any]] = [
+        {},
+        {"header": "Renamed"},  # a parameter wins over the header
+        {"rule_label": "First contact", "due": "2026-07-21", "done": "", "late": "1 d"},
+        {"year": 2027, "rule_label": "First contact"},
+    ] * 3
+    rows = list(range(2, 2 + len(codes)))
+    one = _one_by_one(codes, lang, rows, extras)
     made = issues_from_params(
         codes,
         lang,
