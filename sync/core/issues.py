@@ -596,17 +596,37 @@ def make_issues(
     rule: str | None = None,
 ) -> list[Issue]:
     """Many issues about one column, `make_issue` of each (code, row, value, params), with
-    each code's template and severity looked up once.
+    each code's template and severity looked up once and its messages rendered together
+    (`render_many`).
 
     >>> [i.message for i in make_issues(["invalid-number", "required"], Lang.EN, tab="Leads",
     ...     rows=[3, 4], column="D", header="Amount", values=["abc", None], params=[{}, {}])]
     ['“abc” is not a number.', 'Amount is required but blank.']
     """
-    kinds = {code: (CODES[code].messages[lang], CODES[code].severity) for code in set(codes)}
+    kinds = {code: CODES[code] for code in set(codes)}
     shown = each_once(list(values), _shown)  # the same date or number shown once
+    merged = [
+        _merged(header, text_value, extra) for text_value, extra in zip(shown, params, strict=True)
+    ]
+    messages = render_many([kinds[code].messages[lang] for code in codes], merged)
     return [
-        _built(code, *kinds[code], tab, row, column, header, text_value, extra, field, table, rule)
-        for code, row, text_value, extra in zip(codes, rows, shown, params, strict=True)
+        Issue(
+            code,
+            kinds[code].severity,
+            tab,
+            row,
+            column,
+            header,
+            text_value,
+            message,
+            field,
+            table,
+            merged_params,
+            rule,
+        )
+        for code, row, text_value, message, merged_params in zip(
+            codes, rows, shown, messages, merged, strict=True
+        )
     ]
 
 
@@ -626,13 +646,21 @@ def _built(
 ) -> Issue:
     """An issue, its message rendered from `template` over the header, the value shown and
     `params`."""
-    merged = {"header": header or "", "value": text_value or ""}
-    if params:
-        merged.update(params)
+    merged = _merged(header, text_value, params)
     message = render(template, merged)
     return Issue(
         code, severity, tab, row, column, header, text_value, message, field, table, merged, rule
     )
+
+
+def _merged(
+    header: str | None, text_value: str | None, params: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """An issue's parameters: the header and the value shown ("" for none), then `params`."""
+    merged = {"header": header or "", "value": text_value or ""}
+    if params:
+        merged.update(params)
+    return merged
 
 
 def issues_from_params(
