@@ -336,7 +336,6 @@ _NUMBER_SEPARATORS = re.compile(r"[,;/、|\n\r]|\s(?:or|或|或者)\s")
 # An extension is not part of the number people share: 0755-88881234转808, ext. 12, x12.
 _EXTENSION = re.compile(r"(?:转|轉|分机|分機|ext\.?|x|#)\s*\d+\s*$", re.IGNORECASE)
 MIN_PHONE_DIGITS = 7  # fewer digits (110, an extension alone) identify no one
-_COUNTRY = ("86", "0086")  # how a number with the country code starts
 
 
 def _phone_key(digits: str) -> str | None:
@@ -401,10 +400,8 @@ def _cell_contact_keys(cells: list[CellValue]) -> list[tuple[str, ...]]:
 
 
 def _number_keys(digits: str) -> tuple[str, ...]:
-    if digits.startswith(_COUNTRY):
-        key = _phone_key(digits)
-        return () if key is None else (key,)
-    return (digits,) if len(digits) >= MIN_PHONE_DIGITS else ()  # what `_phone_key` gives
+    key = _phone_key(digits)
+    return () if key is None else (key,)
 
 
 def _sorted(text: str) -> tuple[str, ...]:

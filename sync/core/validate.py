@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from .columns import days, is_none, objects
+from .columns import days, is_midnight, is_none, objects
 from .issues import Issue, display_value, short_labels
 from .schema import Kind, Lang, Severity
 from .scoring import BANT_FIELDS, bant_class
@@ -146,12 +146,10 @@ def check_orders(data: TableData, lang: Lang) -> Iterator[Issue]:
 def _before(later: np.ndarray, earlier: np.ndarray, date_only: bool) -> np.ndarray:
     """Which `later` moments fall strictly before their `earlier` one (NaT on either side:
     no). A midnight means a date typed without a time: such pairs compare by day."""
-    later_day, earlier_day = days(later), days(earlier)
-    by_day = later_day < earlier_day
+    by_day = days(later) < days(earlier)
     if date_only:
         return by_day
-    midnight = (later == later_day) | (earlier == earlier_day)  # NaT equals nothing
-    return np.where(midnight, by_day, later < earlier)
+    return np.where(is_midnight(later) | is_midnight(earlier), by_day, later < earlier)
 
 
 def check_references(data: TableData, tables: dict[str, TableData], lang: Lang) -> Iterator[Issue]:

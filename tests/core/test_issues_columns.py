@@ -52,8 +52,8 @@ def _fields(issue: Issue) -> tuple[Any, ...]:
     return (*issue.to_record().values(), issue.severity, issue.rule, dict(issue.params))
 
 
-@pytest.mark.parametrize("lang", list(Lang))
-def test_make_issues_is_make_issue_of_each(lang: Lang) -> None:
+def _mixed_issues() -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """Codes, extra params and rows of issues of four kinds, three times over."""
     codes = ["invalid-number", "required", "sla-breached", "calendar-estimated"] * 3
     params: list[dict[str, Any]] = [
         {},
@@ -61,7 +61,12 @@ def test_make_issues_is_make_issue_of_each(lang: Lang) -> None:
         {"rule_label": "First contact", "due": "2026-07-21", "done": "", "late": "1 d"},
         {"year": 2027, "rule_label": "First contact"},
     ] * 3
-    rows = list(range(2, 2 + len(codes)))
+    return codes, params, list(range(2, 2 + len(codes)))
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_make_issues_is_make_issue_of_each(lang: Lang) -> None:
+    codes, params, rows = _mixed_issues()
     made = make_issues(
         codes,
         lang,
@@ -136,14 +141,7 @@ def _one_by_one(
 
 @pytest.mark.parametrize("lang", list(Lang))
 def test_issues_from_ready_params_are_make_issue_of_each(lang: Lang) -> None:
-    codes = ["invalid-number", "required", "sla-breached", "calendar-estimated"] * 3
-    extras: list[dict[str, Any]] = [
-        {},
-        {"header": "Renamed"},  # a parameter wins over the header
-        {"rule_label": "First contact", "due": "2026-07-21", "done": "", "late": "1 d"},
-        {"year": 2027, "rule_label": "First contact"},
-    ] * 3
-    rows = list(range(2, 2 + len(codes)))
+    codes, extras, rows = _mixed_issues()
     one = _one_by_one(codes, lang, rows, extras)
     made = issues_from_params(
         codes,
