@@ -69,7 +69,8 @@ from sync.backends.xlsx_package import (
     writestr,
     xml_attr,
 )
-from sync.backends.xlsx_read import read_workbook, scan_sheet
+from sync.backends.xlsx_read import read_workbook
+from sync.backends.xlsx_scan import scan_sheet
 from sync.backends.xlsx_splice import find_styles, patch_sheet
 from sync.backends.xlsx_styles import StyleBook
 from sync.backends.xlsx_tables import extend_table, table_parts

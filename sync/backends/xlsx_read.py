@@ -1,7 +1,9 @@
 """Reading a local workbook.
 
-Reading uses python-calamine for the grids and one streaming scan of each sheet's XML for what
-calamine hides (error values, which cells hold formulas), the tabs on a thread pool.
+Reading uses fastexcel for the big tabs (`xlsx_fast`, kept by column) and python-calamine for
+the others and for any tab fastexcel cannot read exactly, plus one streaming scan of each
+sheet's XML for what calamine hides (error values, which cells hold formulas), the tabs on a
+thread pool.
 """
 
 from __future__ import annotations
@@ -10,141 +12,35 @@ import contextlib
 import ctypes
 import os
 import queue
-import re
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
-from xml.etree import ElementTree as ET
 
+from sync.backends.xlsx_fast import read_grid
 from sync.backends.xlsx_package import (
-    NS_MAIN,
-    ROOT_PREFIX_RE,
     Package,
-    _attrs,
-    iter_chunks,
     load_package_checked,
     open_zip,
-    parse_ref,
 )
+from sync.backends.xlsx_scan import scan_sheet
 from sync.core.errors import SalesyncError, WorkbookUnreadable
-from sync.core.model import CellValue, ExcelError, Position, RawSheet, RawWorkbook
+from sync.core.model import (
+    CellValue,
+    ColumnGrid,
+    ExcelError,
+    Position,
+    RawSheet,
+    RawWorkbook,
+)
 
 
-@lru_cache(maxsize=8)
-def _scan_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    formula = re.compile(b"<" + re.escape(pfx) + rb"f[\s>/]")
-    error = re.compile(rb"""\st\s*=\s*["']e["']""")
-    return formula, error
-
-
-def _scan_region(
-    region: bytes,
-    pfx: bytes,
-    errors: dict[Position, ExcelError],
-    formulas: set[Position],
-) -> bool:
-    """Find error cells and formula cells in `region` (whole cells only). Returns False when a
-    cell has no `r` attribute (the caller then falls back to a full parse)."""
-    # Most regions hold neither: a substring test (memchr-fast) spares both regex passes.
-    has_formula = b"<" + pfx + b"f" in region
-    if not has_formula and b'"e"' not in region and b"'e'" not in region:
-        return True
-    formula_re, error_re = _scan_res(pfx)
-    cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
-    cell_close = b"</" + pfx + b"c>"
-
-    def cell_start(before: int) -> int:
-        return max(region.rfind(cell_open, 0, before), region.rfind(bare_open, 0, before))
-
-    for m in formula_re.finditer(region) if has_formula else ():
-        start = cell_start(m.start())
-        if start < 0:
-            continue
-        tag_end = region.find(b">", start)
-        if tag_end > m.start() or region[tag_end - 1 : tag_end] == b"/":
-            continue
-        if region.find(cell_close, tag_end, m.start()) >= 0:
-            continue  # not inside this cell (e.g. an <f> elsewhere)
-        pos = parse_ref(_attrs(region[start:tag_end]).get(b"r", b""))
-        if pos is None:
-            return False
-        formulas.add(pos)
-    for m in error_re.finditer(region):
-        start = cell_start(m.start())
-        if start < 0:
-            continue
-        tag_end = region.find(b">", start)
-        if tag_end < m.start():
-            continue  # the match is not inside a cell's start tag
-        pos = parse_ref(_attrs(region[start:tag_end]).get(b"r", b""))
-        if pos is None:
-            return False
-        end = region.find(cell_close, tag_end)
-        body = region[tag_end + 1 : end] if end >= 0 else b""
-        vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]*)</", body)
-        code = vm.group(1).decode("utf-8", "replace") if vm else "#N/A"
-        errors[pos] = ExcelError(code)
-    return True
-
-
-def _scan_sheet_full(
-    zf: zipfile.ZipFile, part: str
-) -> tuple[dict[Position, ExcelError], set[Position]]:
-    """Slow path for sheets whose cells lack `r` attributes: an iterparse counting positions."""
-    errors: dict[Position, ExcelError] = {}
-    formulas: set[Position] = set()
-    row_tag, c_tag = f"{{{NS_MAIN}}}row", f"{{{NS_MAIN}}}c"
-    f_tag, v_tag = f"{{{NS_MAIN}}}f", f"{{{NS_MAIN}}}v"
-    row = col = 0
-    with zf.open(part) as fh:
-        for event, el in ET.iterparse(fh, events=("start", "end")):
-            if event == "start":
-                if el.tag == row_tag:
-                    r = el.get("r")
-                    row = int(r) if r else row + 1
-                    col = 0
-                elif el.tag == c_tag:
-                    pos = parse_ref((el.get("r") or "").encode())
-                    col = pos[1] if pos else col + 1
-            elif el.tag == c_tag:
-                if el.find(f_tag) is not None:
-                    formulas.add((row, col))
-                if el.get("t") == "e":
-                    v = el.find(v_tag)
-                    errors[(row, col)] = ExcelError((v.text or "#N/A") if v is not None else "#N/A")
-                el.clear()
-            elif el.tag == row_tag:
-                el.clear()
-    return errors, formulas
-
-
-def scan_sheet(zf: zipfile.ZipFile, part: str) -> tuple[dict[Position, ExcelError], set[Position]]:
-    errors: dict[Position, ExcelError] = {}
-    formulas: set[Position] = set()
-    buf = b""
-    pfx: bytes | None = None
-    for chunk in iter_chunks(zf, part):
-        buf += chunk
-        if pfx is None:
-            m = ROOT_PREFIX_RE.search(buf)
-            if not m:
-                continue
-            pfx = (m.group(1) + b":") if m.group(1) else b""
-        cut = buf.rfind(b"<" + pfx + b"c ")
-        if cut <= 0:
-            continue
-        if not _scan_region(buf[:cut], pfx, errors, formulas):
-            return _scan_sheet_full(zf, part)
-        buf = buf[cut:]
-    if buf and pfx is not None and not _scan_region(buf, pfx, errors, formulas):
-        return _scan_sheet_full(zf, part)
-    return errors, formulas
-
-
-def _overlay(rows: list[list[CellValue]], errors: dict[Position, ExcelError]) -> None:
+def _overlay(rows: list[list[CellValue]] | ColumnGrid, errors: dict[Position, ExcelError]) -> None:
+    if isinstance(rows, ColumnGrid):
+        for (row, col), err in errors.items():
+            rows.columns[col - 1][row - 1] = err  # calamine's range holds every error cell
+        return
     for (row, col), err in errors.items():
         while len(rows) < row:
             rows.append([])
@@ -158,14 +54,14 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     """Every worksheet as an A1-aligned grid, with error values and formula positions.
 
     Two kinds of task run side by side on the machine's cores: calamine reading a tab into a
-    grid (each thread on its own calamine workbook; calamine parses without the GIL), and a
-    scan of the tab's XML for what calamine hides (error values, formulas), mostly inflating,
-    which zlib does without the GIL too. The grids go first, largest first, and the scans
-    after them, so that the scan of the largest tab runs while calamine is still reading it
-    instead of after: the read takes about the time of the largest grid rather than of the
-    largest grid and its scan. The result is the same as reading the tabs one by one; the cost
-    is that two grids are being built at once (at a million follow-ups the read peaks ~160 MB
-    higher, still below what the check phase holds later)."""
+    grid (through fastexcel for a tab of `FAST_MIN_BYTES` or more, else python-calamine, each
+    thread on its own calamine workbook; calamine parses without the GIL), and a scan of the
+    tab's XML for what calamine hides (formulas; error values too, unless the fast read finds
+    none), mostly inflating, which zlib does without the GIL too. The grids go first,
+    largest first, and the scans after them, so that the scan of the largest tab runs while
+    calamine is still reading it instead of after: the read takes about the time of the
+    largest grid rather than of the largest grid and its scan. The result is the same as
+    reading the tabs one by one; the cost is that two grids are being built at once."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     path = Path(path)
@@ -199,18 +95,32 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
         books.put(first)
 
-        def grid(name: str) -> list[list[CellValue]]:
+        def fast(name: str) -> bool:
+            return sizes.get(name, 0) >= FAST_MIN_BYTES and _has_fastexcel()
+
+        def grid(name: str) -> _Grid:
+            """The tab's cells and, when the scan will not look for them, its error values."""
+            if fast(name):
+                found = _guarded(path, lambda: read_grid(path, pkg, name))
+                if found is not None and not found.errors_below:
+                    return found.grid, found.head_errors
+                errors = _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=True)[0])
+                if found is not None:
+                    return found.grid, errors
+            else:
+                errors = None
             try:
                 book = books.get_nowait()
             except queue.Empty:
                 book = open_book()
             try:
-                return _guarded(path, lambda: _read_grid(book, name))
+                return _guarded(path, lambda: _read_grid(book, name)), errors
             finally:
                 books.put(book)
 
         def scan(name: str) -> _Scanned:
-            return _guarded(path, lambda: _scan_tab(path, pkg, name))
+            # a tab read the fast way has its error values found on that way
+            return _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=not fast(name)))
 
         names = [m.name for m in metas]
         workers = min(len(metas), os.cpu_count() or 1)
@@ -225,7 +135,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                 scan_tasks = {name: pool.submit(scan, name) for name in order}
                 grids = {name: task.result() for name, task in grid_tasks.items()}
                 scans = {name: task.result() for name, task in scan_tasks.items()}
-        sheets = [_sheet(meta, grids.pop(meta.name), scans[meta.name]) for meta in metas]
+        sheets = [_sheet(meta, *grids.pop(meta.name), scans[meta.name]) for meta in metas]
     finally:
         for book in opened:
             with contextlib.suppress(Exception):
@@ -235,8 +145,25 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     return RawWorkbook(sheets=sheets, source=str(path))
 
 
+FAST_MIN_BYTES = 8 << 20
+"""A tab whose XML is at least this long is read the fast way (`xlsx_fast`) when it can be."""
+
+
+@lru_cache(maxsize=1)
+def _has_fastexcel() -> bool:
+    try:
+        import fastexcel  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 _Scanned = tuple[dict[Position, ExcelError], set[Position]]
 """A tab's error values and formula positions, as its XML has them."""
+
+_Grid = tuple[list[list[CellValue]] | ColumnGrid, dict[Position, ExcelError] | None]
+"""A tab's cells and its error values (None: the scan's)."""
 
 _T = TypeVar("_T")
 
@@ -271,21 +198,28 @@ def _read_grid(book: Any, name: str) -> list[list[CellValue]]:
     return [r if type(r) is list else list(r) for r in grid]
 
 
-def _scan_tab(path: Path, pkg: Package, name: str) -> _Scanned:
-    """What calamine hides from a worksheet's XML: its error values and formula cells."""
+def _scan_tab(path: Path, pkg: Package, name: str, *, want_errors: bool) -> _Scanned:
+    """What calamine hides from a worksheet's XML: its error values (when wanted) and formula
+    cells."""
     ref = pkg.sheet(name)
     if ref is None or ref.part not in pkg.members:
         return {}, set()
     with open_zip(path) as zf:
-        return scan_sheet(zf, ref.part)
+        return scan_sheet(zf, ref.part, want_errors=want_errors)
 
 
-def _sheet(meta: Any, rows: list[list[CellValue]], scanned: _Scanned) -> RawSheet:
-    """A worksheet as the core sees it: calamine's grid with the error values put back."""
+def _sheet(
+    meta: Any,
+    rows: list[list[CellValue]] | ColumnGrid,
+    errors: dict[Position, ExcelError] | None,
+    scanned: _Scanned,
+) -> RawSheet:
+    """A worksheet as the core sees it: the grid with the error values put back (`errors`, or
+    the scan's when None)."""
     from python_calamine import SheetVisibleEnum
 
-    errors, formulas = scanned
-    _overlay(rows, errors)
+    scanned_errors, formulas = scanned
+    _overlay(rows, scanned_errors if errors is None else errors)
     return RawSheet(
         name=meta.name,
         rows=rows,

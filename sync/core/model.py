@@ -7,9 +7,11 @@ core never sees a file, a URL or an Excel process.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,20 +31,91 @@ Position = tuple[int, int]
 """(row, column), both 1-based, as the spreadsheet numbers them: (1, 1) is A1."""
 
 
+class ColumnGrid(Sequence[list[CellValue]]):
+    """A grid kept column by column, every row as wide as the grid: what a columnar reader
+    hands over, with no list built per row. It reads as the list of rows it stands for:
+    `grid[i]` builds row i, `grid[a:b]` is a view of those rows (still by column), and
+    `column(c)` is the c-th cell (0-based) of every row in the view, in one piece.
+
+    >>> grid = ColumnGrid([["id", "a", "b"], ["n", 1.0, ""]])
+    >>> len(grid), grid[1], list(grid[1:]), grid[1:].column(1)
+    (3, ['a', 1.0], [['a', 1.0], ['b', '']], [1.0, ''])
+    """
+
+    __slots__ = ("columns", "start", "stop")
+
+    def __init__(self, columns: list[list[CellValue]], start: int = 0, stop: int | None = None):
+        self.columns = columns
+        self.start = start
+        self.stop = (len(columns[0]) if columns else 0) if stop is None else stop
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @overload
+    def __getitem__(self, key: int) -> list[CellValue]: ...
+    @overload
+    def __getitem__(self, key: slice) -> ColumnGrid: ...
+    def __getitem__(self, key: int | slice) -> list[CellValue] | ColumnGrid:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step != 1:
+                return ColumnGrid(
+                    [c[self.start : self.stop][start:stop:step] for c in self.columns]
+                )
+            return ColumnGrid(self.columns, self.start + start, self.start + max(start, stop))
+        index = key + len(self) if key < 0 else key
+        if not 0 <= index < len(self):
+            raise IndexError(key)
+        return [column[self.start + index] for column in self.columns]
+
+    def __iter__(self) -> Iterator[list[CellValue]]:
+        if not self.columns:
+            return (list[CellValue]() for _ in range(len(self)))
+        return map(list, zip(*(self.column(c) for c in range(self.width)), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ColumnGrid({len(self)} rows × {self.width} columns)"
+
+    def column(self, index: int) -> list[CellValue]:
+        """Cell `index` (0-based) of every row, as a new list."""
+        return self.columns[index][self.start : self.stop]
+
+    def cell(self, row: int, col: int) -> CellValue:
+        """The cell at 0-based (row, col) of the view; None past its ends."""
+        if 0 <= row < len(self) and 0 <= col < self.width:
+            return self.columns[col][self.start + row]
+        return None
+
+
 @dataclass(slots=True)
 class RawSheet:
     """One tab as a grid. rows[0] is spreadsheet row 1 and rows[r][c] is column c+1.
 
     Rows may be ragged; a missing cell is blank. `formulas` holds the positions of cells whose
-    content is a formula, so that the job never overwrites one.
+    content is a formula, so that the job never overwrites one. A reader may hand the rows over
+    as a `ColumnGrid`: the same cells, kept by column.
     """
 
     name: str
-    rows: list[list[CellValue]]
+    rows: list[list[CellValue]] | ColumnGrid
     hidden: bool = False
     formulas: frozenset[Position] = frozenset()
 
     def value(self, row: int, col: int) -> CellValue:
+        if isinstance(self.rows, ColumnGrid):
+            return self.rows.cell(row - 1, col - 1)
         if row - 1 < len(self.rows):
             cells = self.rows[row - 1]
             if col - 1 < len(cells):

@@ -28,15 +28,16 @@ from .issues import Issue, make_issue
 from .model import (
     CellValue,
     CellWrite,
+    ColumnGrid,
     DashboardWrite,
     ExcelError,
     TabWrite,
     WritableValue,
     WritePlan,
 )
-from .parse import is_blank
+from .parse import blank_cells, is_blank
 from .schema import DASHBOARD, ISSUES, SCHEMA, SEVERITY, Kind, Lang, Owner, Severity
-from .tables import TableData, cells_at, lines_under
+from .tables import TableData, cells_at, lines_under, row_lengths
 from .validate import Computed, flag_rows
 
 ISSUE_COLUMN_WIDTHS = (8.0, 22.0, 14.0, 6.0, 6.0, 18.0, 22.0, 80.0)
@@ -198,7 +199,7 @@ class _Layout:
         self.first = self.bound.header_row + 1
         self.last = (self.bound.end_row or 1 << 62) - 1  # the last row the table may reach
         self.lines = lines_under(self.bound)  # the rows under the header, as read
-        lengths = list(map(len, self.lines))
+        lengths = row_lengths(self.lines)
         self.shortest, self.longest = min(lengths, default=0), max(lengths, default=0)
         self.formula_rows: dict[int, set[int]] = defaultdict(set)  # column → its formula rows
         for row, col in self.bound.sheet.formulas:
@@ -213,7 +214,14 @@ class _Layout:
         right = max([right, *(c for r, c in self.bound.sheet.formulas if r >= below)])
         if self.longest <= right:
             return right  # no row goes on past the table
-        lines = list(map(grid.__getitem__, map(operator.sub, self.data.rows, repeat(1))))
+        at = list(map(operator.sub, self.data.rows, repeat(1)))
+        if isinstance(grid, ColumnGrid):  # every row as long: the columns past the table
+            for col in range(grid.width, right, -1):
+                cells = grid.column(col - 1)
+                if not blank_cells(list(map(cells.__getitem__, at))).all():
+                    return col
+            return right
+        lines = list(map(grid.__getitem__, at))
         # Only rows longer than the table can hold more: usually none of them.
         for cells in compress(lines, list(map(right.__lt__, map(len, lines)))):
             for col in range(len(cells), right, -1):
@@ -387,7 +395,7 @@ def _tab_if_changed(
 
 
 def _grid_equals(
-    current: list[list[CellValue]], desired: tuple[tuple[WritableValue, ...], ...]
+    current: list[list[CellValue]] | ColumnGrid, desired: tuple[tuple[WritableValue, ...], ...]
 ) -> bool:
     """Does the tab read as `desired`, blank cells at the ends of rows and blank rows at the
     bottom aside? Compared cell by cell as `same_value` does, in bulk."""

@@ -28,9 +28,12 @@ import pandas as pd
 from . import columns as _columns
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue, make_issues
-from .model import CellValue
+from .model import CellValue, ColumnGrid
 from .parse import ParseContext, Problem, blank_cells, parse_column
 from .schema import Field, Lang, Owner
+
+Lines = list[list[CellValue]] | ColumnGrid
+"""Rows of a tab as read: lists, or a column grid standing for them."""
 
 
 @dataclass(slots=True)
@@ -199,21 +202,26 @@ def data_row_numbers(bound: BoundTable) -> list[int]:
     return (_typed_lines(bound, lines, []) + bound.header_row + 1).tolist()
 
 
-def lines_under(bound: BoundTable) -> list[list[CellValue]]:
+def lines_under(bound: BoundTable) -> Lines:
     """The grid rows under the header, up to the end of the table."""
     return bound.sheet.rows[bound.header_row : (bound.end_row or 1 << 62) - 1]
 
 
-def _typed_lines(
-    bound: BoundTable, lines: list[list[CellValue]], columns: list[list[CellValue]]
-) -> np.ndarray:
+def row_lengths(lines: Lines) -> list[int]:
+    """How many cells each row has (a column grid's rows are all as wide as the grid)."""
+    if isinstance(lines, ColumnGrid):
+        return [lines.width] * len(lines)
+    return list(map(len, lines))
+
+
+def _typed_lines(bound: BoundTable, lines: Lines, columns: list[list[CellValue]]) -> np.ndarray:
     """Indices into `lines` of the rows `data_row_numbers` gives, looked for column by column
     (`columns`, transposed already, then the others): a row with something in its first
     counted column is done with, the others are looked at in the next column."""
     owned = {
         col for name, col in bound.columns.items() if bound.table.field(name).owner is Owner.JOB
     }
-    width = bound.last_column or max(map(len, lines), default=0)
+    width = bound.last_column or max(row_lengths(lines), default=0)
     blank = np.arange(len(lines))  # rows with nothing in the columns looked at so far
     for col in range(1, width + 1):
         if not blank.size:
@@ -236,11 +244,13 @@ def _at(items: list[Any], at: np.ndarray) -> list[Any]:
     return list(map(items.__getitem__, at.tolist()))
 
 
-def _transpose(lines: list[list[CellValue]], count: int) -> list[list[CellValue]]:
+def _transpose(lines: Lines, count: int) -> list[list[CellValue]]:
     """The first `count` columns of the rows, None where a row is shorter.
 
     Rows of one width (readers pad them) are laid end to end once and cut into columns by
     slicing: the rows are reached once, in one C pass, however many columns there are."""
+    if isinstance(lines, ColumnGrid):
+        return [cells_at(lines, c) for c in range(count)]
     widths = set(map(len, lines))
     if count > 1 and len(widths) == 1 and (width := widths.pop()) >= count:
         flat = list(chain.from_iterable(lines))
@@ -250,11 +260,11 @@ def _transpose(lines: list[list[CellValue]], count: int) -> list[list[CellValue]
     return reached + [cells_at(lines, c) for c in range(len(reached), count)]
 
 
-def cells_at(
-    lines: list[list[CellValue]], index: int, shortest: int | None = None
-) -> list[CellValue]:
+def cells_at(lines: Lines, index: int, shortest: int | None = None) -> list[CellValue]:
     """The cells at `index` of every row, None where a row is shorter (`shortest`: the length
     of the shortest row, when known)."""
+    if isinstance(lines, ColumnGrid):
+        return lines.column(index) if index < lines.width else [None] * len(lines)
     if shortest is None:
         shortest = min(map(len, lines), default=0)
     if index < shortest:
@@ -301,7 +311,7 @@ def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[I
 def _parse_block(
     data: TableData,
     start: int,
-    block: list[list[CellValue]],
+    block: Lines,
     inputs: dict[str, tuple[int, Field]],
     problems: dict[str, dict[int, Problem]],
     ctx: ParseContext,

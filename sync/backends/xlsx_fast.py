@@ -1,0 +1,295 @@
+"""Reading a big worksheet fast, to the same cells python-calamine gives.
+
+python-calamine builds a Python object per cell in native code holding the GIL, and at a
+million rows that costs more than parsing the XML. fastexcel parses the same XML (calamine
+too), without the GIL, into Arrow columns, which numpy turns into Python values a column at a
+time. But fastexcel gives a column one type and coerces cells of other types into it (a number
+in a date column becomes a date, a text "12" in a number column 12.0), and the checks must see
+what was typed. So a tab goes the fast way only where that cannot happen:
+
+- its first `HEAD_ROWS` rows (where a title block and the header row sit, whose cells differ in
+  type from the data under them) are read by python-calamine itself, from a copy of the package
+  in memory that holds only those rows; their error values come from a scan of that XML;
+- the rows below are read by fastexcel with its strict inference over every row: when a column
+  holds two kinds of cell, fastexcel refuses, and so does this module;
+- each Arrow column becomes the values python-calamine gives for the kind: '' for an empty
+  cell, a datetime.date for a whole-day date, a datetime.time for a serial below 1, a
+  datetime.timedelta for a duration; a text column that repeats a few values a lot shares one
+  str object per value;
+- fastexcel leaves error cells (#N/A …) empty and reports them: when it reports any, or a text
+  below the head starts with "#" (an error code calamine does not know reads as its text), the
+  caller scans the XML for the codes as it does for python-calamine.
+
+`read_grid` answers None whenever it cannot vouch for the result (two kinds of cell in a column,
+a value fastexcel could not convert, a date past year 9999 or at serial 1, a 1904 date system, a
+kind it does not know, rows without numbers, a tab no longer than its head), and the caller
+reads the tab with python-calamine. One difference is known and accepted: a date serial a
+float's hair off a whole day (formula arithmetic leaves them) reads as a date here and as a
+datetime at midnight through python-calamine; the core takes the two alike (see the tests).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from sync.backends.xlsx_package import (
+    NS_MAIN,
+    ROOT_PREFIX_RE,
+    Package,
+    _attrs,
+    iter_chunks,
+    open_zip,
+)
+from sync.backends.xlsx_scan import scan_region
+from sync.core.headers import HEADER_SCAN_ROWS
+from sync.core.model import CellValue, ColumnGrid, ExcelError, Position
+
+HEAD_ROWS = HEADER_SCAN_ROWS
+"""The rows read exactly by python-calamine: the header row is never below them."""
+
+_DAY_MS = 86_400_000
+_MS_1900 = int((datetime(1900, 1, 1) - datetime(1970, 1, 1)).total_seconds()) * 1000
+"""Serial 1 (1900-01-01) in fastexcel's milliseconds since 1970: below it, a time of day."""
+_MS_LAST = int((datetime(9999, 12, 31) - datetime(1970, 1, 1)).total_seconds()) * 1000 + _DAY_MS - 1
+"""The last millisecond a Python datetime holds (python-calamine gives the serial past it)."""
+
+_EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<worksheet xmlns="' + NS_MAIN.encode() + b'"><sheetData/></worksheet>'
+)
+
+# fastexcel logs a warning for a column with no value in any row; such a column reads as empty
+# cells here, which is what the tab holds.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
+
+class FastGrid(NamedTuple):
+    """A tab read the fast way: its cells, the error values in its head, and whether the rows
+    below may hold error values too (then the caller scans the XML for them)."""
+
+    grid: ColumnGrid
+    head_errors: dict[Position, ExcelError]
+    errors_below: bool
+
+
+def read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
+    """The tab's cells as python-calamine's `to_python(skip_empty_area=False)` gives them, kept
+    by column; None when the fast way cannot be sure of giving exactly that."""
+    ref = pkg.sheet(name)
+    if ref is None or ref.part not in pkg.members or pkg.date1904:
+        return None
+    head = _head(path, pkg, ref.part, name)
+    if head is None:
+        return None
+    rows, head_errors = head
+    body = _body(path, name)
+    if body is None:
+        return None
+    below, height, errors_below = body
+    width = max(max(map(len, rows), default=0), max(below, default=-1) + 1)
+    rows += [[] for _ in range(HEAD_ROWS - len(rows))]
+    columns = []
+    for c in range(width):
+        column = [row[c] if c < len(row) else "" for row in rows]
+        column += below.pop(c, None) or [""] * height
+        columns.append(column)
+    return FastGrid(ColumnGrid(columns), head_errors, errors_below)
+
+
+def _head(
+    path: Path, pkg: Package, part: str, name: str
+) -> tuple[list[list[CellValue]], dict[Position, ExcelError]] | None:
+    """The tab's first `HEAD_ROWS` rows read by python-calamine and their error values; None
+    when the tab ends within them (nothing to gain) or its cells or rows are not numbered."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    with open_zip(path) as zf:
+        cut = _head_xml(zf, part)
+        if cut is None:
+            return None
+        xml, pfx = cut
+        errors: dict[Position, ExcelError] = {}
+        if not scan_region(xml, pfx, errors, set()):
+            return None
+        copy = io.BytesIO()
+        sheets = {ref.part for ref in pkg.sheets}
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
+            for info in zf.infolist():
+                member = info.filename
+                if member == part:
+                    out.writestr(member, xml)
+                elif member in sheets:
+                    out.writestr(member, _EMPTY_SHEET)
+                elif _needed(member, pkg):
+                    out.writestr(member, zf.read(member))
+    copy.seek(0)
+    try:
+        book = CalamineWorkbook.from_filelike(copy)
+        try:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        finally:
+            book.close()
+    except CalamineError:
+        return None  # the reader as before says what is wrong with the tab
+    head: list[list[CellValue]] = [list(row) for row in rows]
+    return head, errors
+
+
+def _needed(member: str, pkg: Package) -> bool:
+    """Whether python-calamine needs the member to read a sheet: the package's and workbook's
+    parts and relationships, the styles (which numbers are dates) and the shared strings."""
+    if member in ("[Content_Types].xml", "_rels/.rels", pkg.workbook_part, pkg.styles_part):
+        return True
+    folder, _, leaf = pkg.workbook_part.rpartition("/")
+    if member == f"{folder}/_rels/{leaf}.rels".lstrip("/"):
+        return True
+    return any(part == member and kind.endswith("/sharedStrings") for _, kind, part in pkg.rels)
+
+
+def _head_xml(zf: zipfile.ZipFile, part: str) -> tuple[bytes, bytes] | None:
+    """The sheet's XML cut before its first row below the head and closed again, and its
+    namespace prefix; None when no row lies below the head or a row has no number."""
+    buf = b""
+    searched = 0
+    row_re: re.Pattern[bytes] | None = None
+    pfx = b""
+    for chunk in iter_chunks(zf, part):
+        buf += chunk
+        if row_re is None:
+            m = ROOT_PREFIX_RE.search(buf)
+            if not m:
+                continue
+            pfx = (m.group(1) + b":") if m.group(1) else b""
+            row_re = re.compile(b"<" + re.escape(pfx) + rb"row[\s>/]")
+        for m in row_re.finditer(buf, searched):
+            end = buf.find(b">", m.start())
+            if end < 0:
+                break  # the tag goes on in the next chunk
+            number = _attrs(buf[m.start() : end]).get(b"r")
+            if number is None or not number.isdigit():
+                return None
+            if int(number) > HEAD_ROWS:
+                close = b"</" + pfx + b"sheetData></" + pfx + b"worksheet>"
+                return buf[: m.start()] + close, pfx
+            searched = end
+        else:
+            searched = max(searched, len(buf) - 64)
+    return None
+
+
+def _body(path: Path, name: str) -> tuple[dict[int, Any], int, bool] | None:
+    """The rows below the head as fastexcel reads them: each column (by 0-based index from A)
+    as python-calamine's values, their count, and whether they may hold error values. None when
+    a column holds two kinds of cell or one this module does not turn into python-calamine's
+    values."""
+    import fastexcel
+    import pyarrow.compute as pc
+
+    try:
+        sheet = fastexcel.read_excel(str(path)).load_sheet(
+            name,
+            header_row=None,
+            skip_rows=HEAD_ROWS,
+            schema_sample_rows=None,
+            dtype_coercion="strict",
+        )
+        infos = sheet.available_columns()
+        batch, errors = sheet.to_arrow_with_errors()
+    except fastexcel.FastExcelError:
+        return None
+    del sheet  # calamine's cells, held by the sheet until now
+    # fastexcel leaves error cells empty and reports them; an error code calamine does not
+    # know reads as its text ("#SPILL!"). Either way the caller scans the XML for the codes.
+    # A value it could not convert (a date serial past year 9999) is lost: that tab goes the
+    # exact way.
+    reported = errors.errors if errors is not None else []
+    if not all(_ERROR_DETAIL.search(e.detail) for e in reported):
+        return None
+    errors_below = bool(reported)
+    columns: dict[int, Any] = {}
+    for info, array in zip(infos, batch.columns, strict=True):
+        values = _values(array)
+        if values is None:
+            return None
+        if not errors_below and _is_text(array):
+            errors_below = bool(pc.any(pc.starts_with(array, "#")).as_py())
+        columns[info.absolute_index] = values
+    return columns, batch.num_rows, errors_below
+
+
+def _is_text(array: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(array.type) or pa.types.is_large_string(array.type))
+
+
+def _values(array: Any) -> list[CellValue] | None:
+    """An Arrow column as python-calamine's cell values, '' where empty."""
+    import pyarrow as pa
+
+    kind = array.type
+    if pa.types.is_null(kind):
+        return [""] * len(array)
+    if _is_text(array):
+        return _texts(array.fill_null(""))
+    empty = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    if pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        out = np.asarray(array.to_pylist(), dtype=object)
+    elif pa.types.is_timestamp(kind) and kind.unit == "ms" and kind.tz is None:
+        ms = array.fill_null(_MS_1900 + _DAY_MS).cast(pa.int64()).to_numpy()
+        if ((ms == _MS_1900) | (ms > _MS_LAST)).any():
+            return None  # serial 1 or just below it (a time), or past what Python dates hold
+        out = _moments(ms)
+    elif pa.types.is_duration(kind) and kind.unit == "ms":
+        ms = array.fill_null(0).cast(pa.int64()).to_numpy()
+        out = ms.astype("timedelta64[ms]").astype(object)
+    else:
+        return None
+    if empty is not None:
+        out[empty] = ""
+    return out.tolist()
+
+
+_SAMPLE = 4096
+_ERROR_DETAIL = re.compile(r"got 'Error\(\w+\)'?$")
+"""How fastexcel reports an error value (#N/A …) in a cell, as opposed to a failed conversion."""
+
+
+def _texts(array: Any) -> list[CellValue]:
+    """A text column as str objects, one object per distinct text when texts repeat a lot (a
+    status, a rep, a method): fewer objects to build, and every later pass that hashes the
+    column finds each hash already computed."""
+    import pyarrow.compute as pc
+
+    sample = array.slice(0, _SAMPLE)
+    if len(array) <= _SAMPLE or pc.count_distinct(sample).as_py() * 4 > len(sample):
+        return array.to_pylist()
+    encoded = array.dictionary_encode()
+    texts = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    return texts[encoded.indices.to_numpy()].tolist()
+
+
+def _moments(ms: np.ndarray) -> np.ndarray:
+    """Milliseconds since 1970 as python-calamine gives a date cell: a time of day below serial
+    1, a date for a whole day, else a datetime."""
+    out = np.empty(len(ms), dtype=object)
+    clock = ms < _MS_1900
+    whole = ~clock & (ms % _DAY_MS == 0)
+    rest = ~clock & ~whole
+    out[whole] = ms[whole].astype("datetime64[ms]").astype("datetime64[D]").astype(object)
+    out[rest] = ms[rest].astype("datetime64[ms]").astype(object)
+    if clock.any():
+        out[clock] = [_clock(int(m)) for m in ms[clock].tolist()]
+    return out
+
+
+def _clock(ms: int) -> time:
+    return (datetime.min + timedelta(milliseconds=ms % _DAY_MS)).time()

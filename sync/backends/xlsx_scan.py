@@ -1,0 +1,144 @@
+"""Finding what calamine hides in a worksheet's XML: which cells hold error values (#N/A …)
+and which hold formulas.
+
+One streaming pass over the inflated XML, a region of whole cells at a time: most regions hold
+neither, and a substring test (memchr-fast) tells so without a regex.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from functools import lru_cache
+from xml.etree import ElementTree as ET
+
+from sync.backends.xlsx_package import (
+    NS_MAIN,
+    ROOT_PREFIX_RE,
+    _attrs,
+    iter_chunks,
+    parse_ref,
+)
+from sync.core.model import ExcelError, Position
+
+
+@lru_cache(maxsize=8)
+def _scan_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    formula = re.compile(b"<" + re.escape(pfx) + rb"f[\s>/]")
+    error = re.compile(rb"""\st\s*=\s*["']e["']""")
+    return formula, error
+
+
+def scan_region(
+    region: bytes,
+    pfx: bytes,
+    errors: dict[Position, ExcelError],
+    formulas: set[Position],
+    *,
+    want_errors: bool = True,
+) -> bool:
+    """Find error cells (unless not `want_errors`) and formula cells in `region` (whole cells
+    only). Returns False when a cell has no `r` attribute (the caller then falls back to a full
+    parse)."""
+    # Most regions hold neither: a substring test (memchr-fast) spares both regex passes.
+    has_formula = b"<" + pfx + b"f" in region
+    has_error = want_errors and (b'"e"' in region or b"'e'" in region)
+    if not has_formula and not has_error:
+        return True
+    formula_re, error_re = _scan_res(pfx)
+    cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
+    cell_close = b"</" + pfx + b"c>"
+
+    def cell_start(before: int) -> int:
+        return max(region.rfind(cell_open, 0, before), region.rfind(bare_open, 0, before))
+
+    for m in formula_re.finditer(region) if has_formula else ():
+        start = cell_start(m.start())
+        if start < 0:
+            continue
+        tag_end = region.find(b">", start)
+        if tag_end > m.start() or region[tag_end - 1 : tag_end] == b"/":
+            continue
+        if region.find(cell_close, tag_end, m.start()) >= 0:
+            continue  # not inside this cell (e.g. an <f> elsewhere)
+        pos = parse_ref(_attrs(region[start:tag_end]).get(b"r", b""))
+        if pos is None:
+            return False
+        formulas.add(pos)
+    for m in error_re.finditer(region) if has_error else ():
+        start = cell_start(m.start())
+        if start < 0:
+            continue
+        tag_end = region.find(b">", start)
+        if tag_end < m.start():
+            continue  # the match is not inside a cell's start tag
+        pos = parse_ref(_attrs(region[start:tag_end]).get(b"r", b""))
+        if pos is None:
+            return False
+        end = region.find(cell_close, tag_end)
+        body = region[tag_end + 1 : end] if end >= 0 else b""
+        vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]*)</", body)
+        code = vm.group(1).decode("utf-8", "replace") if vm else "#N/A"
+        errors[pos] = ExcelError(code)
+    return True
+
+
+def _scan_sheet_full(
+    zf: zipfile.ZipFile, part: str
+) -> tuple[dict[Position, ExcelError], set[Position]]:
+    """Slow path for sheets whose cells lack `r` attributes: an iterparse counting positions."""
+    errors: dict[Position, ExcelError] = {}
+    formulas: set[Position] = set()
+    row_tag, c_tag = f"{{{NS_MAIN}}}row", f"{{{NS_MAIN}}}c"
+    f_tag, v_tag = f"{{{NS_MAIN}}}f", f"{{{NS_MAIN}}}v"
+    row = col = 0
+    with zf.open(part) as fh:
+        for event, el in ET.iterparse(fh, events=("start", "end")):
+            if event == "start":
+                if el.tag == row_tag:
+                    r = el.get("r")
+                    row = int(r) if r else row + 1
+                    col = 0
+                elif el.tag == c_tag:
+                    pos = parse_ref((el.get("r") or "").encode())
+                    col = pos[1] if pos else col + 1
+            elif el.tag == c_tag:
+                if el.find(f_tag) is not None:
+                    formulas.add((row, col))
+                if el.get("t") == "e":
+                    v = el.find(v_tag)
+                    errors[(row, col)] = ExcelError((v.text or "#N/A") if v is not None else "#N/A")
+                el.clear()
+            elif el.tag == row_tag:
+                el.clear()
+    return errors, formulas
+
+
+def scan_sheet(
+    zf: zipfile.ZipFile, part: str, *, want_errors: bool = True
+) -> tuple[dict[Position, ExcelError], set[Position]]:
+    """The sheet's error cells (none looked for unless `want_errors`) and formula cells."""
+    errors: dict[Position, ExcelError] = {}
+    formulas: set[Position] = set()
+    buf = b""
+    pfx: bytes | None = None
+    for chunk in iter_chunks(zf, part):
+        buf += chunk
+        if pfx is None:
+            m = ROOT_PREFIX_RE.search(buf)
+            if not m:
+                continue
+            pfx = (m.group(1) + b":") if m.group(1) else b""
+        cut = buf.rfind(b"<" + pfx + b"c ")
+        if cut <= 0:
+            continue
+        if not scan_region(buf[:cut], pfx, errors, formulas, want_errors=want_errors):
+            return _scan_sheet_full(zf, part)
+        buf = buf[cut:]
+    if (
+        buf
+        and pfx is not None
+        and not scan_region(buf, pfx, errors, formulas, want_errors=want_errors)
+    ):
+        return _scan_sheet_full(zf, part)
+    return errors, formulas
