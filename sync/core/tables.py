@@ -29,7 +29,7 @@ from . import columns as _columns
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue, make_issues
 from .model import CellValue, ColumnGrid
-from .parse import ParseContext, Problem, blank_cells, parse_column
+from .parse import ParseContext, Problem, blank_cells, is_blank, parse_column
 from .schema import Field, Lang, Owner
 
 Lines = list[list[CellValue]] | ColumnGrid
@@ -182,13 +182,17 @@ def fill_blanks(
     data: TableData, values: dict[str, dict[int, Any]], fields: tuple[str, ...]
 ) -> None:
     """Put values the job is about to write into blank cells of `fields` (by spreadsheet row)
-    into the parsed table too, so that what is computed next sees the workbook as written."""
+    into the parsed table too, so that what is computed next sees the workbook as written.
+
+    Only a cell blank as typed takes one: the write-back never overwrites a cell that holds
+    something, even something that did not parse ("tomorrow" in a date column)."""
     index = {row: i for i, row in enumerate(data.rows)}
     for name in fields:
         column = data.values.setdefault(name, [None] * len(data.rows))
+        raw = data.raw.get(name)
         for row, value in values.get(name, {}).items():
             i = index.get(row)
-            if i is not None and column[i] is None:
+            if i is not None and column[i] is None and (raw is None or is_blank(raw[i])):
                 column[i] = value
     data.forget()
 

@@ -62,5 +62,13 @@ def test_fill_blanks_forgets_what_was_worked_out_from_the_old_values() -> None:
     assert data.usable("next_step") == [None, "call back", None]
 
 
+def test_fill_blanks_leaves_a_cell_that_did_not_parse() -> None:
+    # The write-back never overwrites "not a date": the table must not pretend it did.
+    data = _follow_ups()
+    fill_blanks(data, {"date": {3: datetime(2026, 3, 5), 4: datetime(2026, 3, 6)}}, ("date",))
+    assert data.values["date"][1] is None and data.raw["date"][1] == "not a date"
+    assert data.values["date"][2] == datetime(2026, 3, 3)  # not blank: kept as it was
+
+
 def test_id_keys_keep_numbers_that_compare_equal_apart() -> None:
     assert id_keys([1, 1.0, True, "1"]) == ["1", "1.0", "true", "1"]
