@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -122,6 +122,10 @@ def as_datetime(value: date) -> datetime:
     return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
 
 
-def day_of(value: date) -> date:
-    """The day of a date or datetime."""
+@overload
+def day_of(value: date) -> date: ...
+@overload
+def day_of(value: None) -> None: ...
+def day_of(value: date | None) -> date | None:
+    """The day of a date or datetime (None stays None)."""
     return value.date() if isinstance(value, datetime) else value

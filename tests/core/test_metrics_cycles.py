@@ -16,13 +16,21 @@ from sync.core.columns import id_key
 from sync.core.headers import bind_workbook
 from sync.core.metrics import funnel
 from sync.core.metrics.book import Book
-from sync.core.metrics.common import day_of
 from sync.core.metrics.sales_funnel import _cycles
 from sync.core.model import RawSheet
 from sync.core.parse import ParseContext
 from sync.core.schema import Lang
 from sync.core.tables import TableData, parse_tables
 from sync.core.text import fold
+
+
+def day_of(value: object) -> date | None:
+    """The day of a date or datetime cell; None for anything else (the reference below reads
+    cells one by one)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
 
 REPS = [["Name", "Team"], ["Li Lei", "East"]]
 LEADS = ["Lead ID", "Customer", "Owner", "Created at", "Stage"]

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..columns import day_of
 from ..parse import Period
 from ..tables import TableData
 from .problems import MetricProblem
@@ -36,14 +37,6 @@ def number(value: object) -> float | None:
     if isinstance(value, int | float):
         x = float(value)
         return x if math.isfinite(x) else None
-    return None
-
-
-def day_of(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     return None
 
 

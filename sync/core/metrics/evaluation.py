@@ -11,13 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import days, objects
+from ..columns import day_of, days, objects
 from ..parse import Period
 from ..tables import TableData
 from .book import Book, target_problem
 from .common import (
     MetricTable,
-    day_of,
     distinct_codes,
     pair_totals,
     quarter_codes,

@@ -11,9 +11,10 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from ..columns import day_of
 from ..tables import TableData
 from .book import Book, Invoice
-from .common import amount_text, day_of, month_of
+from .common import amount_text, month_of
 from .definitions import CONTRACT_INVOICING, INVOICE_RECONCILIATION, REP_COLLECTIONS, to_frame
 from .problems import MetricProblem
 from .rates import collection_rate
