@@ -34,6 +34,7 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -121,6 +122,10 @@ def _head(
             return None
         copy = io.BytesIO()
         sheets = {ref.part for ref in pkg.sheets}
+        strings = _shared_strings_part(pkg)
+        table = _strings_for(zf, strings, xml, pfx) if strings in pkg.members else None
+        if table is not None:
+            xml = table.xml
         with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
             for info in zf.infolist():
                 member = info.filename
@@ -128,6 +133,8 @@ def _head(
                     out.writestr(member, xml)
                 elif member in sheets:
                     out.writestr(member, _EMPTY_SHEET)
+                elif member == strings:
+                    out.writestr(member, zf.read(member) if table is None else table.strings)
                 elif _needed(member, pkg):
                     out.writestr(member, zf.read(member))
     copy.seek(0)
@@ -145,13 +152,106 @@ def _head(
 
 def _needed(member: str, pkg: Package) -> bool:
     """Whether python-calamine needs the member to read a sheet: the package's and workbook's
-    parts and relationships, the styles (which numbers are dates) and the shared strings."""
+    parts and relationships and the styles (which numbers are dates)."""
     if member in ("[Content_Types].xml", "_rels/.rels", pkg.workbook_part, pkg.styles_part):
         return True
     folder, _, leaf = pkg.workbook_part.rpartition("/")
-    if member == f"{folder}/_rels/{leaf}.rels".lstrip("/"):
-        return True
-    return any(part == member and kind.endswith("/sharedStrings") for _, kind, part in pkg.rels)
+    return member == f"{folder}/_rels/{leaf}.rels".lstrip("/")
+
+
+def _shared_strings_part(pkg: Package) -> str | None:
+    return next((part for _, kind, part in pkg.rels if kind.endswith("/sharedStrings")), None)
+
+
+class _HeadStrings(NamedTuple):
+    xml: bytes  # the head's XML, its shared-string cells renumbered
+    strings: bytes  # a shared-strings part holding the strings they use, in that order
+
+
+def _strings_for(
+    zf: zipfile.ZipFile, part: str | None, xml: bytes, pfx: bytes
+) -> _HeadStrings | None:
+    """The head's XML and a shared-strings part with only the strings its cells use, which it
+    then numbers 0, 1, 2 …: python-calamine reads every string it is given, and a big
+    workbook's strings are mostly the body's. None (use the part as it is) when a
+    shared-string cell is not written as looked for, or the part holds too few strings."""
+    if part is None:
+        return None
+    p = re.escape(pfx)
+    kinds = re.findall(b"<" + p + rb"""c\s[^>]*?\bt\s*=\s*["']s["']""", xml)
+    cell = re.compile(
+        b"(<" + p + rb"""c\s[^>]*?\bt\s*=\s*["']s["'][^>]*>\s*<""" + p + rb"v>\s*)(\d+)"
+    )
+    indices = [int(m.group(2)) for m in cell.finditer(xml)]
+    if len(kinds) != len(indices):
+        return None
+    used = sorted(set(indices))
+    found = _strings_at(zf, part, used)
+    if found is None:
+        return None
+    root, items, close = found
+    number = {old: str(new).encode() for new, old in enumerate(used)}
+    renumbered = cell.sub(lambda m: m.group(1) + number[int(m.group(2))], xml)
+    return _HeadStrings(renumbered, root + b"".join(items) + close)
+
+
+def _strings_at(
+    zf: zipfile.ZipFile, part: str, wanted: list[int]
+) -> tuple[bytes, list[bytes], bytes] | None:
+    """The shared-strings part's root start tag, its strings at the indices `wanted`
+    (ascending), each as its `<si>` element, and its closing tag; None when it holds fewer.
+
+    The part streams by a region of whole elements at a time: a region's elements are counted
+    in one pass, and only a region holding a wanted string is walked element by element."""
+    buf = b""
+    root = close = start = b""
+    item: re.Pattern[bytes] | None = None
+    seen = 0  # the elements before `buf`
+    out: list[bytes] = []
+    want = iter(wanted)
+    target = next(want, None)
+    for chunk in iter_chunks(zf, part):
+        buf += chunk
+        if item is None:
+            m = re.search(rb"<(?:([A-Za-z_][\w.-]*):)?sst[\s>][^>]*>", buf)
+            if m is None:
+                continue
+            pfx = m.group(1) + b":" if m.group(1) else b""
+            root, close = buf[: m.end()], b"</" + pfx + b"sst>"
+            item, start = re.compile(b"<" + re.escape(pfx) + rb"si[\s>/]"), b"<" + pfx + b"si"
+            buf = buf[m.end() :]
+        if target is None:
+            break
+        last = buf.rfind(start)
+        if last <= 0:
+            continue
+        region, buf = buf[:last], buf[last:]
+        count = region.count(start)
+        if target < seen + count:
+            target = _take(region, item, seen, target, want, out)
+        seen += count
+    if target is not None and item is not None and buf:  # the last element, then the close
+        end = buf.rfind(close)
+        target = _take(buf[:end] if end >= 0 else buf, item, seen, target, want, out)
+    return None if target is not None or item is None else (root, out, close)
+
+
+def _take(
+    region: bytes,
+    item: re.Pattern[bytes],
+    seen: int,
+    target: int | None,
+    want: Iterator[int],
+    out: list[bytes],
+) -> int | None:
+    """Append to `out` the elements of `region` (whole ones, the first of them element number
+    `seen`) at the wanted indices, `target` the first; return the next index past the region."""
+    starts = [m.start() for m in item.finditer(region)] + [len(region)]
+    while target is not None and target - seen < len(starts) - 1:
+        k = target - seen
+        out.append(region[starts[k] : starts[k + 1]])
+        target = next(want, None)
+    return target
 
 
 def _head_xml(zf: zipfile.ZipFile, part: str) -> tuple[bytes, bytes] | None:

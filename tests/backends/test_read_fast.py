@@ -447,9 +447,13 @@ STYLES_XML = (  # style 1: a date, style 2: a date and time
 SHARED = ["shared", "共享", " spaced "]
 
 
-def write_package(path: Path, sheet_xml: str) -> Path:
-    """A one-tab package ("S") written by hand, with the styles above and `SHARED`."""
-    shared = "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in SHARED)
+def write_package(
+    path: Path, sheet_xml: str, strings: list[str] = SHARED, sst_pfx: str = ""
+) -> Path:
+    """A one-tab package ("S") written by hand, with the styles above and `strings` shared
+    (their part's elements with the namespace prefix `sst_pfx`)."""
+    p = sst_pfx + ":" if sst_pfx else ""
+    shared = "".join(f'<{p}si><{p}t xml:space="preserve">{s}</{p}t></{p}si>' for s in strings)
     parts = {
         "[Content_Types].xml": (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -481,7 +485,8 @@ def write_package(path: Path, sheet_xml: str) -> Path:
         ),
         "xl/styles.xml": STYLES_XML,
         "xl/sharedStrings.xml": (
-            f'<sst xmlns="{NS}" count="{len(SHARED)}" uniqueCount="{len(SHARED)}">{shared}</sst>'
+            f'<{p}sst xmlns{":" + sst_pfx if sst_pfx else ""}="{NS}" count="{len(strings)}" '
+            f'uniqueCount="{len(strings)}">{shared}</{p}sst>'
         ),
         "xl/worksheets/sheet1.xml": sheet_xml,
     }
@@ -551,6 +556,56 @@ def test_hand_made_sheet_xml(tmp_path: Path, xml: str, route: Route | None) -> N
     if route is not None:
         assert reads.routes["S"] is route
     assert reads.book.sheets[0].value(50, 1) == "inline 50"
+
+
+def shared_strings_sheet(header: list[int], body: Callable[[int], int], rows: int = 90) -> str:
+    """Column A a shared-string header (`header`: the strings' indices) then `body(row)`'s
+    string, column B a number."""
+    out = [f'<worksheet xmlns="{NS}"><sheetData><row r="1">']
+    out += [f'<c r="{chr(65 + k)}1" t="s"><v>{i}</v></c>' for k, i in enumerate(header)]
+    out.append("</row>")
+    for r in range(2, rows + 1):
+        out.append(f'<row r="{r}"><c r="A{r}" t="s"><v>{body(r)}</v></c><c r="B{r}"><v>{r}</v></c>')
+        out.append("</row>")
+    out.append("</sheetData></worksheet>")
+    return "".join(out)
+
+
+STRINGS = [f"text {i}" for i in range(3000)]
+HEADS = {  # id: (header's string indices, a row's string index, the SST's prefix)
+    "the head's strings first": ([0, 1], lambda r: 100 + r, ""),
+    "the head's strings last": ([2998, 2999], lambda r: r, ""),
+    "a prefixed table": ([0, 5], lambda r: 100 + r, "x"),
+    "rows far into the table": ([0], lambda r: 2000 + r, ""),
+}
+
+
+@pytest.mark.parametrize(("header", "body", "pfx"), HEADS.values(), ids=HEADS)
+def test_the_head_reads_only_the_shared_strings_it_uses(
+    tmp_path: Path, header: list[int], body: Callable[[int], int], pfx: str
+) -> None:
+    """The head's copy of the package holds only the shared strings its rows use, numbered
+    anew (python-calamine reads every string it is given), and reads the same."""
+    used = {*header, *map(body, range(2, HEAD + 1))}
+    path = write_package(
+        tmp_path / "sst.xlsx", shared_strings_sheet(header, body), STRINGS, sst_pfx=pfx
+    )
+    made: list[Any] = []
+    real = xlsx_fast._strings_for
+
+    def spy(*args: Any) -> Any:
+        made.append(real(*args))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(xlsx_fast, "_strings_for", spy)
+        reads = read_both_ways(path)
+    assert reads.routes == {"S": Route.FAST}
+    assert len(made) == 1 and made[0] is not None
+    assert made[0].strings.count(b"si>") // 2 == len(used)
+    rows = reads.book.sheets[0].rows
+    assert rows[0][: len(header)] == [STRINGS[i] for i in header]
+    assert rows[59][0] == STRINGS[body(60)]
 
 
 # -- the 1904 date system -----------------------------------------------------------------------
