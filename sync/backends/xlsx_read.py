@@ -12,7 +12,7 @@ import contextlib
 import ctypes
 import os
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from sync.backends.xlsx_fast import read_grid
 from sync.backends.xlsx_package import (
+    CT_WORKSHEET,
     Package,
     load_package_checked,
     open_zip,
@@ -60,8 +61,9 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     none), mostly inflating, which zlib does without the GIL too. The grids go first,
     largest first, and the scans after them, so that the scan of the largest tab runs while
     calamine is still reading it instead of after: the read takes about the time of the
-    largest grid rather than of the largest grid and its scan. The result is the same as
-    reading the tabs one by one; the cost is that two grids are being built at once."""
+    largest grid rather than of the largest grid and its scan; the big worksheets start
+    before python-calamine has listed the tabs. The result is the same as reading the tabs
+    one by one; the cost is that two grids are being built at once."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     path = Path(path)
@@ -83,64 +85,75 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         opened.append(book)
         return book
 
-    try:
-        first = open_book()
-        try:
-            metas = [
-                m
-                for m in first.sheets_metadata
-                if m.typ in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet)
-            ]  # chart sheets, dialog sheets: no cells
-        except Exception as exc:
-            raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
-        books.put(first)
+    def fast(name: str) -> bool:
+        return sizes.get(name, 0) >= FAST_MIN_BYTES and _has_fastexcel()
 
-        def fast(name: str) -> bool:
-            return sizes.get(name, 0) >= FAST_MIN_BYTES and _has_fastexcel()
-
-        def grid(name: str) -> _Grid:
-            """The tab's cells and, when the scan will not look for them, its error values."""
-            if fast(name):
-                found = _guarded(path, lambda: read_grid(path, pkg, name))
-                if found is not None and not found.errors_below:
-                    return found.grid, found.head_errors
-                errors = _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=True)[0])
-                if found is not None:
-                    return found.grid, errors
-            else:
-                errors = None
-            try:
-                book = books.get_nowait()
-            except queue.Empty:
-                book = open_book()
-            try:
-                return _guarded(path, lambda: _read_grid(book, name)), errors
-            finally:
-                books.put(book)
-
-        def scan(name: str) -> _Scanned:
-            # a tab read the fast way has its error values found on that way
-            return _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=not fast(name)))
-
-        names = [m.name for m in metas]
-        workers = min(len(metas), os.cpu_count() or 1)
-        if workers <= 1:
-            grids = {name: grid(name) for name in names}
-            scans = {name: scan(name) for name in names}
+    def grid(name: str) -> _Grid:
+        """The tab's cells and, when the scan will not look for them, its error values."""
+        if fast(name):
+            found = _guarded(path, lambda: read_grid(path, pkg, name))
+            if found is not None and not found.errors_below:
+                return found.grid, found.head_errors
+            errors = _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=True)[0])
+            if found is not None:
+                return found.grid, errors
         else:
-            # the largest first, so that no big tab starts last while the other thread idles
-            order = sorted(names, key=lambda name: -sizes.get(name, 0))
-            with ThreadPoolExecutor(workers, thread_name_prefix="salesync-read") as pool:
-                grid_tasks = {name: pool.submit(grid, name) for name in order}
+            errors = None
+        try:
+            book = books.get_nowait()
+        except queue.Empty:
+            book = open_book()
+        try:
+            return _guarded(path, lambda: _read_grid(book, name)), errors
+        finally:
+            books.put(book)
+
+    def scan(name: str) -> _Scanned:
+        # a tab read the fast way has its error values found on that way
+        return _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=not fast(name)))
+
+    def largest_first(names: Iterable[str]) -> list[str]:
+        # so that no big tab starts last while the other thread idles
+        return sorted(names, key=lambda name: -sizes.get(name, 0))
+
+    cores = os.cpu_count() or 1
+    try:
+        with ThreadPoolExecutor(cores, thread_name_prefix="salesync-read") as pool:
+            # The worksheets fastexcel reads need no python-calamine workbook: they start
+            # while the one that lists the tabs opens (reading every shared string first).
+            # On one core the tabs go one at a time, in order.
+            big = [r.name for r in pkg.sheets if r.content_type == CT_WORKSHEET and cores > 1]
+            early = {n: pool.submit(grid, n) for n in largest_first(filter(fast, big))}
+            first = open_book()
+            try:
+                metas = [
+                    m
+                    for m in first.sheets_metadata
+                    if m.typ in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet)
+                ]  # chart sheets, dialog sheets: no cells
+            except Exception as exc:
+                raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
+            books.put(first)
+            names = [m.name for m in metas]
+            if cores <= 1:
+                grids = {name: grid(name) for name in names}
+                scans = {name: scan(name) for name in names}
+            else:
+                order = largest_first(names)
+                grid_tasks = {
+                    n: early.pop(n) if n in early else pool.submit(grid, n) for n in order
+                }
                 scan_tasks = {name: pool.submit(scan, name) for name in order}
                 grids = {name: task.result() for name, task in grid_tasks.items()}
                 scans = {name: task.result() for name, task in scan_tasks.items()}
+            for task in early.values():  # not a tab python-calamine lists: not read
+                task.cancel()
         sheets = [_sheet(meta, *grids.pop(meta.name), scans[meta.name]) for meta in metas]
     finally:
         for book in opened:
             with contextlib.suppress(Exception):
                 book.close()
-    if workers > 1:
+    if cores > 1:
         _release_freed_memory()
     return RawWorkbook(sheets=sheets, source=str(path))
 
