@@ -43,11 +43,11 @@ import numpy as np
 
 from sync.backends.xlsx_package import (
     NS_MAIN,
-    ROOT_PREFIX_RE,
     Package,
     _attrs,
     iter_chunks,
     open_zip,
+    sheet_prefix,
 )
 from sync.backends.xlsx_scan import scan_region
 from sync.core.headers import HEADER_SCAN_ROWS
@@ -264,10 +264,10 @@ def _head_xml(zf: zipfile.ZipFile, part: str) -> tuple[bytes, bytes] | None:
     for chunk in iter_chunks(zf, part):
         buf += chunk
         if row_re is None:
-            m = ROOT_PREFIX_RE.search(buf)
-            if not m:
+            found = sheet_prefix(buf)
+            if found is None:
                 continue
-            pfx = (m.group(1) + b":") if m.group(1) else b""
+            pfx = found
             row_re = re.compile(b"<" + re.escape(pfx) + rb"row[\s>/]")
         for m in row_re.finditer(buf, searched):
             end = buf.find(b">", m.start())

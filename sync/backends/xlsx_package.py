@@ -273,6 +273,15 @@ def iter_chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
 ROOT_PREFIX_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")
 
 
+def sheet_prefix(head: bytes) -> bytes | None:
+    """The namespace prefix of a worksheet's elements, colon included (b"" for none), once
+    `head` (the XML's beginning) holds the root tag; None before."""
+    m = ROOT_PREFIX_RE.search(head)
+    if m is None:
+        return None
+    return m.group(1) + b":" if m.group(1) else b""
+
+
 # ----------------------------------------------------------------------------- zip writing
 
 

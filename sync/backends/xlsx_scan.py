@@ -14,10 +14,10 @@ from xml.etree import ElementTree as ET
 
 from sync.backends.xlsx_package import (
     NS_MAIN,
-    ROOT_PREFIX_RE,
     _attrs,
     iter_chunks,
     parse_ref,
+    sheet_prefix,
 )
 from sync.core.model import ExcelError, Position
 
@@ -125,10 +125,9 @@ def scan_sheet(
     for chunk in iter_chunks(zf, part):
         buf += chunk
         if pfx is None:
-            m = ROOT_PREFIX_RE.search(buf)
-            if not m:
+            pfx = sheet_prefix(buf)
+            if pfx is None:
                 continue
-            pfx = (m.group(1) + b":") if m.group(1) else b""
         cut = buf.rfind(b"<" + pfx + b"c ")
         if cut <= 0:
             continue

@@ -24,13 +24,13 @@ import numpy as np
 from sync.backends.xlsx_bulk import MAX_COLS
 from sync.backends.xlsx_cells import Batch, CellHeads, SheetEdits, cell_xml, render_value
 from sync.backends.xlsx_package import (
-    ROOT_PREFIX_RE,
     _attrs,
     _ref,
     col_letters,
     col_of,
     letters_col,
     parse_ref,
+    sheet_prefix,
 )
 from sync.core.errors import SalesyncError, WorkbookUnreadable
 from sync.core.model import CellWrite, Position
@@ -252,10 +252,9 @@ def find_styles(chunks: Iterable[bytes], positions: set[Position]) -> dict[Posit
         buf = buf[pos:] + chunk
         pos = 0
         if pfx is None:
-            m = ROOT_PREFIX_RE.search(buf)
-            if not m:
+            pfx = sheet_prefix(buf)
+            if pfx is None:
                 continue
-            pfx = (m.group(1) + b":") if m.group(1) else b""
         res = _patch_res(pfx)
         while True:
             m = res["row"].search(buf, pos)
@@ -354,9 +353,9 @@ def patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: Sh
     sd = None
     for chunk in it:
         buf += chunk
-        m = ROOT_PREFIX_RE.search(buf)
-        if m:
-            pfx = (m.group(1) + b":") if m.group(1) else b""
+        found = sheet_prefix(buf)
+        if found is not None:
+            pfx = found
             sd = _patch_res(pfx)["sheet_data"].search(buf)
             if sd:
                 break
