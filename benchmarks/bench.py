@@ -27,6 +27,11 @@ against the tests' loopback Sheets API v4 server, the workbook's tabs loaded int
 (`--google-sizes`): HTTP requests, body bytes sent and received, seconds, peak RSS (server
 included).
 
+With `--saved-by-libreoffice`, each generated workbook is first opened and saved by LibreOffice
+(`soffice`, cached beside it) and measured in that form: the generator writes its text inline,
+as a streaming writer does, while Excel and LibreOffice keep every text in a shared-strings
+table that each reader must load first.
+
 A table is printed and the figures are written as JSON with the machine they came from.
 Generated workbooks are cached in the output folder's `work/` (delete it to regenerate). The
 1,048,575-row workbook takes a few minutes to generate and each measurement about a minute.
@@ -45,6 +50,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from datetime import date, datetime, timedelta
@@ -684,8 +690,35 @@ def workbook(n: int, work: Path, say: Any) -> tuple[Path, dict[str, int], float 
     return book, rows, gen_seconds
 
 
-def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
+def resaved(book: Path, say: Any) -> Path:
+    """`book` as LibreOffice saves it (cached beside it): the text in a shared-strings table,
+    as Excel and LibreOffice write workbooks."""
+    out = book.with_name(f"{book.stem}-libreoffice.xlsx")
+    if out.exists():
+        return out
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit(
+            "--saved-by-libreoffice needs LibreOffice (apt-get install libreoffice-calc-nogui)"
+        )
+    say(f"saving {book.name} with LibreOffice …")
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = Path(tmp, "profile").as_uri()  # its own profile: no clash with one running
+        convert = ["--headless", "--calc", "--convert-to", "xlsx", "--outdir", tmp, str(book)]
+        subprocess.run(
+            [soffice, f"-env:UserInstallation={profile}", *convert],
+            check=True,
+            capture_output=True,
+            timeout=3600,
+        )
+        shutil.move(Path(tmp, book.name), out)
+    return out
+
+
+def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[str, Any]:
     book, rows, gen_seconds = workbook(n, work, say)
+    if libreoffice:
+        book = resaved(book, say)
     say(f"[{n:,}] check …")
     check = _subprocess("check", book)
     target = work / f"run-{n}.xlsx"
@@ -703,6 +736,7 @@ def bench_size(n: int, work: Path, say: Any) -> dict[str, Any]:
     floor = read["seconds"] + rezip["seconds"]
     return {
         "follow_ups": n,
+        "saved_by": "LibreOffice" if libreoffice else "the generator (inline text)",
         "rows": rows,
         "file_mb": round(book.stat().st_size / 1e6, 1),
         "generate_seconds": gen_seconds,
@@ -795,7 +829,10 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"salesync xlsx · {info['cpu']} · {info['cores']} cores")
+    saved = (
+        " · saved by LibreOffice" if results and results[0].get("saved_by") == "LibreOffice" else ""
+    )
+    table = Table(title=f"salesync xlsx · {info['cpu']} · {info['cores']} cores{saved}")
     for col in (
         "follow-ups",
         "leads",
@@ -849,6 +886,11 @@ def main(argv: list[str] | None = None) -> int:
         default="10000,max",
         help='follow-up rows for --google; "max": the most that fit in 10 million cells',
     )
+    parser.add_argument(
+        "--saved-by-libreoffice",
+        action="store_true",
+        help="measure each workbook as LibreOffice saves it (text in a shared-strings table)",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
@@ -872,7 +914,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    results = [bench_size(n, work, say) for n in sizes]
+    results = [bench_size(n, work, say, args.saved_by_libreoffice) for n in sizes]
     report: dict[str, Any] = {
         "when": datetime.now().isoformat(timespec="seconds"),
         "machine": info,
