@@ -55,6 +55,8 @@ from sync.core.model import CellValue, ColumnGrid, ExcelError, Position
 
 HEAD_ROWS = HEADER_SCAN_ROWS
 """The rows read exactly by python-calamine: the header row is never below them."""
+SAMPLE_BYTES = 2 << 20
+"""How much of a sheet's XML is tried by fastexcel first (some thousands of rows)."""
 
 _DAY_MS = 86_400_000
 _MS_1900 = int((datetime(1900, 1, 1) - datetime(1970, 1, 1)).total_seconds()) * 1000
@@ -87,9 +89,18 @@ def read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
     ref = pkg.sheet(name)
     if ref is None or ref.part not in pkg.members or pkg.date1904:
         return None
-    head = _head(path, pkg, ref.part, name)
-    if head is None:
-        return None
+    with open_zip(path) as zf:
+        opening = _opening(zf, ref.part)
+        if opening is None:
+            return None
+        strings = _shared_strings_part(pkg)
+        if strings in pkg.members:
+            opening = opening._replace(
+                strings=_strings_for(zf, strings, opening.sample, opening.pfx)
+            )
+        head = _head(zf, pkg, ref.part, name, opening)
+        if head is None or _mixed(zf, pkg, ref.part, name, opening):
+            return None
     rows, head_errors = head
     body = _body(path, name)
     if body is None:
@@ -105,41 +116,27 @@ def read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
     return FastGrid(ColumnGrid(columns), head_errors, errors_below)
 
 
+class _Opening(NamedTuple):
+    """The beginning of a sheet's XML, each piece cut before a row and closed again."""
+
+    head: bytes  # the rows up to `HEAD_ROWS`
+    sample: bytes  # the rows in its first `SAMPLE_BYTES` or so (the head's among them)
+    pfx: bytes  # the namespace prefix of its elements
+    strings: _Strings | None  # the shared strings the sample uses (None: all of them)
+
+
 def _head(
-    path: Path, pkg: Package, part: str, name: str
+    zf: zipfile.ZipFile, pkg: Package, part: str, name: str, opening: _Opening
 ) -> tuple[list[list[CellValue]], dict[Position, ExcelError]] | None:
     """The tab's first `HEAD_ROWS` rows read by python-calamine and their error values; None
-    when the tab ends within them (nothing to gain) or its cells or rows are not numbered."""
+    when its cells are not numbered or python-calamine cannot read them."""
     from python_calamine import CalamineError, CalamineWorkbook
 
-    with open_zip(path) as zf:
-        cut = _head_xml(zf, part)
-        if cut is None:
-            return None
-        xml, pfx = cut
-        errors: dict[Position, ExcelError] = {}
-        if not scan_region(xml, pfx, errors, set()):
-            return None
-        copy = io.BytesIO()
-        sheets = {ref.part for ref in pkg.sheets}
-        strings = _shared_strings_part(pkg)
-        table = _strings_for(zf, strings, xml, pfx) if strings in pkg.members else None
-        if table is not None:
-            xml = table.xml
-        with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
-            for info in zf.infolist():
-                member = info.filename
-                if member == part:
-                    out.writestr(member, xml)
-                elif member in sheets:
-                    out.writestr(member, _EMPTY_SHEET)
-                elif member == strings:
-                    out.writestr(member, zf.read(member) if table is None else table.strings)
-                elif _needed(member, pkg):
-                    out.writestr(member, zf.read(member))
-    copy.seek(0)
+    errors: dict[Position, ExcelError] = {}
+    if not scan_region(opening.head, opening.pfx, errors, set()):
+        return None
     try:
-        book = CalamineWorkbook.from_filelike(copy)
+        book = CalamineWorkbook.from_filelike(_package_with(zf, pkg, part, opening.head, opening))
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         finally:
@@ -148,6 +145,53 @@ def _head(
         return None  # the reader as before says what is wrong with the tab
     head: list[list[CellValue]] = [list(row) for row in rows]
     return head, errors
+
+
+def _mixed(zf: zipfile.ZipFile, pkg: Package, part: str, name: str, opening: _Opening) -> bool:
+    """Whether the rows just below the head already hold two kinds of cell in a column: then
+    fastexcel would refuse the whole tab after parsing all of it, and the tab goes straight to
+    python-calamine. A column of typed text is most often so from its first rows on."""
+    import fastexcel
+
+    try:
+        fastexcel.read_excel(
+            _package_with(zf, pkg, part, opening.sample, opening).read()
+        ).load_sheet(
+            name,
+            header_row=None,
+            skip_rows=HEAD_ROWS,
+            schema_sample_rows=None,
+            dtype_coercion="strict",
+        )
+    except fastexcel.UnsupportedColumnTypeCombinationError:
+        return True
+    except fastexcel.FastExcelError:
+        return False  # the whole tab will tell
+    return False
+
+
+def _package_with(
+    zf: zipfile.ZipFile, pkg: Package, part: str, xml: bytes, opening: _Opening
+) -> io.BytesIO:
+    """An in-memory copy of the package in which the sheet `part` is `xml` (the other sheets
+    empty), with only the shared strings the sample uses (`xml` is the head or the sample):
+    what a reader needs to read those rows."""
+    copy = io.BytesIO()
+    sheets = {ref.part for ref in pkg.sheets}
+    strings, table = _shared_strings_part(pkg), opening.strings
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
+        for info in zf.infolist():
+            member = info.filename
+            if member == part:
+                out.writestr(member, xml if table is None else table.renumbered(xml))
+            elif member in sheets:
+                out.writestr(member, _EMPTY_SHEET)
+            elif member == strings:
+                out.writestr(member, zf.read(member) if table is None else table.part)
+            elif _needed(member, pkg):
+                out.writestr(member, zf.read(member))
+    copy.seek(0)
+    return copy
 
 
 def _needed(member: str, pkg: Package) -> bool:
@@ -163,18 +207,23 @@ def _shared_strings_part(pkg: Package) -> str | None:
     return next((part for _, kind, part in pkg.rels if kind.endswith("/sharedStrings")), None)
 
 
-class _HeadStrings(NamedTuple):
-    xml: bytes  # the head's XML, its shared-string cells renumbered
-    strings: bytes  # a shared-strings part holding the strings they use, in that order
+class _Strings(NamedTuple):
+    """Shared strings for a copy of the package: the ones some rows use, numbered anew."""
+
+    number: dict[int, bytes]  # a string's index in the workbook → its index here
+    part: bytes  # the shared-strings part holding them, in that order
+    cell: re.Pattern[bytes]  # a shared-string cell, up to its index (group 2)
+
+    def renumbered(self, xml: bytes) -> bytes:
+        """`xml` (rows among those the strings were gathered for) with the indices here."""
+        return self.cell.sub(lambda m: m.group(1) + self.number[int(m.group(2))], xml)
 
 
-def _strings_for(
-    zf: zipfile.ZipFile, part: str | None, xml: bytes, pfx: bytes
-) -> _HeadStrings | None:
-    """The head's XML and a shared-strings part with only the strings its cells use, which it
-    then numbers 0, 1, 2 …: python-calamine reads every string it is given, and a big
-    workbook's strings are mostly the body's. None (use the part as it is) when a
-    shared-string cell is not written as looked for, or the part holds too few strings."""
+def _strings_for(zf: zipfile.ZipFile, part: str | None, xml: bytes, pfx: bytes) -> _Strings | None:
+    """The shared strings the cells of `xml` use, numbered 0, 1, 2 … in a part of their own:
+    python-calamine and fastexcel read every string they are given, and a big workbook's
+    strings are mostly its body's. None (use the part as it is) when a shared-string cell is
+    not written as looked for, or the part holds too few strings."""
     if part is None:
         return None
     p = re.escape(pfx)
@@ -191,8 +240,7 @@ def _strings_for(
         return None
     root, items, close = found
     number = {old: str(new).encode() for new, old in enumerate(used)}
-    renumbered = cell.sub(lambda m: m.group(1) + number[int(m.group(2))], xml)
-    return _HeadStrings(renumbered, root + b"".join(items) + close)
+    return _Strings(number, root + b"".join(items) + close, cell)
 
 
 def _strings_at(
@@ -254,13 +302,15 @@ def _take(
     return target
 
 
-def _head_xml(zf: zipfile.ZipFile, part: str) -> tuple[bytes, bytes] | None:
-    """The sheet's XML cut before its first row below the head and closed again, and its
-    namespace prefix; None when no row lies below the head or a row has no number."""
+def _opening(zf: zipfile.ZipFile, part: str) -> _Opening | None:
+    """The sheet's head and sample (see `_Opening`); None when no row lies below the head
+    within the sample's reach, or a row has no number."""
     buf = b""
     searched = 0
     row_re: re.Pattern[bytes] | None = None
     pfx = b""
+    head_end: int | None = None
+    last_row = 0  # where the last row found starts
     for chunk in iter_chunks(zf, part):
         buf += chunk
         if row_re is None:
@@ -276,13 +326,18 @@ def _head_xml(zf: zipfile.ZipFile, part: str) -> tuple[bytes, bytes] | None:
             number = _attrs(buf[m.start() : end]).get(b"r")
             if number is None or not number.isdigit():
                 return None
-            if int(number) > HEAD_ROWS:
-                close = b"</" + pfx + b"sheetData></" + pfx + b"worksheet>"
-                return buf[: m.start()] + close, pfx
+            if head_end is None and int(number) > HEAD_ROWS:
+                head_end = m.start()
+            last_row = m.start()
             searched = end
         else:
             searched = max(searched, len(buf) - 64)
-    return None
+        if head_end is not None and len(buf) >= SAMPLE_BYTES:
+            break
+    if head_end is None:
+        return None
+    close = b"</" + pfx + b"sheetData></" + pfx + b"worksheet>"
+    return _Opening(buf[:head_end] + close, buf[: max(last_row, head_end)] + close, pfx, None)
 
 
 def _body(path: Path, name: str) -> tuple[dict[int, Any], int, bool] | None:

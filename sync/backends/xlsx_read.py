@@ -90,23 +90,25 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 
     def grid(name: str) -> _Grid:
         """The tab's cells and, when the scan will not look for them, its error values."""
+        errors: Callable[[], dict[Position, ExcelError]] | None = None
         if fast(name):
             found = _guarded(path, lambda: read_grid(path, pkg, name))
             if found is not None and not found.errors_below:
                 return found.grid, found.head_errors
-            errors = _guarded(path, lambda: _scan_tab(path, pkg, name, want_errors=True)[0])
+            # the scan task looks for formulas only in a tab meant for the fast way: its error
+            # values are looked for now, beside python-calamine's read when that follows
+            errors = _started(lambda: _scan_tab(path, pkg, name, want_errors=True)[0])
             if found is not None:
-                return found.grid, errors
-        else:
-            errors = None
+                return found.grid, _guarded(path, errors)
         try:
             book = books.get_nowait()
         except queue.Empty:
             book = open_book()
         try:
-            return _guarded(path, lambda: _read_grid(book, name)), errors
+            cells = _guarded(path, lambda: _read_grid(book, name))
         finally:
             books.put(book)
+        return cells, None if errors is None else _guarded(path, errors)
 
     def scan(name: str) -> _Scanned:
         # a tab read the fast way has its error values found on that way
@@ -179,6 +181,14 @@ _Grid = tuple[list[list[CellValue]] | ColumnGrid, dict[Position, ExcelError] | N
 """A tab's cells and its error values (None: the scan's)."""
 
 _T = TypeVar("_T")
+
+
+def _started(work: Callable[[], _T]) -> Callable[[], _T]:
+    """`work` started on a thread of its own; the call returned waits for its result."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="salesync-read-errors")
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def _guarded(path: Path, work: Callable[[], _T]) -> _T:
