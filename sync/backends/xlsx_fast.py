@@ -90,14 +90,9 @@ def read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
     if ref is None or ref.part not in pkg.members or pkg.date1904:
         return None
     with open_zip(path) as zf:
-        opening = _opening(zf, ref.part)
+        opening = _opening(zf, pkg, ref.part)
         if opening is None:
             return None
-        strings = _shared_strings_part(pkg)
-        if strings in pkg.members:
-            opening = opening._replace(
-                strings=_strings_for(zf, strings, opening.sample, opening.pfx)
-            )
         head = _head(zf, pkg, ref.part, name, opening)
         if head is None or _mixed(zf, pkg, ref.part, name, opening):
             return None
@@ -199,8 +194,7 @@ def _needed(member: str, pkg: Package) -> bool:
     parts and relationships and the styles (which numbers are dates)."""
     if member in ("[Content_Types].xml", "_rels/.rels", pkg.workbook_part, pkg.styles_part):
         return True
-    folder, _, leaf = pkg.workbook_part.rpartition("/")
-    return member == f"{folder}/_rels/{leaf}.rels".lstrip("/")
+    return member == pkg.workbook_rels_part
 
 
 def _shared_strings_part(pkg: Package) -> str | None:
@@ -219,13 +213,11 @@ class _Strings(NamedTuple):
         return self.cell.sub(lambda m: m.group(1) + self.number[int(m.group(2))], xml)
 
 
-def _strings_for(zf: zipfile.ZipFile, part: str | None, xml: bytes, pfx: bytes) -> _Strings | None:
+def _strings_for(zf: zipfile.ZipFile, part: str, xml: bytes, pfx: bytes) -> _Strings | None:
     """The shared strings the cells of `xml` use, numbered 0, 1, 2 … in a part of their own:
     python-calamine and fastexcel read every string they are given, and a big workbook's
     strings are mostly its body's. None (use the part as it is) when a shared-string cell is
     not written as looked for, or the part holds too few strings."""
-    if part is None:
-        return None
     p = re.escape(pfx)
     kinds = re.findall(b"<" + p + rb"""c\s[^>]*?\bt\s*=\s*["']s["']""", xml)
     cell = re.compile(
@@ -302,9 +294,9 @@ def _take(
     return target
 
 
-def _opening(zf: zipfile.ZipFile, part: str) -> _Opening | None:
-    """The sheet's head and sample (see `_Opening`); None when no row lies below the head
-    within the sample's reach, or a row has no number."""
+def _opening(zf: zipfile.ZipFile, pkg: Package, part: str) -> _Opening | None:
+    """The sheet's head and sample, and the shared strings the sample uses (see `_Opening`);
+    None when no row lies below the head within the sample's reach, or a row has no number."""
     buf = b""
     searched = 0
     row_re: re.Pattern[bytes] | None = None
@@ -337,7 +329,10 @@ def _opening(zf: zipfile.ZipFile, part: str) -> _Opening | None:
     if head_end is None:
         return None
     close = b"</" + pfx + b"sheetData></" + pfx + b"worksheet>"
-    return _Opening(buf[:head_end] + close, buf[: max(last_row, head_end)] + close, pfx, None)
+    head, sample = buf[:head_end] + close, buf[: max(last_row, head_end)] + close
+    strings = _shared_strings_part(pkg)
+    table = _strings_for(zf, strings, sample, pfx) if strings in pkg.members else None
+    return _Opening(head, sample, pfx, table)
 
 
 def _body(path: Path, name: str) -> tuple[dict[int, Any], int, bool] | None:
