@@ -18,7 +18,8 @@ its own:
   time is recorded too, as `read_sequential`, and, when fastexcel is the floor's reader,
   python-calamine's time as `read_calamine`: the library the sync reads with), plus `rezip`, the
   package rewritten with the sheets that `run` changed decompressed and recompressed (zip work
-  only, no XML changes; every other member copied raw) and fsync'ed;
+  only, no XML changes; every other member copied raw; zipfile with zlib-ng, the sync's zlib,
+  at the sync's level) and fsync'ed;
 - the ratios run / (read + rezip) and check / read, and each step's peak RSS.
 
 With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
@@ -614,9 +615,14 @@ def _read_all(path: Path, threads: int, reader: str | None = None) -> tuple[str,
 def _rezip(src: Path, dst: Path, changed: set[str]) -> None:
     """The package rewritten: `changed` members decompressed and recompressed, the rest copied
     as raw bytes — the zip work any lossless write of those sheets must do."""
+    from zlib_ng import zlib_ng
+
     from sync.backends.xlsx_package import CHUNK as _CHUNK
     from sync.backends.xlsx_package import copy_member as _copy_member
 
+    # zipfile with the zlib the sync inflates and deflates with (zlib-ng, level 6): the floor
+    # is the same zip work done the simplest way, not the same work done by a slower library
+    zipfile.zlib, zipfile.crc32 = zlib_ng, zlib_ng.crc32  # type: ignore[attr-defined]
     with (
         zipfile.ZipFile(src) as zin,
         open(src, "rb") as src_fh,

@@ -18,6 +18,7 @@ import io
 import math
 import random
 import re
+import struct
 import threading
 import zipfile
 import zlib
@@ -156,12 +157,74 @@ def _zip_with(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
+_KINDS_OF_DATA = {
+    "random": random.Random(2).randbytes(300_000),
+    "xml": b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n) for n in range(90_000)
+    ),
+    "one byte again and again": b"\0" * (12 * xlsx_package.CHUNK),  # a 1000-fold deflate
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("kind", list(_KINDS_OF_DATA))
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_iter_chunks_yields_the_member_as_zipfile_reads_it(
+    tmp_path: Path, kind: str, method: int
+) -> None:
+    data = _KINDS_OF_DATA[kind]
+    path = tmp_path / "one.zip"
+    with zipfile.ZipFile(path, "w", method) as zf:
+        zf.writestr("first.xml", b"<a/>" * 1000)
+        zf.writestr("xl/worksheets/\u8868.xml", data)  # a name in UTF-8
+    with zipfile.ZipFile(path) as zf:
+        for part in zf.namelist():
+            chunks = list(xlsx_package.iter_chunks(zf, part))
+            assert b"".join(chunks) == zf.read(part)
+            assert all(0 < len(c) <= xlsx_package.CHUNK for c in chunks)
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:  # a workbook in memory
+        assert b"".join(xlsx_package.iter_chunks(zf, "xl/worksheets/\u8868.xml")) == data
+
+
+def _damaged(tmp_path: Path, how: str) -> Path:
+    data = _KINDS_OF_DATA["xml"]
+    path = _zip_with(tmp_path, data)
+    raw = bytearray(path.read_bytes())
+    local, central = raw.index(b"PK\x03\x04"), raw.index(b"PK\x01\x02")
+    if how == "crc":  # the same in both headers: only the data can tell
+        for at in (local + 14, central + 16):
+            raw[at] ^= 0x01
+    elif how == "stream":
+        raw[local + 30 + len("part.xml") + 200] ^= 0xFF
+    elif how == "name":
+        raw[local + 30] = ord("q")
+    elif how == "truncated":  # half the stream gone, the directory moved up to follow it
+        (size,) = struct.unpack("<I", raw[central + 20 : central + 24])
+        start = local + 30 + len("part.xml")
+        del raw[start + size // 2 : start + size]
+        end = raw.index(b"PK\x05\x06")
+        (directory,) = struct.unpack("<I", raw[end + 16 : end + 20])
+        raw[end + 16 : end + 20] = struct.pack("<I", directory - (size - size // 2))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("how", ["crc", "stream", "name", "truncated"])
+def test_iter_chunks_refuses_a_damaged_member_as_zipfile_does(tmp_path: Path, how: str) -> None:
+    path = _damaged(tmp_path, how)
+    with zipfile.ZipFile(path) as zf:
+        with pytest.raises((zipfile.BadZipFile, zlib.error, EOFError)):
+            zf.read("part.xml")
+        with pytest.raises(zipfile.BadZipFile):
+            list(xlsx_package.iter_chunks(zf, "part.xml"))
+
+
 def test_read_ahead_yields_the_member(tmp_path: Path) -> None:
-    data = bytes(random.Random(1).randrange(256) for _ in range(3 * xlsx_package.CHUNK + 17))
+    data = random.Random(1).randbytes(3 * xlsx_package.CHUNK + 17)
     with zipfile.ZipFile(_zip_with(tmp_path, data)) as zf:
         chunks = list(x._read_ahead(zf, "part.xml"))
     assert b"".join(chunks) == data
-    assert all(len(c) == xlsx_package.CHUNK for c in chunks[:-1])
+    assert max(map(len, chunks)) <= xlsx_package.CHUNK
 
 
 def test_read_ahead_stopped_early_ends_its_thread(tmp_path: Path) -> None:
