@@ -83,9 +83,26 @@ class FastGrid(NamedTuple):
     errors_below: bool
 
 
+def rust_panic(exc: BaseException) -> bool:
+    """Whether `exc` is a panic inside a Rust extension (fastexcel, python-calamine): pyo3
+    raises it as `pyo3_runtime.PanicException`, a BaseException, not an Exception."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+
+
 def read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
     """The tab's cells as python-calamine's `to_python(skip_empty_area=False)` gives them, kept
-    by column; None when the fast way cannot be sure of giving exactly that."""
+    by column; None when the fast way cannot be sure of giving exactly that (or fastexcel or
+    python-calamine panicked on the way)."""
+    try:
+        return _read_grid(path, pkg, name)
+    except BaseException as exc:
+        if rust_panic(exc):
+            return None
+        raise
+
+
+def _read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
     ref = pkg.sheet(name)
     if ref is None or ref.part not in pkg.members or pkg.date1904:
         return None

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sync.backends.xlsx_fast import read_grid
+from sync.backends.xlsx_fast import read_grid, rust_panic
 from sync.backends.xlsx_package import (
     CT_WORKSHEET,
     Package,
@@ -78,10 +78,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     opened: list[Any] = []
 
     def open_book() -> Any:
-        try:
-            book = CalamineWorkbook.from_path(str(path))
-        except Exception as exc:
-            raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
+        book = _guarded(path, lambda: CalamineWorkbook.from_path(str(path)))
         opened.append(book)
         return book
 
@@ -127,14 +124,11 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             big = [r.name for r in pkg.sheets if r.content_type == CT_WORKSHEET and cores > 1]
             early = {n: pool.submit(grid, n) for n in largest_first(filter(fast, big))}
             first = open_book()
-            try:
-                metas = [
-                    m
-                    for m in first.sheets_metadata
-                    if m.typ in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet)
-                ]  # chart sheets, dialog sheets: no cells
-            except Exception as exc:
-                raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
+            metas = [
+                m
+                for m in _guarded(path, lambda: first.sheets_metadata)
+                if m.typ in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet)
+            ]  # chart sheets, dialog sheets: no cells
             books.put(first)
             names = [m.name for m in metas]
             if cores <= 1:
@@ -192,13 +186,16 @@ def _started(work: Callable[[], _T]) -> Callable[[], _T]:
 
 
 def _guarded(path: Path, work: Callable[[], _T]) -> _T:
-    """`work`, with anything but salesync's own errors reported as an unreadable workbook."""
+    """`work`, with anything but salesync's own errors reported as an unreadable workbook
+    (a panic inside python-calamine too: pyo3 raises it as a BaseException)."""
     try:
         return work()
     except SalesyncError:
         raise
-    except Exception as exc:
-        raise WorkbookUnreadable(f"{path}: cannot read it ({exc})") from exc
+    except BaseException as exc:
+        if not isinstance(exc, Exception) and not rust_panic(exc):
+            raise  # KeyboardInterrupt, SystemExit …
+        raise WorkbookUnreadable(f"{path}: cannot read it ({exc or type(exc).__name__})") from exc
 
 
 def _release_freed_memory() -> None:

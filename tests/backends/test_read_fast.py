@@ -949,3 +949,55 @@ def test_demo_workbook(tmp_path: Path, synced: bool) -> None:
     reads = read_both_ways(path)
     assert reads.routes.keys() == {s.name for s in reads.book.sheets}
     assert Route.FAST in reads.routes.values()
+
+
+# -- a panic in a Rust extension ------------------------------------------------------------
+
+# pyo3 raises a Rust panic as `pyo3_runtime.PanicException`, a BaseException (the module
+# exists only once a panic happened): the same class here, by name and module
+PanicException = type("PanicException", (BaseException,), {"__module__": "pyo3_runtime"})
+
+
+def test_a_panic_in_the_fast_reader_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def panic(*args: Any) -> Any:
+        raise PanicException("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(xlsx_fast, "_body", panic)
+    wb, ws = new_sheet()
+    clean_tab(ws, last=120)
+    reads = read_both_ways(save(wb, tmp_path / "panic.xlsx"))
+    assert reads.routes == {"S": Route.FALLBACK}
+    assert len(reads.book.sheets[0].rows) == 120
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast way", "python-calamine"])
+def test_a_panic_reading_a_tab_says_the_workbook_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    def panic(*args: Any) -> Any:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(xlsx_read, "_read_grid", panic)
+    monkeypatch.setattr(xlsx_fast, "_body", panic)  # the fast way falls back, then this
+    monkeypatch.setattr(xlsx_read, "FAST_MIN_BYTES", 0 if fast else NEVER)
+    wb, ws = new_sheet()
+    clean_tab(ws, last=50)
+    path = save(wb, tmp_path / "panic.xlsx")
+    with pytest.raises(WorkbookUnreadable) as raised:
+        xlsx_read.read_workbook(path)
+    assert str(raised.value) == f"{path}: cannot read it (index out of bounds)"
+
+
+def test_an_interrupt_while_reading_is_not_turned_into_an_unreadable_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xlsx_read, "_read_grid", interrupt)
+    wb, ws = new_sheet()
+    clean_tab(ws, last=50)
+    with pytest.raises(KeyboardInterrupt):
+        xlsx_read.read_workbook(save(wb, tmp_path / "stop.xlsx"))
