@@ -1,6 +1,7 @@
 """The Google Sheets backend: a shared spreadsheet read and written in a fixed number of calls.
 
-A sync costs at most four Sheets API requests, whatever the number of rows:
+A sync costs four Sheets API requests, whatever the number of rows, as long as its writes fit
+in one request (Google refuses bodies above 10 MiB; see 5.):
 
 1. ``GET spreadsheets/{id}`` with a field mask: every tab's id, title, hidden state and grid
    size, plus, for each cell, only the markers the values cannot carry: whether it holds a
@@ -21,16 +22,24 @@ A sync costs at most four Sheets API requests, whatever the number of rows:
    are adjacent in a row go together: one updateCells per block of rows that start writing at
    the same column, each row as long as its run (`_cell_blocks`); a run of one value down a
    column is one ``repeatCell`` (`_repeats`). Only the written cells are touched. Google
-   applies a batch atomically. Only a body above Google's request size limit is split, at
-   request boundaries, into several batches (and is then no longer atomic as a whole).
-   Bodies go as compact UTF-8 JSON (`_encode`) and are measured as sent.
+   applies a batch atomically. Bodies go as compact UTF-8 JSON (`_encode`) and are measured
+   as sent.
    A plan's Dashboard (a sheet without one) goes into the same batch update: addSheet, its
    helper blocks as values and formulas, four addChart requests (`gsheets_dashboard`). The
    next sync finds the tab by name and adds nothing.
+5. a write larger than one request (the first sync of a sheet of hundreds of thousands of
+   rows) goes another way, no longer atomic as a whole: the batch update keeps what is not a
+   value (new tabs, grid growth, formats, an owned tab's old rows cleared, the Dashboard,
+   protections), split at request boundaries if it must be, and the values follow as
+   ``values:batchUpdate`` with RAW input (a text is stored as it is, never parsed as a formula,
+   a number or a date; a date goes as its serial number, its format set in the batch update;
+   "" clears a cell and null leaves it alone), blocks of rows as in 4., about a fifth of the
+   bytes of CellData, in as few requests as the limit allows (`_value_blocks`).
 
 Requests that fail with 429 or 5xx are retried with capped exponential backoff and full
 jitter, honouring Retry-After, a bounded number of times, and only when repeating is safe:
-reads always, a batch update only on 429 (Google rejected it before applying anything).
+reads always, a batch update (or values:batchUpdate) only on 429 (Google rejected it before
+applying anything).
 gspread's own BackOffHTTPClient is not used: it never stops retrying.
 
 With ``protect_owned=True`` the metadata read also asks for the protected ranges, and the batch
@@ -58,7 +67,7 @@ import random
 import re
 import time as clock
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -271,8 +280,10 @@ def _serial(value: date | datetime) -> int | float:
 
 
 def _entered(value: WritableValue) -> dict[str, Any]:
-    """The CellData that sets the value only (a date as its serial number); {} for None."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    """The CellData that sets the value only (a date as its serial number); {} (which
+    clears the cell) for None and "", as values:batchUpdate takes "" and the .xlsx backend
+    writes no cell for it."""
+    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
         return {}
     if isinstance(value, bool):
         return {"userEnteredValue": {"boolValue": value}}
@@ -541,19 +552,46 @@ class GoogleSheetsBackend:
             return
         if self._digest is None:
             self.read()
-        requests = self._requests(plan)  # checks the plan before any request is sent
+        tabs = {title: replace(tab) for title, tab in self._tabs.items()}
+        values: list[dict[str, Any]] | None = None
+        bodies = None
+        if _cells_in(plan) * _MIN_CELL_BYTES <= self._max_bytes:
+            bodies = list(self._bodies(self._all_requests(plan, None)))
+        if bodies is None or len(bodies) > 1:
+            # More than one batch update's worth: the values go apart, as values:batchUpdate
+            # (RAW), several times more compact than CellData; formats and tabs stay in the
+            # batch update, sent first so that the grid is there for the values.
+            self._tabs, values = tabs, []
+            bodies = list(self._bodies(self._all_requests(plan, values)))
+        if _digest(self._batch_get().get("valueRanges", [])) != self._digest:
+            raise SheetChanged(
+                f"{self.source}: the sheet changed while syncing; nothing was written; run again"
+            )
+        for body in bodies:
+            self._batch_update(body)
+        for body in self._value_bodies(values or []):
+            self._values_batch_update(body)
+        self._digest = None  # what we read is stale now
+
+    def _all_requests(
+        self, plan: WritePlan, values: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
+        """`_requests`, and the protections when asked for; checks the plan first."""
+        requests = self._requests(plan, values)
         self.protections_added = 0
         if self.protect_owned:
             protections = self._protection_requests(plan)
             self.protections_added = len(protections)
             requests += protections
-        if _digest(self._batch_get().get("valueRanges", [])) != self._digest:
-            raise SheetChanged(
-                f"{self.source}: the sheet changed while syncing; nothing was written; run again"
-            )
-        for body in self._bodies(requests):
-            self._batch_update(body)
-        self._digest = None  # what we read is stale now
+        return requests
+
+    def _values_batch_update(self, body: bytes) -> None:
+        """POST one values:batchUpdate body, already encoded (`_value_bodies`)."""
+        from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL
+
+        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.spreadsheet_id
+        headers = {"Content-Type": JSON_UTF8}
+        self._call("writing", lambda http: http.request("post", url, data=body, headers=headers))
 
     def _batch_update(self, body: bytes) -> None:
         """POST one batchUpdate body, already encoded (`_bodies`)."""
@@ -563,14 +601,18 @@ class GoogleSheetsBackend:
         headers = {"Content-Type": JSON_UTF8}
         self._call("writing", lambda http: http.request("post", url, data=body, headers=headers))
 
-    def _requests(self, plan: WritePlan) -> list[dict[str, Any]]:
+    def _requests(
+        self, plan: WritePlan, values: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The batch update's requests; with `values`, the cells' values are left out of them
+        and go into `values` as ValueRanges instead."""
         out: list[dict[str, Any]] = []
         for title, writes in plan.cells.items():
             if writes:
-                out.extend(self._cell_requests(title, writes))
+                out.extend(self._cell_requests(title, writes, values))
         used = {tab.sheet_id for tab in self._tabs.values()}
         for tab_write in plan.tabs:
-            out.extend(self._tab_requests(tab_write, used))
+            out.extend(self._tab_requests(tab_write, used, values))
         if plan.dashboard is not None:
             out.extend(self._dashboard_requests(plan.dashboard, used))
         return out
@@ -587,7 +629,9 @@ class GoogleSheetsBackend:
         self._tabs[dash.sheet] = _Tab(sheet_id, dash.sheet, grid["rowCount"], grid["columnCount"])
         return requests
 
-    def _cell_requests(self, title: str, writes: list[CellWrite]) -> Iterator[dict[str, Any]]:
+    def _cell_requests(
+        self, title: str, writes: list[CellWrite], into: list[dict[str, Any]] | None
+    ) -> Iterator[dict[str, Any]]:
         tab = self._tabs.get(title)
         if tab is None:
             raise SalesyncError(f"{self.source}: no tab named {title!r}")
@@ -610,13 +654,17 @@ class GoogleSheetsBackend:
                     }
                 }
         latest = {(w.row, w.col): w for w in writes}  # a cell written twice: the last value
-        values: dict[Position, dict[str, Any]] = {}
         dates: dict[Position, dict[str, str]] = {}
         for (r, c), w in latest.items():
-            values[r, c] = _entered(w.value)
             fmt = _date_format(w.value)
             if fmt is not None and (r, c) not in tab.dated:
                 dates[r, c] = fmt
+        if into is not None:
+            raw = {position: _raw(w.value, "") for position, w in latest.items()}
+            into.extend(_value_blocks(title, raw, self._run_bytes))
+            yield from _format_runs(tab.sheet_id, dates)
+            return
+        values = {position: _entered(w.value) for position, w in latest.items()}
         columns: dict[int, list[int]] = {}
         for r, c in values:
             columns.setdefault(c, []).append(r)
@@ -626,7 +674,9 @@ class GoogleSheetsBackend:
             yield _repeat_cell(tab.sheet_id, r0, r1, c, c, cell, "userEnteredValue")
         yield from _format_runs(tab.sheet_id, dates)
 
-    def _tab_requests(self, tab_write: TabWrite, used: set[int]) -> Iterator[dict[str, Any]]:
+    def _tab_requests(
+        self, tab_write: TabWrite, used: set[int], into: list[dict[str, Any]] | None = None
+    ) -> Iterator[dict[str, Any]]:
         rows = tab_write.rows
         height = len(rows)
         width = max((len(r) for r in rows), default=0)
@@ -666,6 +716,23 @@ class GoogleSheetsBackend:
             yield from _grow(tab, height, width)
         has_dates = any(isinstance(v, date) for r in rows for v in r)
         fields = "userEnteredValue" + (",userEnteredFormat.numberFormat" if has_dates else "")
+        total = max(tab.rows, height)
+        if into is not None:  # the rows cleared, the dates formatted, then the values
+            yield _replace_rows(tab.sheet_id, 0, total, [], fields)
+            dates = {
+                (r, c): fmt
+                for r, values in enumerate(rows, start=1)
+                for c, v in enumerate(values, start=1)
+                if (fmt := _date_format(v)) is not None
+            }
+            yield from _format_runs(tab.sheet_id, dates)
+            raw = {
+                (r, c): _raw(v, None)
+                for r, values in enumerate(rows, start=1)
+                for c, v in enumerate(values, start=1)
+            }
+            into.extend(_value_blocks(tab_write.sheet, raw, self._run_bytes))
+            return
         # whole rows of the grid: the range clears the cells its rows leave out, so a row
         # goes without its trailing blanks and the grid's rows past the new content are cleared
         grid = {
@@ -686,7 +753,6 @@ class GoogleSheetsBackend:
             encoded.append({"values": cells} if cells else {})
             sizes.append(14 + sum(_size(cell) for cell in cells))
         start, chunk, size = 0, [], 0
-        total = max(tab.rows, height)
         for i, row in enumerate(encoded):
             chunk.append(row)
             size += sizes[i]
@@ -968,6 +1034,27 @@ class GoogleSheetsBackend:
             size += n
         if batch:
             yield b'{"requests":[' + b",".join(batch) + b"]}"
+
+    def _value_bodies(self, ranges: list[dict[str, Any]]) -> Iterator[bytes]:
+        """values:batchUpdate bodies (RAW: a text is stored as the text, never parsed as a
+        formula or a number) of the ValueRanges, as few as Google's size limit allows."""
+        head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
+        batch: list[bytes] = []
+        size = len(head) + len(tail)
+        for value_range in ranges:
+            encoded = _encode(value_range)
+            n = len(encoded) + 1
+            if batch and size + n > self._max_bytes:
+                yield head + b",".join(batch) + tail
+                batch, size = [], len(head) + len(tail)
+            if len(head) + len(tail) + n - 1 > self._max_bytes:
+                raise SalesyncError(
+                    f"{self.source}: one update is larger than Google's request size limit"
+                )
+            batch.append(encoded)
+            size += n
+        if batch:
+            yield head + b",".join(batch) + tail
 
 
 # --------------------------------------------------------------------------- init
@@ -1387,6 +1474,89 @@ def _update_cells(sheet_id: int, row: int, col: int, rows: list[dict[str, Any]])
             "fields": "userEnteredValue",
         }
     }
+
+
+_MIN_CELL_BYTES = len(b'{"userEnteredValue":{"numberValue":1}},')
+"""The fewest bytes a written cell takes in an updateCells request."""
+
+
+def _cells_in(plan: WritePlan) -> int:
+    """How many cells the plan writes a value into (not a blank), at least."""
+    cells = sum(w.value not in _BLANKS for writes in plan.cells.values() for w in writes)
+    return cells + sum(v not in _BLANKS for tab in plan.tabs for row in tab.rows for v in row)
+
+
+_BLANKS = (None, "")
+
+
+def _raw(value: WritableValue, blank: str | None) -> Any:
+    """A value as values:batchUpdate takes it with RAW input (a date as its serial number;
+    its format is set apart); a blank as `blank`: "" clears the cell, None (null) skips it."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return blank
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, date):
+        return _serial(value)
+    return str(value)
+
+
+def _raw_size(value: Any) -> int:
+    """About the encoded length of a `_raw` value and its comma (at least that, unless its
+    text has control characters or characters beyond the BMP)."""
+    if value is None:
+        return 5
+    if isinstance(value, str):
+        return 3 + 3 * len(value)
+    return 24
+
+
+def _value_blocks(
+    title: str, values: dict[Position, Any], max_bytes: int
+) -> Iterator[dict[str, Any]]:
+    """ValueRanges that write exactly the cells of `values` (raw values; None skips a cell),
+    no other, as `_cell_blocks` groups them: the runs of adjacent columns of each row that
+    start at the same column, in rows close together, go as one range, a row without a run
+    there as [] (nothing written)."""
+    by_row: dict[int, list[int]] = {}
+    for r, c in values:
+        by_row.setdefault(r, []).append(c)
+    runs: dict[int, list[tuple[int, list[Any]]]] = {}  # start column → (row, values)
+    for r in sorted(by_row):
+        cols = sorted(by_row[r])
+        first = 0
+        for i in range(1, len(cols) + 1):
+            if i == len(cols) or cols[i] != cols[i - 1] + 1:
+                row = [values[r, c] for c in cols[first:i]]
+                while row and row[-1] is None:
+                    row.pop()
+                if row:
+                    runs.setdefault(cols[first], []).append((r, row))
+                first = i
+    for col in sorted(runs):
+        rows: list[list[Any]] = []
+        top = size = width = 0
+        for r, row in runs[col]:
+            gap = r - top - len(rows)
+            cost = 3 + sum(map(_raw_size, row))
+            if rows and (gap > _MAX_GAP or size + 3 * gap + cost > max_bytes):
+                yield _value_range(title, top, col, rows, width)
+                rows = []
+            if not rows:
+                top, size, gap, width = r, 0, 0, 0
+            rows.extend([] for _ in range(gap))
+            rows.append(row)
+            size += 3 * gap + cost
+            width = max(width, len(row))
+        if rows:
+            yield _value_range(title, top, col, rows, width)
+
+
+def _value_range(
+    title: str, row: int, col: int, rows: list[list[Any]], width: int
+) -> dict[str, Any]:
+    cells = f"{_a1(row, col)}:{_a1(row + len(rows) - 1, col + width - 1)}"
+    return {"range": f"{_quote(title)}!{cells}", "majorDimension": "ROWS", "values": rows}
 
 
 def _format_runs(

@@ -25,6 +25,7 @@ from sync.backends.google_auth import (
     load_credentials,
 )
 from sync.backends.gsheets import (
+    MAX_REQUEST_BYTES,
     PROTECTION_DESCRIPTION,
     GoogleApiError,
     GoogleSheetsBackend,
@@ -125,6 +126,11 @@ def backend(
         return GoogleSheetsBackend(sheet_id, credentials, endpoint=server.url, **kwargs)
 
     return make
+
+
+def posts(server: SheetsServer) -> list[str]:
+    """What the POST requests were: "{id}:batchUpdate", "values:batchUpdate" …"""
+    return [p.split("?")[0].rpartition("/")[2] for m, p, *_ in server.api_requests() if m == "POST"]
 
 
 def batch_updates(server: SheetsServer) -> int:
@@ -370,7 +376,7 @@ def test_empty_plan_sends_nothing(
     assert gs.requests == 2
 
 
-def test_writes_are_split_only_above_the_size_limit(
+def test_a_write_above_the_size_limit_sends_its_values_apart(
     server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
 ) -> None:
     server.create(SHEET_ID, {"S": [["a"]]}, rows=3000)
@@ -378,18 +384,22 @@ def test_writes_are_split_only_above_the_size_limit(
     gs = backend()
     gs.read()
     gs.apply(plan)
-    assert batch_updates(server) == 1
+    assert posts(server) == [f"{SHEET_ID}:batchUpdate"]  # one batch update, applied atomically
     server.create(SHEET_ID, {"S": [["a"]]}, rows=3000)
     server.log.clear()
     plan = WritePlan(
         cells={"S": [CellWrite(r, c, f"v{r}") for r in range(1, 2001) for c in (2, 4)]}
     )
-    gs = backend(max_request_bytes=60_000)
+    gs = backend(max_request_bytes=12_000)
     gs.read()
     gs.apply(plan)
-    assert batch_updates(server) > 2
-    assert all(n <= 60_000 for m, p, s, n in server.api_requests() if m == "POST")
+    # the grid is wide enough and nothing is dated: no batch update, only the values, in as
+    # few bodies as the limit allows (4,000 cells, ~10 bytes each with the brackets of its
+    # row's run, 12 kB a body at most)
+    assert posts(server) == ["values:batchUpdate"] * 4
+    assert all(n <= 12_000 for m, p, s, n in server.api_requests() if m == "POST")
     assert server.grid(SHEET_ID, "S")[1999] == [None, "v2000", None, "v2000"]
+    assert server.grid(SHEET_ID, "S")[0] == ["a", "v1", None, "v1"]
 
 
 def test_bodies_are_sent_as_compact_utf8(
@@ -504,9 +514,10 @@ def test_runs_of_one_value_go_as_repeat_cell(
 def test_a_large_write_costs_fewer_bytes_per_cell(
     server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
 ) -> None:
-    """Three adjacent ⚙ columns of short Chinese text and a datetime column on 20,000 rows:
-    about 50 bytes a cell (93 with an updateCells per column run, a number format in each date
-    cell and escaped text), so a request limit of 1 MB takes 5 batch updates where it took 9."""
+    """Three adjacent ⚙ columns of short Chinese text and a datetime column on 20,000 rows,
+    more than a 1 MB request limit takes as CellData (about 50 bytes a cell): the values go
+    as values:batchUpdate, about 11 bytes a cell, the datetime column's format as one
+    repeatCell in the batch update before them."""
     words = ["达标", "超时", "未到期"]
     rows = [["编号", "状态", "时效", "提示", "时间"]] + [[f"L{r}"] for r in range(2, 20_002)]
     server.create(SHEET_ID, {"S": rows})
@@ -515,12 +526,92 @@ def test_a_large_write_costs_fewer_bytes_per_cell(
     gs = backend(max_request_bytes=1_000_000)
     gs.read()
     gs.apply(WritePlan(cells={"S": writes}))
-    assert gs.bytes_sent / len(writes) < 52
-    assert batch_updates(server) == 5 and gs.requests == 3 + 5
+    assert gs.bytes_sent / len(writes) < 12
+    assert batch_updates(server) == 2 and gs.requests == 3 + 2
+    assert server.batches == [["repeatCell"]]
     assert all(n <= 1_000_000 for m, p, s, n in server.api_requests() if m == "POST")
     got = backend().read().sheet("S")
     assert got is not None and got.value(20_001, 4) == words[(20_001 + 4) % 3]
     assert got.value(20_001, 5) == datetime(2026, 1, 1 + 20_001 % 28, 9)
+
+
+def _written(
+    server: SheetsServer,
+    backend: Callable[..., GoogleSheetsBackend],
+    plan: Callable[[], WritePlan],
+    rows: list[list[Any]],
+    **kwargs: Any,
+) -> tuple[dict[tuple[str, int, int], Any], list[str]]:
+    """The spreadsheet after `plan` is applied to a sheet "S" holding `rows` (and an Issues
+    tab of 40 rows the plan replaces), and the kinds of the writing requests."""
+    server.create(SHEET_ID, {"S": rows, "Issues": [["Level", "Note"]] + [["old", "x"]] * 39})
+    number = {"numberFormat": {"type": "NUMBER", "pattern": "0.0"}}
+    server.edit(SHEET_ID, "S", 3, 6, Rich(value=3.0, fmt=number))
+    server.log.clear()
+    gs = backend(**kwargs)
+    gs.read()
+    gs.apply(plan())
+    return snapshot(server), posts(server)
+
+
+def test_both_ways_of_writing_give_the_same_spreadsheet(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    """The same plan, within the request limit (one batch update of CellData) and above it
+    (formats in a batch update, values as RAW ValueRanges): the same cells, values and formats
+    alike. Text that looks like a formula or a number stays text; a write of None clears; a
+    cell between written ones, and every cell not written, stays as it was; the owned tab is
+    replaced, its old rows below the new ones cleared."""
+    rows: list[list[Any]] = [["k", "a", "b", "mine", "c", "d"]]
+    rows += [[f"k{r}", "old", None, f"mine {r}", 7, None] for r in range(2, 400)]
+    values: list[Any] = ["=1+1", "12", 12, 1.5, True, "'quoted", "", "达标", None]
+
+    def plan() -> WritePlan:
+        writes = [CellWrite(r, 2, values[r % len(values)]) for r in range(2, 400)]
+        writes += [CellWrite(r, 3, date(2026, 1, 1 + r % 28)) for r in range(2, 300)]
+        writes += [CellWrite(r, 5, datetime(2026, 2, 1, r % 24)) for r in range(2, 400, 3)]
+        writes += [CellWrite(r, 6, r * 1.25) for r in range(2, 400, 7)]
+        writes += [CellWrite(3, 6, None)]  # clears a number, its format kept
+        issues = [["Level", "Note", "When"]] + [
+            ["警告", f"note {i}", date(2026, 3, 1 + i % 28)] for i in range(25)
+        ]
+        return WritePlan(cells={"S": writes}, tabs=[TabWrite("Issues", issues, 1, [10, 30, 12])])
+
+    one, sent = _written(server, backend, plan, rows)
+    assert sent == [f"{SHEET_ID}:batchUpdate"]
+    apart, sent = _written(server, backend, plan, rows, max_request_bytes=6_000)
+    assert sent[0] == f"{SHEET_ID}:batchUpdate" and sent[-1] == "values:batchUpdate"
+    assert "updateCells" in server.batches[0] and len(sent) > 3
+    assert all(n <= 6_000 for m, p, s, n in server.api_requests() if m == "POST")
+    assert apart == one
+    assert [one.get(("S", r, 2)) for r in range(9, 18)] == [
+        "=1+1", "12", 12, 1.5, True, "'quoted", None, "达标", None  # "" and None: cleared
+    ]  # fmt: skip
+    assert isinstance(one["S", 10, 2], str) and not isinstance(one["S", 9, 2], Rich)
+    assert one[("S", 5, 4)] == "mine 5" and ("Issues", 27, 1) not in one
+    assert isinstance(one[("S", 3, 6)], Rich) and one[("S", 3, 6)].value is None
+    again = backend(max_request_bytes=6_000).read()
+    assert again.sheet("S").value(5, 3) == date(2026, 1, 6)  # type: ignore[union-attr]
+    assert again.sheet("Issues").value(2, 3) == date(2026, 3, 1)  # type: ignore[union-attr]
+
+
+def test_the_whole_sync_above_the_size_limit_gives_the_same_spreadsheet(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    """The job's own plan (⚙ columns, flags, the owned tabs, the Dashboard) through both
+    ways, and a second sync after the values went apart plans nothing."""
+    snapshots, requests = [], []
+    for limit in (MAX_REQUEST_BYTES, 40_000):
+        _team(server)
+        server.log.clear()
+        gs = backend(max_request_bytes=limit)
+        assert sync_workbook(gs, write=True, as_of=AS_OF).wrote
+        snapshots.append(snapshot(server))
+        requests.append(gs.requests)
+    assert snapshots[0] == snapshots[1]
+    assert requests[0] == 4 and requests[1] > 4
+    again = backend(max_request_bytes=40_000)
+    assert sync_workbook(again, write=True, as_of=AS_OF).plan.is_empty()
 
 
 # --------------------------------------------------------------------------- the job
@@ -528,6 +619,10 @@ def test_a_large_write_costs_fewer_bytes_per_cell(
 
 @pytest.fixture
 def team(server: SheetsServer) -> None:
+    _team(server)
+
+
+def _team(server: SheetsServer) -> None:
     server.create(
         SHEET_ID,
         {
@@ -1169,16 +1264,18 @@ LIVE_CREDS = os.environ.get("SALESYNC_GOOGLE_CREDENTIALS") or os.environ.get(
     reason="live Google test: set SALESYNC_LIVE_GOOGLE_SHEET (a scratch sheet shared with the "
     "service account as Editor) and SALESYNC_GOOGLE_CREDENTIALS",
 )
-def test_live_round_trip() -> None:
+@pytest.mark.parametrize("limit", [MAX_REQUEST_BYTES, 2_000], ids=["one batch", "values apart"])
+def test_live_round_trip(limit: int) -> None:
+    """Both ways of writing against Google itself: one batch update of CellData, and (with a
+    request limit the 60 rows exceed) a batch update of formats then RAW values."""
     assert LIVE_SHEET is not None
-    gs = GoogleSheetsBackend(LIVE_SHEET)
+    gs = GoogleSheetsBackend(LIVE_SHEET, max_request_bytes=limit)
     book = gs.read()
-    title = "salesync-live-test"
-    gs.apply(
-        WritePlan(tabs=[TabWrite(title, (("text", "when"), ('=HYPERLINK("x")', date(2024, 1, 2))))])
-    )
+    title = f"salesync-live-test-{limit}"
+    rows = [("text", "when")] + [('=HYPERLINK("x")', date(2024, 1, 2))] * 60
+    gs.apply(WritePlan(tabs=[TabWrite(title, rows)]))
     again = GoogleSheetsBackend(LIVE_SHEET).read().sheet(title)
     assert again is not None
-    assert again.value(2, 1) == '=HYPERLINK("x")' and (2, 1) not in again.formulas
-    assert again.value(2, 2) == date(2024, 1, 2)
+    assert again.value(61, 1) == '=HYPERLINK("x")' and (61, 1) not in again.formulas
+    assert again.value(61, 2) == date(2024, 1, 2)
     assert book.source.endswith(parse_spreadsheet_id(LIVE_SHEET) or "")
