@@ -669,7 +669,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for pkg in ("python-calamine", "fastexcel", "pandas", "xlsxwriter"):
+    for pkg in ("python-calamine", "fastexcel", "zlib-ng", "pandas", "xlsxwriter"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[pkg] = metadata.version(pkg)
     return {
