@@ -1426,44 +1426,57 @@ def _repeat_cell(
 def _cell_blocks(
     sheet_id: int, values: dict[Position, dict[str, Any]], max_bytes: int
 ) -> Iterator[dict[str, Any]]:
-    """updateCells requests (values only) that write exactly the cells of `values`, no other.
+    """updateCells requests (values only) that write exactly the cells of `values`, no other:
+    one per block of `_row_blocks`, whose rows without a run are an empty RowData and write
+    nothing ("any number of rows and columns, including a different number of columns per
+    row, may be written"). A cell that a repeatCell writes (`_SKIP`) ends no row."""
 
-    In each row the written columns fall into runs of adjacent columns; the runs that start
-    at the same column, in rows close together, go as one block: updateCells with `start`
-    writes each row's values from that column on, as many as the row has ("any number of rows
-    and columns, including a different number of columns per row, may be written"), so a row
-    of the block without a run there is an empty RowData and writes nothing."""
+    def cost(cells: list[dict[str, Any]]) -> int:
+        return 14 + sum(map(_size, cells))
+
+    for top, col, rows in _row_blocks(values, _SKIP, cost, max_bytes):
+        yield _update_cells(sheet_id, top, col, [{"values": r} if r else {} for r in rows])
+
+
+def _row_blocks(
+    values: dict[Position, Any], skip: Any, cost: Callable[[list[Any]], int], max_bytes: int
+) -> Iterator[tuple[int, int, list[list[Any]]]]:
+    """The cells of `values` as blocks (first row, first column, rows), each row the values
+    of one run from that column on ([] for a row without one there). In each row the written
+    columns fall into runs of adjacent columns; the runs that start at the same column, in
+    rows close together (`_MAX_GAP`), go as one block of about `max_bytes` at most (`cost`
+    of a run, 3 bytes an empty row). A run loses its trailing `skip` values."""
     by_row: dict[int, list[int]] = {}
     for r, c in values:
         by_row.setdefault(r, []).append(c)
-    runs: dict[int, list[tuple[int, list[dict[str, Any]]]]] = {}  # start column → (row, cells)
+    runs: dict[int, list[tuple[int, list[Any]]]] = {}  # start column → (row, values)
     for r in sorted(by_row):
         cols = sorted(by_row[r])
         first = 0
         for i in range(1, len(cols) + 1):
             if i == len(cols) or cols[i] != cols[i - 1] + 1:
-                cells = [values[r, c] for c in cols[first:i]]
-                while cells and cells[-1] is _SKIP:  # a repeatCell writes it
-                    cells.pop()
-                if cells:
-                    runs.setdefault(cols[first], []).append((r, cells))
+                run = [values[r, c] for c in cols[first:i]]
+                while run and run[-1] is skip:
+                    run.pop()
+                if run:
+                    runs.setdefault(cols[first], []).append((r, run))
                 first = i
     for col in sorted(runs):
-        rows: list[dict[str, Any]] = []
+        rows: list[list[Any]] = []
         top = size = 0
-        for r, cells in runs[col]:
+        for r, run in runs[col]:
             gap = r - top - len(rows)
-            cost = 14 + sum(_size(cell) for cell in cells)
-            if rows and (gap > _MAX_GAP or size + 3 * gap + cost > max_bytes):
-                yield _update_cells(sheet_id, top, col, rows)
+            n = cost(run)
+            if rows and (gap > _MAX_GAP or size + 3 * gap + n > max_bytes):
+                yield top, col, rows
                 rows = []
             if not rows:
                 top, size, gap = r, 0, 0
-            rows.extend({} for _ in range(gap))
-            rows.append({"values": cells})
-            size += 3 * gap + cost
+            rows.extend([] for _ in range(gap))
+            rows.append(run)
+            size += 3 * gap + n
         if rows:
-            yield _update_cells(sheet_id, top, col, rows)
+            yield top, col, rows
 
 
 def _update_cells(sheet_id: int, row: int, col: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -1515,41 +1528,14 @@ def _value_blocks(
     title: str, values: dict[Position, Any], max_bytes: int
 ) -> Iterator[dict[str, Any]]:
     """ValueRanges that write exactly the cells of `values` (raw values; None skips a cell),
-    no other, as `_cell_blocks` groups them: the runs of adjacent columns of each row that
-    start at the same column, in rows close together, go as one range, a row without a run
-    there as [] (nothing written)."""
-    by_row: dict[int, list[int]] = {}
-    for r, c in values:
-        by_row.setdefault(r, []).append(c)
-    runs: dict[int, list[tuple[int, list[Any]]]] = {}  # start column → (row, values)
-    for r in sorted(by_row):
-        cols = sorted(by_row[r])
-        first = 0
-        for i in range(1, len(cols) + 1):
-            if i == len(cols) or cols[i] != cols[i - 1] + 1:
-                row = [values[r, c] for c in cols[first:i]]
-                while row and row[-1] is None:
-                    row.pop()
-                if row:
-                    runs.setdefault(cols[first], []).append((r, row))
-                first = i
-    for col in sorted(runs):
-        rows: list[list[Any]] = []
-        top = size = width = 0
-        for r, row in runs[col]:
-            gap = r - top - len(rows)
-            cost = 3 + sum(map(_raw_size, row))
-            if rows and (gap > _MAX_GAP or size + 3 * gap + cost > max_bytes):
-                yield _value_range(title, top, col, rows, width)
-                rows = []
-            if not rows:
-                top, size, gap, width = r, 0, 0, 0
-            rows.extend([] for _ in range(gap))
-            rows.append(row)
-            size += 3 * gap + cost
-            width = max(width, len(row))
-        if rows:
-            yield _value_range(title, top, col, rows, width)
+    no other: one per block of `_row_blocks`, a row without a run there as [] (nothing
+    written)."""
+
+    def cost(run: list[Any]) -> int:
+        return 3 + sum(map(_raw_size, run))
+
+    for top, col, rows in _row_blocks(values, None, cost, max_bytes):
+        yield _value_range(title, top, col, rows, max(map(len, rows)))
 
 
 def _value_range(
