@@ -65,6 +65,7 @@ class RowWrites(Mapping[int, dict[int, CellWrite]]):
         self.rows: list[int] = self.row_array.tolist()
         self.first_cols: list[int] = self.cols[first].tolist()
         self.last_cols: list[int] = self.cols[self.starts[1:] - 1].tolist()
+        self._lists: tuple[list[int], list[int], list[int]] | None = None
 
     def __getitem__(self, row: int) -> dict[int, CellWrite]:
         k = int(np.searchsorted(self.row_array, row))
@@ -72,6 +73,15 @@ class RowWrites(Mapping[int, dict[int, CellWrite]]):
             raise KeyError(row)
         places = np.arange(self.starts[k], self.starts[k + 1])
         return dict(zip(self.cols[places].tolist(), self.writes_at(places), strict=True))
+
+    def row_at(self, k: int) -> dict[int, CellWrite]:
+        """`self[self.rows[k]]`, without looking the row up (lists made on first use)."""
+        if self._lists is None:
+            self._lists = (self.starts.tolist(), self.cols.tolist(), self.order.tolist())
+        starts, cols, order = self._lists
+        begin, end = starts[k], starts[k + 1]
+        writes = map(self.cells.__getitem__, order[begin:end])
+        return dict(zip(cols[begin:end], writes, strict=True))
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.rows)

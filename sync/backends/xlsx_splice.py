@@ -16,8 +16,10 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from itertools import compress, repeat
+from typing import Any
 
 import numpy as np
 
@@ -85,9 +87,53 @@ def _locate_cells(pfx: bytes, body: bytes) -> tuple[list[int], list[bytes]] | No
     return cols, refs
 
 
-def _patch_row(
-    pfx: bytes, row_xml: bytes, row: int, writes: dict[int, CellWrite], edits: SheetEdits
+_UNKNOWN: Any = object()
+
+
+def _overwritten(
+    pfx: bytes,
+    row: int,
+    write: CellWrite,
+    attrs: dict[bytes, bytes],
+    inner: bytes | None,
+    edits: SheetEdits,
 ) -> bytes:
+    """The XML of an existing cell (its start tag's `attrs`, the XML `inner` to it) with
+    `write` made: its style kept (a date format added if need be), attributes other than the
+    value's kept; b"" when the cell goes. A formula that other cells share is refused."""
+    existing = None
+    extra = ""
+    with contextlib.suppress(ValueError):
+        existing = int(attrs.get(b"s", b"0"))
+    for key, value in attrs.items():
+        if key not in (b"r", b"s", b"t", b"cm", b"vm"):
+            extra += f' {key.decode()}="{value.decode()}"'
+    if inner:
+        fm = _patch_res(pfx)["formula"].search(inner)
+        if fm:
+            fattrs = _attrs(fm.group(1))
+            if b"ref" in fattrs or fattrs.get(b"t") in (b"array", b"dataTable"):
+                raise SalesyncError(
+                    f"{edits.sheet}!{_ref(row, write.col)} holds a formula that other "
+                    "cells share; salesync will not overwrite it"
+                )
+            edits.formulas_removed = True
+    rendered = render_value(write.value, edits.date1904)
+    style = edits.style_for(write, existing, True, rendered)
+    xml = cell_xml(pfx.decode(), _ref(row, write.col), rendered, style, extra)
+    return xml.encode() if xml else b""
+
+
+def _patch_row(
+    pfx: bytes,
+    row_xml: bytes,
+    row: int,
+    writes: dict[int, CellWrite],
+    edits: SheetEdits,
+    located: tuple[list[int], list[bytes]] | None = _UNKNOWN,
+) -> bytes:
+    """`row_xml` with `writes` made; `located`, when the caller has it, is `_locate_cells` of
+    the row's body (what it would find again)."""
     res = _patch_res(pfx)
     tag_end = row_xml.index(b">") + 1
     p = pfx.decode()
@@ -109,35 +155,16 @@ def _patch_row(
     def render(write: CellWrite, attrs: dict[bytes, bytes] | None, inner: bytes | None) -> bytes:
         if attrs is None:
             return edits.new_cell(digits, write) or b""
-        exists = True
-        existing = None
-        extra = ""
-        if attrs is not None:
-            with contextlib.suppress(ValueError):
-                existing = int(attrs.get(b"s", b"0"))
-            for key, value in attrs.items():
-                if key not in (b"r", b"s", b"t", b"cm", b"vm"):
-                    extra += f' {key.decode()}="{value.decode()}"'
-            if inner:
-                fm = res["formula"].search(inner)
-                if fm:
-                    fattrs = _attrs(fm.group(1))
-                    if b"ref" in fattrs or fattrs.get(b"t") in (b"array", b"dataTable"):
-                        raise SalesyncError(
-                            f"{edits.sheet}!{_ref(row, write.col)} holds a formula that other "
-                            "cells share; salesync will not overwrite it"
-                        )
-                    edits.formulas_removed = True
-        rendered = render_value(write.value, edits.date1904)
-        style = edits.style_for(write, existing, exists, rendered)
-        xml = cell_xml(p, _ref(row, write.col), rendered, style, extra)
-        return xml.encode() if xml else b""
+        return _overwritten(pfx, row, write, attrs, inner, edits)
 
     last_open = max(body.rfind(b"<" + pfx + b"c "), body.rfind(b"<" + pfx + b"c>"))
     last_col = 0
     if last_open >= 0:
         last_col = col_of(body[last_open : body.find(b">", last_open)]) or MAX_COLS + 1
-    located = None if last_col < pending[0] else _locate_cells(pfx, body)
+    if last_col < pending[0]:
+        located = None
+    elif located is _UNKNOWN:
+        located = _locate_cells(pfx, body)
     if last_col < pending[0]:  # the usual case: every write goes after the last cell
         pass
     elif located is not None:  # every cell has its reference: find the writes' places directly
@@ -478,6 +505,7 @@ class _Rows:
         self.row_close = b"</" + pfx + b"row>"
         self.cell_start = b"<" + pfx + b"c"  # any cell's start (and rarer tags', `<col…`)
         self.cell_ref = b"<" + pfx + b'c r="'
+        self.cell_close = b"</" + pfx + b"c>"
         self.numbers = re.compile(re.escape(self.row_open) + rb'(?: r="(\d+)")?')
         self.refs = _row_cell_refs(pfx)
         self.last_cell = _last_cell_re(pfx)
@@ -537,7 +565,8 @@ class _Rows:
         for patched, stop in runs:
             if patched >= k0:
                 row = self.pending[patched]
-                pieces[at[patched]] = self._patch(pieces[at[patched]], row, writes[row], spans)
+                row_writes = writes.row_at(patched)
+                pieces[at[patched]] = self._patch(pieces[at[patched]], row, row_writes, spans)
             if stop > patched + 1:
                 self._append(pieces, before, at, list(range(patched + 1, stop)), spans)
         for i, new in before.items():
@@ -576,18 +605,25 @@ class _Rows:
     ) -> list[int]:
         """Existing rows `pending[k]` (`k` in `ks`) with their new cells (row `ks[j]`'s writes
         from `firsts[j]` on, in `SheetEdits.new_cell_parts`) put into the gaps between their
-        cells and after the last, as `_patch` puts them. Returns the rows left to `_patch`:
-        a write onto an existing cell, or cells it cannot locate."""
+        cells and after the last, and the cells they write onto rewritten (`_overwritten`),
+        as `_patch` does both. Returns the rows left to `_patch`: cells it cannot locate, or
+        a date written onto a cell (that may add a date format, which must come in row
+        order)."""
         if not ks:
             return []
         rows = list(map(pieces.__getitem__, map(at.__getitem__, ks)))
-        fits, counts, letters = self._locate_gaps(rows, ks)
+        fits, mendable, counts, letters, onto = self._locate_gaps(rows, ks)
         writes = self.edits.writes
         sizes = np.diff(writes.starts)[ks].tolist()
         ref_open, left, g = self.cell_ref, [], 0
         for j, k in enumerate(ks):
             n = counts[j]
-            if not fits[j]:
+            row_writes = None
+            if mendable[j]:  # writes onto cells: those need the writes themselves
+                row_writes = list(writes.row_at(k).values())  # in column order
+                if any(onto[g + i] and isinstance(row_writes[i].value, date) for i in range(n)):
+                    row_writes = None
+            if not fits[j] and row_writes is None:
                 left.append(k)
                 g += n
                 continue
@@ -599,30 +635,55 @@ class _Rows:
                 out, emit = [piece[:start], tag], tag_end
             else:
                 out, emit = [], 0
-            for ref in letters[g : g + n]:
-                # columns ascend, so the first `<c r="P` is cell P's (PA, PB… come after it)
-                i = piece.index(ref_open + ref, emit)
-                out += (piece[emit:i], *parts[a : a + 3])
-                emit, a = i, a + 3
+            if row_writes is None:
+                for ref in letters[g : g + n]:
+                    # columns ascend, so the first `<c r="P` is cell P's (PA, PB… after it)
+                    i = piece.index(ref_open + ref, emit)
+                    out += (piece[emit:i], *parts[a : a + 3])
+                    emit, a = i, a + 3
+            else:
+                row = self.pending[k]
+                for w, ref in enumerate(letters[g : g + n]):
+                    i = piece.index(ref_open + ref, emit)
+                    if onto[g + w]:
+                        end, xml = self._overwrite(piece, i, row, row_writes[w])
+                        out += (piece[emit:i], xml)
+                        emit = end
+                    else:
+                        out += (piece[emit:i], *parts[a : a + 3])
+                        emit = i
+                    a += 3
             g += n
             out.append(piece[emit:])
             out += parts[a : 3 * (firsts[j] + sizes[j])]
             pieces[at[k]] = b"".join(out)
         return left
 
+    def _overwrite(self, piece: bytes, i: int, row: int, write: CellWrite) -> tuple[int, bytes]:
+        """The cell that starts at `i` in `piece` with `write` made: where it ends, its XML."""
+        tag_end = piece.index(b">", i)
+        if piece[tag_end - 1 : tag_end] == b"/":
+            end, inner = tag_end + 1, None
+        else:
+            close_at = piece.index(self.cell_close, tag_end)
+            end, inner = close_at + len(self.cell_close), piece[tag_end + 1 : close_at]
+        attrs = _attrs(piece[i + len(self.pfx) + 2 : tag_end])
+        return end, _overwritten(self.pfx, row, write, attrs, inner, self.edits)
+
     def _locate_gaps(
         self, rows: list[bytes], ks: list[int]
-    ) -> tuple[list[bool], list[int], list[bytes]]:
+    ) -> tuple[list[bool], list[bool], list[int], list[bytes], list[bool]]:
         """For existing rows `pending[k]` (`k` in `ks`, `rows` their XML): whether each can
         take its new cells in gaps (every cell `<c r="…"`, columns ascending, no write onto a
-        cell), how many of its writes go before its last cell, and the letters of the cell
-        each of those goes before. One regex scan over all the rows, not two a row."""
+        cell), whether each could but for writes onto cells, how many of its writes go
+        before or onto its last cell, the letters of the cell each of those goes before or
+        onto, and whether it goes onto it. One regex scan over all the rows, not two a row."""
         n = len(rows)
         tokens = self.refs.findall(b"".join(rows))  # b"" where a row starts, else a cell's letters
         cols = np.fromiter(map(self.ref_cols.__getitem__, tokens), np.int64, len(tokens))
         heads = np.flatnonzero(cols == 0)
         if len(heads) != n or cols[0] != 0:  # something between rows: no gap is sure
-            return [False] * n, [0] * n, []
+            return [False] * n, [False] * n, [0] * n, [], []
         ends = np.append(heads[1:], len(cols))
         row_of = np.cumsum(cols == 0) - 1
         later = cols[1:]
@@ -640,12 +701,14 @@ class _Rows:
         query = write_row * _ROW_KEY + wanted
         found = np.searchsorted(keys, query)
         onto = keys[np.minimum(found, len(keys) - 1)] == query
-        fits &= np.bincount(write_row[onto], minlength=n) == 0
         fits &= ends > heads + 1  # a row with no cell has no gap
-        inner = wanted < cols[ends - 1][write_row]
+        written_onto = np.bincount(write_row[onto], minlength=n) > 0
+        inner = wanted <= cols[ends - 1][write_row]  # equal: onto the last cell
         counts = np.bincount(write_row[inner], minlength=n).tolist()
         letters = list(map(tokens.__getitem__, found[inner].tolist()))
-        return fits.tolist(), counts, letters
+        mendable = fits & written_onto
+        fits &= ~written_onto
+        return fits.tolist(), mendable.tolist(), counts, letters, onto[inner].tolist()
 
     def _append(
         self,
@@ -754,7 +817,9 @@ class _Rows:
             located = _locate_cells(self.pfx, piece[tag_end:])
             if located is None or any(c in located[0] for c in cols if c <= last_col):
                 end = self.row_close
-                patched = _patch_row(self.pfx, piece[start:] + end, row, row_writes, self.edits)
+                patched = _patch_row(
+                    self.pfx, piece[start:] + end, row, row_writes, self.edits, located
+                )
                 return piece[:start] + patched[: -len(end)]
             existing, refs = located
             last_col = existing[-1] if existing else 0  # `<c…` found last may not be a cell

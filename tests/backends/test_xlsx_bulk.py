@@ -53,6 +53,7 @@ def test_row_writes_index_the_writes_as_dicts_by_row(seed: int) -> None:
     assert 0 not in writes and 41 not in writes
     with pytest.raises(KeyError):
         writes[41]
+    assert [writes.row_at(k) for k in range(len(writes))] == [expected[r] for r in writes.rows]
     ks = sorted(rng.sample(range(len(writes)), min(len(writes), 7)))
     places, bounds = writes.places(ks)
     got = writes.writes_at(places)

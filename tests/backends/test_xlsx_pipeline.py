@@ -25,6 +25,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -276,6 +277,94 @@ def _plain_sheet(rng: random.Random, pfx: str, spans: bool, rows: int, gaps: boo
         out.append(f'<{p}row r="{r}"{span}>{"".join(cells)}</{p}row>')
     out.append(f'</{p}sheetData><{p}pageMargins left="0.7"/></{p}worksheet>')
     return "".join(out).encode()
+
+
+def _clean_sheet(
+    rng: random.Random, pfx: str, spans: bool, rows: int, base: int, cols: str = ""
+) -> bytes:
+    """Rows as Excel writes them (references on every row and cell, columns ascending), cells
+    in columns `base + 1…8` of every kind a write may land on: inline and shared-string text,
+    styled numbers, styled empty cells (`<c …/>`), plain formulas, an attribute of another
+    kind; some rows and cells missing."""
+    p = pfx + ":" if pfx else ""
+    ns = f'xmlns{":" + pfx if pfx else ""}="{xlsx_package.NS_MAIN}"'
+    out = [
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
+        f"{cols}<{p}sheetData>"
+    ]
+    for r in range(1, rows + 1):
+        if rng.random() < 0.1:
+            continue
+        span = f' spans="{base + 1}:{base + 8}"' if spans else ""
+        cells = []
+        for c in range(base + 1, base + 9):
+            if rng.random() < 0.3:
+                continue
+            ref = f"{xlsx_package.col_letters(c)}{r}"
+            kind = rng.randrange(6)
+            if kind == 0:
+                cells.append(
+                    f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>v{r}</{p}t></{p}is></{p}c>'
+                )
+            elif kind == 1:
+                cells.append(f'<{p}c r="{ref}" s="1"><{p}v>{r * c}</{p}v></{p}c>')
+            elif kind == 2:
+                cells.append(f'<{p}c r="{ref}" s="2"/>')
+            elif kind == 3:
+                cells.append(f'<{p}c r="{ref}"><{p}f>A{r}*2</{p}f><{p}v>{2 * r}</{p}v></{p}c>')
+            elif kind == 4:
+                cells.append(f'<{p}c r="{ref}" t="s" ph="1"><{p}v>{r % 3}</{p}v></{p}c>')
+            else:
+                cells.append(f'<{p}c r="{ref}" s="1" t="n"><{p}v>{r}.5</{p}v></{p}c>')
+        out.append(f'<{p}row r="{r}"{span}>{"".join(cells)}</{p}row>')
+    out.append(f'</{p}sheetData><{p}pageMargins left="0.7"/></{p}worksheet>')
+    return "".join(out).encode()
+
+
+@pytest.mark.parametrize("dated", [False, True], ids=["values", "dates too"])
+@pytest.mark.parametrize("seed", range(12))
+def test_writes_onto_cells_splice_in_bulk_as_the_general_path(
+    seed: int, dated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later sync's usual write: values onto cells that exist, into gaps and after the
+    last cell, hundreds of rows at a time: rewritten in the bulk path (`_Rows._overwrite`),
+    byte for byte as `_patch_row` rewrites them, styles and the formulas-removed mark alike.
+    A date onto a cell may add a date format, which must come in row order: with dates in
+    date-formatted columns (the bulk path's batches), such a row goes through `_patch`."""
+    rng = random.Random(1000 + seed)
+    pfx = "x" if seed % 3 == 0 else ""
+    rows = rng.randint(40, 300)
+    base = 698 if seed % 4 == 3 else 0  # columns from ZW on: two letters, then three
+    p = pfx + ":" if pfx else ""
+    cols = f'<{p}cols><{p}col min="{base + 1}" max="{base + 9}" style="2"/></{p}cols>'
+    xml = _clean_sheet(rng, pfx, spans=seed % 2 == 0, rows=rows, base=base, cols=cols)
+    values = VALUES if dated else [v for v in VALUES if not isinstance(v, date)]
+    cells = [
+        CellWrite(r, c, rng.choice(values))
+        for r in range(1, rows + 8)
+        if rng.random() < 0.8
+        for c in rng.sample(range(base + 1, base + 10), rng.randint(1, 3))
+    ]
+    overwrites: list[int] = []
+    real = xlsx_splice._Rows._overwrite
+
+    def spy(self: xlsx_splice._Rows, *args: Any) -> tuple[int, bytes]:
+        overwrites.append(1)
+        return real(self, *args)
+
+    monkeypatch.setattr(xlsx_splice._Rows, "_overwrite", spy)
+    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
+    grouped = RowWrites(cells, "t")
+    fast = xlsx_cells.SheetEdits("t", grouped, fast_styles, False)
+    ref = _SlowEdits("t", grouped, ref_styles, False)
+    step = rng.choice((61, 400, 1 << 20))
+    chunks = [xml[i : i + step] for i in range(0, len(xml), step)]
+    out: list[bytes] = []
+    xlsx_splice.patch_sheet(iter(chunks), out.append, fast)
+    assert b"".join(out) == _reference_patch(xml, ref)
+    assert fast_styles.render() == ref_styles.render()
+    assert fast.formulas_removed == ref.formulas_removed
+    assert len(overwrites) > rows // (8 if dated else 2)  # the bulk path did the rewriting
 
 
 VALUES: list[WritableValue] = [
