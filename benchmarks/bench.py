@@ -20,7 +20,10 @@ its own:
   package rewritten with the sheets that `run` changed decompressed and recompressed (zip work
   only, no XML changes; every other member copied raw; zipfile with zlib-ng, the sync's zlib,
   at the sync's level) and fsync'ed;
-- the ratios run / (read + rezip) and check / read, and each step's peak RSS.
+- the ratios run / (read + rezip) and check / read, and each step's peak RSS;
+- `later`: the sync of the next day on the workbook `run` wrote (what a team runs every
+  day: its owned columns exist, a few thousand values change, the Issues tab is rewritten),
+  against its own floor (that workbook read, its changed sheets rezipped).
 
 With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
 against the tests' loopback Sheets API v4 server, the workbook's tabs loaded into it, at
@@ -427,12 +430,13 @@ def _sheet_parts(path: Path) -> dict[str, str]:
 def measure(kind: str, path: Path, extra: str) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     result: dict[str, Any] = {}
-    if kind in ("check", "run"):
+    if kind in ("check", "run", "later"):
         from sync.backends.xlsx import XlsxBackend
         from sync.job import sync_workbook
 
+        as_of = AS_OF + timedelta(days=1) if kind == "later" else AS_OF
         started = time.perf_counter()
-        res = sync_workbook(XlsxBackend(path), write=kind == "run", as_of=AS_OF)
+        res = sync_workbook(XlsxBackend(path), write=kind != "check", as_of=as_of)
         result["seconds"] = time.perf_counter() - started
         result["steps"] = {k: round(v, 3) for k, v in res.seconds.items()}
         result["issues"] = sum(res.counts().values())
@@ -731,6 +735,11 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
     shutil.copy(book, target)
     say(f"[{n:,}] run …")
     run = _subprocess("run", target)
+    say(f"[{n:,}] later: the next day's sync of that workbook …")
+    later = _subprocess("later", target)
+    later_read = _subprocess("read", target)
+    later_rezip = _subprocess("rezip", target, json.dumps(later["changed_sheets"]))
+    later_floor = later_read["seconds"] + later_rezip["seconds"]
     target.unlink()
     say(f"[{n:,}] floor: read …")
     read = _subprocess("read", book)
@@ -762,6 +771,11 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
             # the write step alone (patching the changed sheets, the Issues tab, the copy)
             # against the zip work of recompressing those sheets
             "write_to_rezip": round(run["steps"].get("write", 0.0) / rezip["seconds"], 2),
+        },
+        "later": {
+            "run": later,
+            "floor": {"read": later_read, "rezip": later_rezip, "seconds": later_floor},
+            "run_to_floor": round(later["seconds"] / later_floor, 2),
         },
     }
 
@@ -870,6 +884,23 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
         )
     console = Console(width=160)
     console.print(table)
+    later = Table(title="the next day's sync of the synced workbook")
+    columns = ("follow-ups", "cells written", "run s", "read/check/write s", "floor s", "run/floor")
+    for col in columns:
+        later.add_column(col, justify="right")
+    for r in results:
+        if "later" not in r:
+            continue
+        steps = r["later"]["run"]["steps"]
+        later.add_row(
+            f"{r['follow_ups']:,}",
+            f"{r['later']['run']['cells_written']:,}",
+            f"{r['later']['run']['seconds']:.2f}",
+            "/".join(f"{steps.get(k, 0.0):.2f}" for k in ("read", "check", "write")),
+            f"{r['later']['floor']['seconds']:.2f}",
+            f"{r['later']['run_to_floor']:.2f}×",
+        )
+    console.print(later)
     if results:
         floor = results[0]["floor"]
         console.print(f"floor reader: {floor['read']['reader']}")
