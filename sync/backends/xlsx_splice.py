@@ -2,10 +2,11 @@
 
 A region's written rows are spliced in bulk: the plan's writes are indexed by arrays
 (`xlsx_bulk.RowWrites`) rather than a dict per row, and the cells they add after or between a
-row's cells are rendered a column and a type at a time (`xlsx_cells.SheetEdits`); only a row
-whose writes land on existing cells is patched alone. The gaps between cells are found by one
-scan of all the written rows of a region, and a region is joined once, its rows, their new cells
-and end tags side by side.
+row's cells are rendered a column and a type at a time (`xlsx_cells.SheetEdits`), and the
+existing cells they write onto (a later sync's usual write) are rewritten in the same pass; only
+a row whose cells cannot be located by reference, or that gets a date onto an existing cell, is
+patched alone. The cells of a region's written rows are located by one scan of them all, and a
+region is joined once, its rows, their new cells and end tags side by side.
 """
 
 from __future__ import annotations
@@ -544,9 +545,10 @@ class _Rows:
         """Put written rows `pending[k0:k1]` into `pieces` (the region's rows, numbered `rows`,
         each without its end tag; one more piece follows the last). The usual row gets new
         cells after its last one, and a row that does not exist is new: both are rendered in
-        bulk (`SheetEdits.new_cell_parts`). A row with writes among or onto its cells goes through
-        `_patch`. Where rendering could add a date format, the bulk rows go in runs between
-        those, so that formats are added in the order row by row would add them."""
+        bulk (`SheetEdits.new_cell_parts`). A row with writes among or onto its cells goes
+        through `_insert` (or `_patch`, see there). Where rendering could add a date format,
+        the bulk rows go in runs between those, so that formats are added in the order row by
+        row would add them."""
         writes = self.edits.writes
         wanted = np.asarray(self.pending[k0:k1])
         found = np.searchsorted(np.asarray(rows, dtype=np.int64), wanted)
@@ -586,7 +588,7 @@ class _Rows:
     ) -> list[tuple[int, int]]:
         """The batch's rows `pending[k]`, rendered at once: `_append` for all but those
         `inside`, which get new cells in the gaps between their cells through `_insert`.
-        Returns the rows left for `_patch` (writes onto existing cells) as runs."""
+        Returns the rows left for `_patch` (see `_insert`) as runs."""
         parts, bounds = self.edits.new_cell_parts(batch)
         ks = batch.ks
         k0 = ks[0]
