@@ -174,12 +174,20 @@ def test_patch_sheet_matches_the_general_path(seed: int) -> None:
     xml = _sheet(rng, pfx, spans=seed % 2 == 0, rows=rows, base=base)
     writes = _writes(rng, rows, base)
     # formulas in the written cells are plain ones (no shared ones), so nothing refuses
-    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
-    like = {(1, 2): 1}
     grouped = RowWrites([w for cols in writes.values() for w in cols.values()], "t")
-    fast = xlsx_cells.SheetEdits("t", grouped, fast_styles, False, like_styles=dict(like))
-    ref = _SlowEdits("t", grouped, ref_styles, False, like_styles=dict(like))
     step = rng.choice((7, 61, 400, 1 << 20))
+    assert_splices_as_the_general_path(xml, grouped, step, like_styles={(1, 2): 1})
+
+
+def assert_splices_as_the_general_path(
+    xml: bytes, writes: RowWrites, step: int, like_styles: dict[tuple[int, int], int] | None = None
+) -> None:
+    """`patch_sheet` over `xml` fed `step` bytes at a time writes what `_reference_patch`
+    writes, and both add the same styles and mark removed formulas alike."""
+    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
+    like = like_styles or {}
+    fast = xlsx_cells.SheetEdits("t", writes, fast_styles, False, like_styles=dict(like))
+    ref = _SlowEdits("t", writes, ref_styles, False, like_styles=dict(like))
     chunks = [xml[i : i + step] for i in range(0, len(xml), step)]
     out: list[bytes] = []
     xlsx_splice.patch_sheet(iter(chunks), out.append, fast)

@@ -36,7 +36,12 @@ from sync.backends.xlsx_bulk import MAX_COLS, MAX_ROWS, RowWrites
 from sync.core.errors import SalesyncError, WorkbookUnreadable
 from sync.core.model import CellWrite, ExcelError, TabWrite, WritableValue, WritePlan
 from tests.backends.test_xlsx import make_xlsx, members, rich  # noqa: F401 - `rich` a fixture
-from tests.backends.test_xlsx_fastpaths import STYLES, _reference_patch, _SlowEdits
+from tests.backends.test_xlsx_fastpaths import (
+    STYLES,
+    _reference_patch,
+    _SlowEdits,
+    assert_splices_as_the_general_path,
+)
 
 # --------------------------------------------------------------------------- deflate
 
@@ -250,15 +255,21 @@ def test_read_ahead_hands_over_errors(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- splicing
 
 
+def _worksheet_open(pfx: str, before_data: str) -> str:
+    """A worksheet's XML up to its `<sheetData>`, elements prefixed with `pfx`."""
+    p = pfx + ":" if pfx else ""
+    ns = f'xmlns{":" + pfx if pfx else ""}="{xlsx_package.NS_MAIN}"'
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
+        f"{before_data}<{p}sheetData>"
+    )
+
+
 def _plain_sheet(rng: random.Random, pfx: str, spans: bool, rows: int, gaps: bool) -> bytes:
     """Rows with references and end tags (no `<row/>`, no `<c>` without `r`): the regions
     `_Rows.splice` maps in bulk. Some rows are missing; cells in columns 1-6."""
     p = pfx + ":" if pfx else ""
-    ns = f'xmlns{":" + pfx if pfx else ""}="{xlsx_package.NS_MAIN}"'
-    out = [
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
-        f'<{p}dimension ref="A1:F{rows}"/><{p}sheetData>'
-    ]
+    out = [_worksheet_open(pfx, f'<{p}dimension ref="A1:F{rows}"/>')]
     for r in range(1, rows + 1):
         if rng.random() < 0.1:
             continue
@@ -287,11 +298,7 @@ def _clean_sheet(
     styled numbers, styled empty cells (`<c …/>`), plain formulas, an attribute of another
     kind; some rows and cells missing."""
     p = pfx + ":" if pfx else ""
-    ns = f'xmlns{":" + pfx if pfx else ""}="{xlsx_package.NS_MAIN}"'
-    out = [
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
-        f"{cols}<{p}sheetData>"
-    ]
+    out = [_worksheet_open(pfx, cols)]
     for r in range(1, rows + 1):
         if rng.random() < 0.1:
             continue
@@ -353,17 +360,7 @@ def test_writes_onto_cells_splice_in_bulk_as_the_general_path(
         return real(self, *args)
 
     monkeypatch.setattr(xlsx_splice._Rows, "_overwrite", spy)
-    fast_styles, ref_styles = xlsx_styles.StyleBook(STYLES), xlsx_styles.StyleBook(STYLES)
-    grouped = RowWrites(cells, "t")
-    fast = xlsx_cells.SheetEdits("t", grouped, fast_styles, False)
-    ref = _SlowEdits("t", grouped, ref_styles, False)
-    step = rng.choice((61, 400, 1 << 20))
-    chunks = [xml[i : i + step] for i in range(0, len(xml), step)]
-    out: list[bytes] = []
-    xlsx_splice.patch_sheet(iter(chunks), out.append, fast)
-    assert b"".join(out) == _reference_patch(xml, ref)
-    assert fast_styles.render() == ref_styles.render()
-    assert fast.formulas_removed == ref.formulas_removed
+    assert_splices_as_the_general_path(xml, RowWrites(cells, "t"), rng.choice((61, 400, 1 << 20)))
     assert len(overwrites) > rows // (8 if dated else 2)  # the bulk path did the rewriting
 
 
