@@ -523,15 +523,21 @@ class _Rows:
         """`region` (whole rows, and what lies between them) with its written rows patched;
         with `last`, `</sheetData>` follows the region and every write still pending lands in
         it. Rows must have `r` first, end tags and ascending numbers to be mapped in bulk."""
-        pieces = region.split(self.row_close)
         numbers = self.numbers.findall(region)  # b"" for a row without `r`
         n = len(numbers)
-        if n != len(pieces) - 1 or b"" in numbers:
+        if b"" in numbers:
             return self._slowly(region, last)
         rows = list(map(int, numbers))
         if not all(map(int.__lt__, rows, rows[1:])) or (n and rows[0] <= self.prev):
             return self._slowly(region, last)
         pending = self.pending
+        if not last and n and self.pi < len(pending) and pending[self.pi] > rows[-1]:
+            # no write among these rows: they go as they are
+            self.prev = rows[-1]
+            return region
+        pieces = region.split(self.row_close)
+        if n != len(pieces) - 1:
+            return self._slowly(region, last)
         stop = len(pending) if last else bisect.bisect_right(pending, rows[-1] if n else 0, self.pi)
         self.appended = _Appended()
         if stop > self.pi:
