@@ -89,6 +89,8 @@ def _locate_cells(pfx: bytes, body: bytes) -> tuple[list[int], list[bytes]] | No
 
 
 _UNKNOWN: Any = object()
+_SAME_TAIL = frozenset({str, int, bool, type(None)})
+"""Types whose equal values render alike (not floats: -0.0 equals 0.0)."""
 
 
 def _overwritten(
@@ -507,6 +509,8 @@ class _Rows:
         self.cell_start = b"<" + pfx + b"c"  # any cell's start (and rarer tags', `<col…`)
         self.cell_ref = b"<" + pfx + b'c r="'
         self.cell_close = b"</" + pfx + b"c>"
+        self.formula_open = b"<" + pfx + b"f"
+        self.overwrites: dict[tuple[bytes, type, object], bytes | None] = {}  # `_overwrite`'s
         self.numbers = re.compile(re.escape(self.row_open) + rb'(?: r="(\d+)")?')
         self.refs = _row_cell_refs(pfx)
         self.last_cell = _last_cell_re(pfx)
@@ -654,7 +658,7 @@ class _Rows:
                 for w, ref in enumerate(letters[g : g + n]):
                     i = piece.index(ref_open + ref, emit)
                     if onto[g + w]:
-                        end, xml = self._overwrite(piece, i, row, row_writes[w])
+                        end, xml = self._overwrite(piece, i, ref, row, row_writes[w])
                         out += (piece[emit:i], xml)
                         emit = end
                     else:
@@ -667,16 +671,37 @@ class _Rows:
             pieces[at[k]] = b"".join(out)
         return left
 
-    def _overwrite(self, piece: bytes, i: int, row: int, write: CellWrite) -> tuple[int, bytes]:
-        """The cell that starts at `i` in `piece` with `write` made: where it ends, its XML."""
-        tag_end = piece.index(b">", i)
+    def _overwrite(
+        self, piece: bytes, i: int, letters: bytes, row: int, write: CellWrite
+    ) -> tuple[int, bytes]:
+        """The cell that starts at `i` in `piece` (`<c r="` and `letters`, its column) with
+        `write` made: where it ends, its XML. A text, whole number, yes/no or blank written
+        onto a cell whose start tag reads the same after its reference (style, type, other
+        attributes) and that holds no formula is rendered once, as what follows its
+        reference: later syncs rewrite a column of such cells."""
+        quote = piece.index(b'"', i + len(self.cell_ref) + len(letters))  # the reference's end
+        tag_end = piece.index(b">", quote)
         if piece[tag_end - 1 : tag_end] == b"/":
             end, inner = tag_end + 1, None
         else:
             close_at = piece.index(self.cell_close, tag_end)
             end, inner = close_at + len(self.cell_close), piece[tag_end + 1 : close_at]
-        attrs = _attrs(piece[i + len(self.pfx) + 2 : tag_end])
-        return end, _overwritten(self.pfx, row, write, attrs, inner, self.edits)
+        value = write.value
+        kind = type(value)
+        if kind not in _SAME_TAIL or (inner is not None and self.formula_open in inner):
+            attrs = _attrs(piece[i + len(self.pfx) + 2 : tag_end])
+            return end, _overwritten(self.pfx, row, write, attrs, inner, self.edits)
+        key = (piece[quote + 1 : tag_end], kind, value)
+        digits = b"%d" % row
+        tail = self.overwrites.get(key, _UNKNOWN)
+        if tail is _UNKNOWN:
+            attrs = _attrs(piece[i + len(self.pfx) + 2 : tag_end])
+            xml = _overwritten(self.pfx, row, write, attrs, inner, self.edits)
+            tail = xml[len(self.cell_ref) + len(letters) + len(digits) :] if xml else None
+            if len(self.overwrites) >= 1 << 16:
+                self.overwrites.clear()
+            self.overwrites[key] = tail
+        return end, b"" if tail is None else self.cell_ref + letters + digits + tail
 
     def _locate_gaps(
         self, rows: list[bytes], ks: list[int]
