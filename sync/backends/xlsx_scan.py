@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from functools import lru_cache
 from xml.etree import ElementTree as ET
 
@@ -76,7 +77,8 @@ def scan_region(
         if pos is None:
             return False
         end = region.find(cell_close, tag_end)
-        body = region[tag_end + 1 : end] if end >= 0 else b""
+        closed = region[tag_end - 1 : tag_end] == b"/"  # `<c … t="e"/>`: no value of its own
+        body = region[tag_end + 1 : end] if end >= 0 and not closed else b""
         vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]*)</", body)
         code = vm.group(1).decode("utf-8", "replace") if vm else "#N/A"
         errors[pos] = ExcelError(code)
@@ -117,23 +119,49 @@ def _scan_sheet_full(
 def scan_sheet(
     zf: zipfile.ZipFile, part: str, *, want_errors: bool = True
 ) -> tuple[dict[Position, ExcelError], set[Position]]:
-    """The sheet's error cells (none looked for unless `want_errors`) and formula cells."""
+    found = _scan_sheet(zf, part, want_errors)
+    return found if want_errors else ({}, found[1])
+
+
+def _scan_sheet(
+    zf: zipfile.ZipFile, part: str, want_errors: bool
+) -> tuple[dict[Position, ExcelError], set[Position]]:
+    """The sheet's error cells (none looked for unless `want_errors`) and formula cells.
+
+    Most of a big sheet's chunks hold neither: one regex search tells so, and such a chunk
+    is passed over without being copied into a region; only the cell it ends inside is kept
+    for the next."""
     errors: dict[Position, ExcelError] = {}
     formulas: set[Position] = set()
     buf = b""
     pfx: bytes | None = None
-    for chunk in iter_chunks(zf, part):
-        buf += chunk
+    marked: Callable[[bytes], bool] = bool
+    cell_open = b""
+    held = False  # whether `buf` (not yet scanned) holds a marker
+    chunks = iter_chunks(zf, part)
+    for chunk in chunks:
         if pfx is None:
+            buf += chunk
             pfx = sheet_prefix(buf)
             if pfx is None:
                 continue
-        cut = buf.rfind(b"<" + pfx + b"c ")
+            marked = _marker(pfx, want_errors)
+            cell_open = b"<" + pfx + b"c "
+            chunk, buf = buf, b""
+        joint = len(pfx) + 8  # a marker cut in two by the chunk's start
+        if not held and not marked(buf[-joint:] + chunk[:joint]) and not marked(chunk):
+            cut = chunk.rfind(cell_open)
+            buf = chunk[cut:] if cut >= 0 else buf + chunk
+            continue
+        buf += chunk
+        cut = buf.rfind(cell_open)
         if cut <= 0:
+            held = True
             continue
         if not scan_region(buf[:cut], pfx, errors, formulas, want_errors=want_errors):
             return _scan_sheet_full(zf, part)
         buf = buf[cut:]
+        held = marked(buf)
     if (
         buf
         and pfx is not None
@@ -141,3 +169,11 @@ def scan_sheet(
     ):
         return _scan_sheet_full(zf, part)
     return errors, formulas
+
+
+def _marker(pfx: bytes, want_errors: bool) -> Callable[[bytes], bool]:
+    """Whether some XML may hold a formula (or, with `want_errors`, an error value)."""
+    formula = _scan_res(pfx)[0].search
+    if not want_errors:
+        return lambda data: formula(data) is not None
+    return lambda data: formula(data) is not None or b'"e"' in data or b"'e'" in data
