@@ -129,7 +129,6 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
 _URL = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _RUN_BYTES = 512 * 1024  # one updateCells request stays well below the body limit
 _MAX_GAP = 32  # rows without a write inside one block of cells: cheaper than a new request
-_ENVELOPE = len(b'{"requests":[]}')
 
 
 class GoogleApiError(SalesyncError):
@@ -280,18 +279,17 @@ def _serial(value: date | datetime) -> int | float:
 
 
 def _entered(value: WritableValue) -> dict[str, Any]:
-    """The CellData that sets the value only (a date as its serial number); {} (which
-    clears the cell) for None and "", as values:batchUpdate takes "" and the .xlsx backend
-    writes no cell for it."""
-    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+    """The CellData that sets the value only: `_raw`'s value, typed; {} (which clears the
+    cell) for None and "", as values:batchUpdate takes "" and the .xlsx backend writes no
+    cell for it."""
+    raw = _raw(value, "")
+    if raw == "":
         return {}
-    if isinstance(value, bool):
-        return {"userEnteredValue": {"boolValue": value}}
-    if isinstance(value, int | float):
-        return {"userEnteredValue": {"numberValue": value}}
-    if isinstance(value, date):
-        return {"userEnteredValue": {"numberValue": _serial(value)}}
-    return {"userEnteredValue": {"stringValue": str(value)}}
+    if isinstance(raw, bool):
+        return {"userEnteredValue": {"boolValue": raw}}
+    if isinstance(raw, int | float):
+        return {"userEnteredValue": {"numberValue": raw}}
+    return {"userEnteredValue": {"stringValue": raw}}
 
 
 def _date_format(value: WritableValue) -> dict[str, str] | None:
@@ -1015,39 +1013,27 @@ class GoogleSheetsBackend:
         return out
 
     def _bodies(self, requests: list[dict[str, Any]]) -> Iterator[bytes]:
-        """One batchUpdate body, or several when Google's size limit demands it, encoded as
-        they are sent: each body's length is exactly what `max_request_bytes` is checked
-        against."""
-        batch: list[bytes] = []
-        size = _ENVELOPE
-        for request in requests:
-            encoded = _encode(request)
-            n = len(encoded) + 1  # and a comma
-            if batch and size + n > self._max_bytes:
-                yield b'{"requests":[' + b",".join(batch) + b"]}"
-                batch, size = [], _ENVELOPE
-            if _ENVELOPE + n - 1 > self._max_bytes:
-                raise SalesyncError(
-                    f"{self.source}: one update is larger than Google's request size limit"
-                )
-            batch.append(encoded)
-            size += n
-        if batch:
-            yield b'{"requests":[' + b",".join(batch) + b"]}"
+        """One batchUpdate body, or several when Google's size limit demands it."""
+        return self._packed(requests, b'{"requests":[', b"]}")
 
     def _value_bodies(self, ranges: list[dict[str, Any]]) -> Iterator[bytes]:
         """values:batchUpdate bodies (RAW: a text is stored as the text, never parsed as a
         formula or a number) of the ValueRanges, as few as Google's size limit allows."""
-        head, tail = b'{"valueInputOption":"RAW","data":[', b"]}"
+        return self._packed(ranges, b'{"valueInputOption":"RAW","data":[', b"]}")
+
+    def _packed(self, items: list[dict[str, Any]], head: bytes, tail: bytes) -> Iterator[bytes]:
+        """`head`, the items as a JSON list, `tail`: in as few bodies as `max_request_bytes`
+        allows, each encoded as it is sent, so its length is exactly what is checked."""
+        envelope = len(head) + len(tail)
         batch: list[bytes] = []
-        size = len(head) + len(tail)
-        for value_range in ranges:
-            encoded = _encode(value_range)
-            n = len(encoded) + 1
+        size = envelope
+        for item in items:
+            encoded = _encode(item)
+            n = len(encoded) + 1  # and a comma
             if batch and size + n > self._max_bytes:
                 yield head + b",".join(batch) + tail
-                batch, size = [], len(head) + len(tail)
-            if len(head) + len(tail) + n - 1 > self._max_bytes:
+                batch, size = [], envelope
+            if envelope + n - 1 > self._max_bytes:
                 raise SalesyncError(
                     f"{self.source}: one update is larger than Google's request size limit"
                 )

@@ -166,20 +166,27 @@ def _mixed(zf: zipfile.ZipFile, pkg: Package, part: str, name: str, opening: _Op
     import fastexcel
 
     try:
-        fastexcel.read_excel(
-            _package_with(zf, pkg, part, opening.sample, opening).read()
-        ).load_sheet(
-            name,
-            header_row=None,
-            skip_rows=HEAD_ROWS,
-            schema_sample_rows=None,
-            dtype_coercion="strict",
-        )
+        _below_head(_package_with(zf, pkg, part, opening.sample, opening).read(), name)
     except fastexcel.UnsupportedColumnTypeCombinationError:
         return True
     except fastexcel.FastExcelError:
         return False  # the whole tab will tell
     return False
+
+
+def _below_head(source: str | bytes, name: str) -> Any:
+    """The tab's rows below the head as fastexcel loads them (a workbook's path or bytes), every
+    row's kind of cell counted: two kinds in a column raise
+    `UnsupportedColumnTypeCombinationError`."""
+    import fastexcel
+
+    return fastexcel.read_excel(source).load_sheet(
+        name,
+        header_row=None,
+        skip_rows=HEAD_ROWS,
+        schema_sample_rows=None,
+        dtype_coercion="strict",
+    )
 
 
 def _package_with(
@@ -361,13 +368,7 @@ def _body(path: Path, name: str) -> tuple[dict[int, Any], int, bool] | None:
     import pyarrow.compute as pc
 
     try:
-        sheet = fastexcel.read_excel(str(path)).load_sheet(
-            name,
-            header_row=None,
-            skip_rows=HEAD_ROWS,
-            schema_sample_rows=None,
-            dtype_coercion="strict",
-        )
+        sheet = _below_head(str(path), name)
         infos = sheet.available_columns()
         batch, errors = sheet.to_arrow_with_errors()
     except fastexcel.FastExcelError:

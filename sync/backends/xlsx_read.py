@@ -58,7 +58,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     grid (through fastexcel for a tab of `FAST_MIN_BYTES` or more, else python-calamine, each
     thread on its own calamine workbook; calamine parses without the GIL), and a scan of the
     tab's XML for what calamine hides (formulas; error values too, unless the fast read finds
-    none), mostly inflating, which zlib does without the GIL too. The grids go first,
+    none), mostly inflating, which zlib-ng does without the GIL too. The grids go first,
     largest first, and the scans after them, so that the scan of the largest tab runs while
     calamine is still reading it instead of after: the read takes about the time of the
     largest grid rather than of the largest grid and its scan; the big worksheets start

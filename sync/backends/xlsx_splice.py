@@ -164,9 +164,7 @@ def _patch_row(
     last_col = 0
     if last_open >= 0:
         last_col = col_of(body[last_open : body.find(b">", last_open)]) or MAX_COLS + 1
-    if last_col < pending[0]:
-        located = None
-    elif located is _UNKNOWN:
+    if last_col >= pending[0] and located is _UNKNOWN:
         located = _locate_cells(pfx, body)
     if last_col < pending[0]:  # the usual case: every write goes after the last cell
         pass
