@@ -621,23 +621,24 @@ def _rezip(src: Path, dst: Path, changed: set[str]) -> None:
     as raw bytes — the zip work any lossless write of those sheets must do."""
     from zlib_ng import zlib_ng
 
+    from sync.backends.xlsx import DEFLATE_LEVEL
     from sync.backends.xlsx_package import CHUNK as _CHUNK
     from sync.backends.xlsx_package import copy_member as _copy_member
 
-    # zipfile with the zlib the sync inflates and deflates with (zlib-ng, level 6): the floor
-    # is the same zip work done the simplest way, not the same work done by a slower library
+    # zipfile with the zlib the sync inflates and deflates with (zlib-ng, at the sync's level):
+    # the floor is the same zip work done the simplest way, not the same work done by a slower
+    # library or at a slower level
     zipfile.zlib, zipfile.crc32 = zlib_ng, zlib_ng.crc32  # type: ignore[attr-defined]
     with (
         zipfile.ZipFile(src) as zin,
         open(src, "rb") as src_fh,
         open(dst, "wb") as fh,
-        zipfile.ZipFile(fh, "w", allowZip64=True) as zout,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, True, DEFLATE_LEVEL) as zout,
     ):
         for info in zin.infolist():
             if info.filename in changed:
-                zinfo = zipfile.ZipInfo(info.filename, info.date_time)
-                zinfo.compress_type = zipfile.ZIP_DEFLATED
-                with zin.open(info) as r, zout.open(zinfo, "w", force_zip64=True) as w:
+                # by name: zipfile gives the entry the archive's method and level
+                with zin.open(info) as r, zout.open(info.filename, "w", force_zip64=True) as w:
                     while block := r.read(_CHUNK):
                         w.write(block)
             else:
