@@ -18,9 +18,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -73,22 +75,22 @@ class SyncResult:
         return count_by_severity(self.issues)
 
     def worst(self) -> Severity | None:
-        present = [i.severity for i in self.issues]
-        return max(present, key=lambda s: s.rank) if present else None
+        present = set(map(attrgetter("severity"), self.issues))
+        return max(present, key=attrgetter("rank")) if present else None
 
     def summary(self) -> dict[str, Any]:
+        # one pass over the issues (a large workbook has hundreds of thousands), not one a tab
+        severities = map(attrgetter("severity.value"), self.issues)
+        tally = Counter(zip(map(attrgetter("table"), self.issues), severities, strict=True))
         per_tab: dict[str, dict[str, Any]] = {}
         for name, data in self.tables.items():
-            per_tab[data.tab] = {
-                "table": name,
-                "rows": len(data),
-                **count_by_severity(i for i in self.issues if i.table == name),
-            }
+            counts = {s.value: tally[name, s.value] for s in Severity}
+            per_tab[data.tab] = {"table": name, "rows": len(data), **counts}
         return {
             "source": self.source,
             "language": self.lang.value,
             "as_of": self.as_of.isoformat(timespec="minutes"),
-            "issues": self.counts(),
+            "issues": count_by_severity(self.issues),
             "tabs": per_tab,
             "cells_to_write": sum(len(c) for c in self.plan.cells.values()),
             "tabs_to_write": [t.sheet for t in self.plan.tabs]

@@ -3,10 +3,13 @@ workbook's language."""
 
 from __future__ import annotations
 
+import heapq
+
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from .core.issues import Issue
 from .core.schema import SEVERITY, Lang, Severity
 from .job import SyncResult
 
@@ -52,6 +55,18 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 SHOWN_ISSUES = 15
 
 
+def _first_shown(issues: list[Issue], order: tuple[Severity, ...]) -> list[Issue]:
+    """The `SHOWN_ISSUES` issues shown: the worst first, each severity in `Issue.sort_key`
+    order; picked without sorting them all (a large workbook has hundreds of thousands)."""
+    shown: list[Issue] = []
+    for severity in order:
+        of = [i for i in issues if i.severity is severity]
+        shown += heapq.nsmallest(SHOWN_ISSUES - len(shown), of, key=Issue.sort_key)
+        if len(shown) == SHOWN_ISSUES:
+            break
+    return shown
+
+
 def print_report(result: SyncResult, console: Console, *, wrote_requested: bool) -> None:
     words = _WORDS[result.lang]
     order = (Severity.ERROR, Severity.WARNING, Severity.INFO)
@@ -78,18 +93,18 @@ def print_report(result: SyncResult, console: Console, *, wrote_requested: bool)
     )
     console.print(table)
 
-    shown = sorted(result.issues, key=lambda i: (-i.severity.rank, i.sort_key()))
+    shown = _first_shown(result.issues, order)
     if not shown:
         console.print(words["none"])
-    for issue in shown[:SHOWN_ISSUES]:
+    for issue in shown:
         where = issue.tab + (f"!{issue.column or ''}{issue.row}" if issue.row else "")
         label = SEVERITY.label(issue.severity.value, result.lang)
         console.print(
             Text.assemble((label, _STYLE[issue.severity]), f" {where}  {issue.message}"),
             highlight=False,
         )
-    if len(shown) > SHOWN_ISSUES:
-        console.print(words["more"].format(n=len(shown) - SHOWN_ISSUES))
+    if len(result.issues) > len(shown):
+        console.print(words["more"].format(n=len(result.issues) - len(shown)))
 
     cells = summary["cells_to_write"]
     if result.wrote:

@@ -164,7 +164,9 @@ def _deflate_block(block: bytes, zdict: bytes, last: bool) -> bytes:
     ends on a byte boundary (a sync flush, or the final block), so the blocks, compressed
     apart, concatenate into one stream that any inflater reads as a whole (pigz's way)."""
     if zdict:
-        c = zlib_ng.compressobj(DEFLATE_LEVEL, zlib_ng.DEFLATED, -15, 8, zlib_ng.Z_DEFAULT_STRATEGY, zdict)
+        c = zlib_ng.compressobj(
+            DEFLATE_LEVEL, zlib_ng.DEFLATED, -15, 8, zlib_ng.Z_DEFAULT_STRATEGY, zdict
+        )
     else:
         c = zlib_ng.compressobj(DEFLATE_LEVEL, zlib_ng.DEFLATED, -15)
     return c.compress(block) + c.flush(zlib_ng.Z_FINISH if last else zlib_ng.Z_SYNC_FLUSH)

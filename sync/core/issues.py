@@ -12,12 +12,13 @@ template per language; templates are `str.format` strings over the issue's `para
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from string import Formatter
 from typing import Any
 
@@ -824,7 +825,5 @@ def display_value(value: object) -> str:
 
 
 def count_by_severity(issues: Iterable[Issue]) -> dict[str, int]:
-    counts = {s.value: 0 for s in Severity}
-    for issue in issues:
-        counts[issue.severity.value] += 1
-    return counts
+    tally = Counter(map(attrgetter("severity"), issues))
+    return {s.value: tally[s] for s in Severity}

@@ -167,3 +167,46 @@ def test_run_excel_syncs_the_active_workbook(
     assert result.code == 1
     assert [i["code"] for i in result.json()["issues"] if i["tab"] == "Leads"] == ["required"]
     assert "Issues" in [s.name for s in book.sheets]  # the Issues tab was written into Excel
+
+
+def test_the_report_shows_the_worst_issues_first_and_counts_them_per_tab(
+    cli: Callable, tmp_path: Path
+) -> None:
+    """The report picks its first issues and counts them without sorting or scanning them all
+    once per tab: the same lines and counts as a full sort and a count per tab give."""
+    import io
+    import json
+    import random
+
+    from rich.console import Console
+
+    from sync.backends import open_backend
+    from sync.core.issues import count_by_severity
+    from sync.core.schema import Severity
+    from sync.job import sync_workbook
+    from sync.report import SHOWN_ISSUES, _first_shown
+
+    manifest = build_demo_workbook(tmp_path / "demo.xlsx")
+    result = sync_workbook(open_backend(str(manifest.path)), write=False, as_of=manifest.as_of)
+    assert len({i.severity for i in result.issues}) == 3 and len(result.issues) > SHOWN_ISSUES
+    order = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    shuffled = list(result.issues)
+    random.Random(7).shuffle(shuffled)
+    for issues in (result.issues, shuffled, shuffled[:5]):
+        by_sort = sorted(issues, key=lambda i: (-i.severity.rank, i.sort_key()))
+        assert _first_shown(issues, order) == by_sort[:SHOWN_ISSUES]
+    summary = result.summary()
+    for name, data in result.tables.items():
+        naive = count_by_severity(i for i in result.issues if i.table == name)
+        assert {s: summary["tabs"][data.tab][s] for s in naive} == naive
+    assert summary["issues"] == {
+        s.value: sum(i.severity is s for i in result.issues) for s in Severity
+    }
+
+    # --json is laid out as rich's print_json lays it out (what it printed before)
+    printed = cli("check", str(manifest.path), "--json", "--as-of", manifest.as_of.isoformat())
+    rich_out = io.StringIO()
+    Console(file=rich_out, highlight=False, soft_wrap=True).print_json(
+        json.dumps(printed.json(), ensure_ascii=False)
+    )
+    assert printed.stdout == rich_out.getvalue()
