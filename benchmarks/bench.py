@@ -12,6 +12,9 @@ its own:
 
 - `check`: `sync_workbook(XlsxBackend(path), write=False)`, what `salesync check` does;
 - `run`: the same with `write=True` on a fresh copy, what `salesync run` does;
+- `commands`: `salesync check` and `salesync run` (on another fresh copy) as a user types
+  them, timed from the interpreter's start to its exit: imports, the sync, the report printed
+  to a pipe, and freeing the workbook's objects are in them;
 - the floor, the unavoidable cost of the file: `read`, every tab read with the fastest reader
   installed (fastexcel into Arrow, else python-calamine into Python lists), the tabs side by
   side on the machine's cores (both readers work without the GIL; the one-tab-after-the-other
@@ -443,6 +446,20 @@ def measure(kind: str, path: Path, extra: str) -> dict[str, Any]:
         result["cells_written"] = sum(len(c) for c in res.plan.cells.values())
         parts = _sheet_parts(path)
         result["changed_sheets"] = [parts[name] for name, cells in res.plan.cells.items() if cells]
+    elif kind in ("command-check", "command-run"):
+        # the command as a user types it, from the interpreter's start to its exit: imports,
+        # the sync, the report (to a pipe), freeing the workbook's objects
+        command = kind.removeprefix("command-")
+        argv = ["-m", "sync.cli", command, str(path), "--as-of", AS_OF.isoformat()]
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, *argv, "--fail-on", "never"], check=True, stdout=subprocess.PIPE
+        )
+        result["seconds"] = time.perf_counter() - started
+        result["peak_rss_mb"] = round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        )
+        return result
     elif kind in ("read", "read-sequential", "read-calamine"):
         threads = 1 if kind == "read-sequential" else min(8, os.cpu_count() or 1)
         reader = "calamine" if kind == "read-calamine" else None
@@ -733,6 +750,10 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
     say(f"[{n:,}] check …")
     check = _subprocess("check", book)
     target = work / f"run-{n}.xlsx"
+    say(f"[{n:,}] the commands: salesync check, salesync run …")
+    check_command = _subprocess("command-check", book)
+    shutil.copy(book, target)
+    run_command = _subprocess("command-run", target)
     shutil.copy(book, target)
     say(f"[{n:,}] run …")
     run = _subprocess("run", target)
@@ -758,6 +779,7 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
         "generate_seconds": gen_seconds,
         "check": check,
         "run": run,
+        "commands": {"check": check_command, "run": run_command},
         "floor": {
             "read": read,
             "read_sequential": sequential,  # for reference: one tab after the other
@@ -846,6 +868,14 @@ def print_google(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     Console(width=160).print(table)
 
 
+def _commands(r: dict[str, Any]) -> str:
+    """`salesync check` / `salesync run` as typed (results from before they were measured: –)."""
+    commands = r.get("commands")
+    if not commands:
+        return "–"
+    return f"{commands['check']['seconds']:.2f}/{commands['run']['seconds']:.2f}"
+
+
 def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -860,6 +890,7 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
         "MB",
         "check s",
         "run s",
+        "commands s",
         "read s",
         "rezip s",
         "run/floor",
@@ -875,6 +906,7 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
             f"{r['file_mb']}",
             f"{r['check']['seconds']:.2f}",
             f"{r['run']['seconds']:.2f}",
+            _commands(r),
             f"{r['floor']['read']['seconds']:.2f}",
             f"{r['floor']['rezip']['seconds']:.2f}",
             f"{r['ratios']['run_to_floor']:.2f}×",
