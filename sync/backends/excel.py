@@ -396,7 +396,7 @@ class ExcelBackend:
                     self._write_tab(sheets, tab)
 
     def _check_writes(
-        self, source: str, sheets: dict[str, Any], title: str, writes: list[CellWrite]
+        self, source: str, sheets: dict[str, Any], title: str, writes: Sequence[CellWrite]
     ) -> None:
         snapshot = self._snapshots.get(title)
         if title not in sheets or snapshot is None:
@@ -415,7 +415,7 @@ class ExcelBackend:
                 f"{source}: {sheet.name} changed while syncing; nothing was written; run again"
             )
 
-    def _write_cells(self, sheet: Any, writes: list[CellWrite]) -> None:
+    def _write_cells(self, sheet: Any, writes: Sequence[CellWrite]) -> None:
         snapshot = self._snapshots[str(sheet.name)]
         for w in writes:  # a new owned header looks like its neighbour (a handful of cells)
             if w.style_like is not None and snapshot.value(w.row, w.col) in (None, ""):

@@ -66,7 +66,7 @@ import math
 import random
 import re
 import time as clock
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -628,7 +628,7 @@ class GoogleSheetsBackend:
         return requests
 
     def _cell_requests(
-        self, title: str, writes: list[CellWrite], into: list[dict[str, Any]] | None
+        self, title: str, writes: Sequence[CellWrite], into: list[dict[str, Any]] | None
     ) -> Iterator[dict[str, Any]]:
         tab = self._tabs.get(title)
         if tab is None:

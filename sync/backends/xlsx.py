@@ -304,7 +304,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: Package, plan: WritePlan, tmp, scratch, 
                 raise SalesyncError(f"{src.name}: tab {name!r} is not a worksheet")
             edits = SheetEdits(name, RowWrites(writes, name), styles, pkg.date1904)
             table_texts.update(_grown_tables(zin, pkg, ref.part, edits.writes))
-            likes = {w.style_like for w in writes if w.style_like is not None}
+            likes = set(edits.writes.likes.values())
             if likes:
                 edits.like_styles = find_styles(iter_chunks(zin, ref.part), likes)
             with member(ref.part) as sink:

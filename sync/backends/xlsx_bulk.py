@@ -1,9 +1,10 @@
 """Cell writes in bulk, for the xlsx writer.
 
 A first sync writes millions of cells (every owned column of every row). Held as one dict per
-row, they cost more than the splicing they serve; here they stay in the plan's list, indexed by
-arrays sorted by (row, column), and the `<v>` text of numbers and dates is rendered a column
-and a type at a time with numpy instead of a call per cell.
+row, they cost more than the splicing they serve; here they stay in the plan's lists (rows,
+columns, values: `CellWrites`), indexed by arrays sorted by (row, column), and the `<v>` text of
+numbers and dates is rendered a column and a type at a time with numpy instead of a call per
+cell.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import repeat
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, is_not
 from typing import cast
 
 import numpy as np
 
 from sync.core.columns import moments
 from sync.core.errors import SalesyncError
-from sync.core.model import CellWrite
+from sync.core.model import CellWrite, CellWrites, Position, WritableValue
 
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
@@ -35,15 +36,19 @@ _EPOCH_US = {  # the day before serial 1 (and 1904's day 0), in µs since 1970
 class RowWrites(Mapping[int, dict[int, CellWrite]]):
     """A sheet's cell writes by row: `writes[row]` is {column: write}, rows iterate ascending.
 
-    The writes stay in the list they came in; `order` lists them by (row, column), the last
-    write to a cell only, and `starts[k]:starts[k + 1]` are row `rows[k]`'s places in it.
+    The writes stay in the lists they came in (`cells`, `cell_values`, `likes`: model cells by
+    place); `order` lists them by (row, column), the last write to a cell only, and
+    `starts[k]:starts[k + 1]` are row `rows[k]`'s places in it.
     """
 
     def __init__(self, cells: Sequence[CellWrite], sheet: str) -> None:
+        if not isinstance(cells, CellWrites):
+            cells = CellWrites(cells)
+        row_list, col_list, self.cell_values, self.likes = cells.lists()
         n = len(cells)
         try:
-            rows = np.fromiter(map(itemgetter(0), cells), np.int64, n)
-            cols = np.fromiter(map(itemgetter(1), cells), np.int64, n)
+            rows = np.fromiter(row_list, np.int64, n)
+            cols = np.fromiter(col_list, np.int64, n)
         except OverflowError:
             rows = cols = np.zeros(0, np.int64)
             _check_bounds(sheet, cells)  # a number beyond int64 is outside the sheet
@@ -107,10 +112,18 @@ class RowWrites(Mapping[int, dict[int, CellWrite]]):
         """The writes at `places` in `order`."""
         return list(map(self.cells.__getitem__, self.order[places].tolist()))
 
+    def values_at(self, places: np.ndarray) -> tuple[list[WritableValue], list[Position | None]]:
+        """The values and model cells (None: none) of the writes at `places` in `order`."""
+        at = self.order[places].tolist()
+        values = list(map(self.cell_values.__getitem__, at))
+        if not self.likes:
+            return values, [None] * len(at)
+        return values, list(map(self.likes.get, at))
+
     def live_bounds(self) -> tuple[int, int, int, int] | None:
         """(top, left, bottom, right) of the writes that put a value (not None), or None."""
-        values = map(itemgetter(2), self.cells)
-        live = np.fromiter(map(is_not, values, repeat(None)), bool, len(self.cells))[self.order]
+        values = self.cell_values
+        live = np.fromiter(map(is_not, values, repeat(None)), bool, len(values))[self.order]
         if not live.any():
             return None
         rows = np.repeat(self.row_array, np.diff(self.starts))[live]

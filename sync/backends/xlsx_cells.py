@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import is_, itemgetter
+from operator import is_
 from typing import Any, cast
 
 import numpy as np
@@ -162,10 +162,9 @@ class SheetEdits:
         and type in the order the groups first occur (formats are added in that order)."""
         writes = self.writes
         places, bounds = writes.places(ks)
-        found = writes.writes_at(places)
-        values = list(map(itemgetter(2), found))
+        values, like_list = writes.values_at(places)
         types = list(map(type, values))
-        likes = set(map(itemgetter(3), found))
+        likes = set(like_list)
         if len(likes) == 1:  # the usual batch: grouped by column and type, in numpy
             (like,) = likes
             kinds = list(dict.fromkeys(types))
@@ -179,8 +178,8 @@ class SheetEdits:
                 for j in np.argsort(firsts)
             }
         else:
-            columns = map(itemgetter(1), found)
-            triples = list(zip(columns, map(itemgetter(3), found), types, strict=True))
+            columns = writes.cols[places].tolist()
+            triples = list(zip(columns, like_list, types, strict=True))
             groups = {triple: j for j, triple in enumerate(dict.fromkeys(triples))}
             codes = np.fromiter(map(groups.__getitem__, triples), np.intp, len(triples))
         return Batch(ks, places, bounds, values, groups, codes)

@@ -8,10 +8,11 @@ core never sees a file, a URL or an Excel process.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple, overload
+from itertools import repeat
+from typing import Any, NamedTuple, overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +142,84 @@ WritableValue = str | float | int | bool | date | datetime | None
 
 class CellWrite(NamedTuple):
     """Set one cell. `style_like`: for a cell that does not exist yet, copy that cell's style
-    (a new owned header takes the look of the header beside it).
-
-    A tuple, not a dataclass: a plan holds one per changed cell (millions on a first sync),
-    and a tuple is built in bulk without an `__init__` call each (see `plan._column_writes`).
-    """
+    (a new owned header takes the look of the header beside it)."""
 
     row: int
     col: int
     value: WritableValue
     style_like: Position | None = None
+
+
+class CellWrites(Sequence[CellWrite]):
+    """A tab's cell writes, kept as three lists (rows, columns, values) and the few model
+    cells, not as a `CellWrite` each: a first sync plans millions, the plan adds them a column
+    at a time (`add_column`), a check only counts them, and the xlsx writer takes the lists
+    whole (`lists`). Read one by one, each is made a `CellWrite` as it is read.
+
+    >>> writes = CellWrites([CellWrite(1, 3, "Head", (1, 2))])
+    >>> writes.add_column([2, 5], 3, ["a", None])
+    >>> len(writes), writes[-1], writes == [CellWrite(1, 3, "Head", (1, 2)), *writes[1:]]
+    (3, CellWrite(row=5, col=3, value=None, style_like=None), True)
+    """
+
+    __slots__ = ("_cols", "_likes", "_rows", "_values")
+
+    def __init__(self, writes: Iterable[CellWrite] = ()) -> None:
+        self._rows: list[int] = []
+        self._cols: list[int] = []
+        self._values: list[WritableValue] = []
+        self._likes: dict[int, Position] = {}  # place → model cell, for the writes with one
+        for write in writes:
+            self.append(write)
+
+    def append(self, write: CellWrite) -> None:
+        if write.style_like is not None:
+            self._likes[len(self._rows)] = write.style_like
+        self._rows.append(write.row)
+        self._cols.append(write.col)
+        self._values.append(write.value)
+
+    def add_column(self, rows: list[int], col: int, values: list[Any]) -> None:
+        """A write of `values[i]` to row `rows[i]` of column `col`, for each i."""
+        if len(rows) != len(values):
+            raise ValueError(f"{len(rows)} rows for {len(values)} values")
+        self._rows += rows
+        self._cols += repeat(col, len(rows))
+        self._values += values
+
+    def lists(self) -> tuple[list[int], list[int], list[WritableValue], dict[int, Position]]:
+        """Rows, columns and values, place by place, and the model cells by place."""
+        return self._rows, self._cols, self._values, self._likes
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, at: int) -> CellWrite: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[CellWrite]: ...
+    def __getitem__(self, at: int | slice) -> CellWrite | list[CellWrite]:
+        if isinstance(at, slice):
+            return list(map(self.__getitem__, range(len(self._rows))[at]))
+        i = at if at >= 0 else range(len(self._rows))[at]  # as a list has negative places
+        like = self._likes.get(i) if self._likes else None
+        return tuple.__new__(CellWrite, (self._rows[i], self._cols[i], self._values[i], like))
+
+    def __iter__(self) -> Iterator[CellWrite]:
+        if self._likes:
+            return map(self.__getitem__, range(len(self._rows)))
+        cells = zip(self._rows, self._cols, self._values, repeat(None))
+        return map(tuple.__new__, repeat(CellWrite), cells)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CellWrites | list | tuple):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"CellWrites({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +255,7 @@ class WritePlan:
     the backend must not touch it.
     """
 
-    cells: dict[str, list[CellWrite]] = field(default_factory=dict)
+    cells: dict[str, Sequence[CellWrite]] = field(default_factory=dict)
     tabs: list[TabWrite] = field(default_factory=list)
     dashboard: DashboardWrite | None = None  # a Dashboard tab to add (xlsx, Google)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import operator
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import chain, compress, count, repeat
@@ -28,6 +28,7 @@ from .issues import Issue, make_issue
 from .model import (
     CellValue,
     CellWrite,
+    CellWrites,
     ColumnGrid,
     DashboardWrite,
     ExcelError,
@@ -141,9 +142,9 @@ def plan_sync(
         fields = dict(computed.get(table_name, {}))
         if data.bound.table.has("flags"):
             fields["flags"] = flags.get(table_name, {}).get("flags", {})
-        writes: list[CellWrite] = []
+        writes = CellWrites()
         for field_name, values in fields.items():
-            writes.extend(layouts[table_name].writes(field_name, values, lang))
+            layouts[table_name].add_writes(writes, field_name, values, lang)
         if writes:
             plan.cells[data.tab] = writes
     found.sort(key=Issue.sort_key)
@@ -267,22 +268,23 @@ class _Layout:
             )
         return issues
 
-    def writes(self, field_name: str, values: dict[int, Any], lang: Lang) -> Iterator[CellWrite]:
-        """The column's writes, made as they are taken: a table's list of writes, which can
-        hold millions, is filled once, with no list per column copied into it."""
+    def add_writes(
+        self, into: CellWrites, field_name: str, values: dict[int, Any], lang: Lang
+    ) -> None:
+        """The column's writes, added to `into` a column at a time (a table's writes can
+        number millions: no `CellWrite` is made for each)."""
         if field_name in self.bound.unusable:
-            return iter(())  # duplicate columns: reported, never guessed at
+            return  # duplicate columns: reported, never guessed at
         f = self.bound.table.field(field_name)
         col = self.column(field_name)
-        header: tuple[CellWrite, ...] = ()
         if col is None:
             if _EMPTY.issuperset(values.values()):
-                return iter(())  # nothing to say: no need for the column yet
+                return  # nothing to say: no need for the column yet
             col = self.added[field_name] = self.next_free
             self.next_free += 1
             header_row = self.bound.header_row
             style_like = (header_row, self.bound.last_column or 1)
-            header = (CellWrite(header_row, col, f.header(lang), style_like=style_like),)
+            into.append(CellWrite(header_row, col, f.header(lang), style_like=style_like))
         if f.owner is Owner.JOB:
             rows, new = self._rewritten(col, values)
         else:
@@ -291,7 +293,7 @@ class _Layout:
         if formulas:
             kept = list(map(operator.not_, map(formulas.__contains__, rows)))
             rows, new = list(compress(rows, kept)), list(compress(new, kept))
-        return chain(header, _column_writes(rows, col, new))
+        into.add_column(rows, col, new)
 
     def _rewritten(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
         """The rows (ascending) and values that rewrite the whole column: rows that no longer
@@ -326,16 +328,6 @@ class _Layout:
         blank = {v for v in set(current) if is_blank(v)}  # each distinct value once
         rows = list(compress(given, map(blank.__contains__, current)))
         return rows, list(map(values.__getitem__, rows))
-
-
-def _column_writes(rows: list[int], col: int, values: list[Any]) -> Iterator[CellWrite]:
-    """A CellWrite per row of one column, built in bulk: a tuple each, no `__init__` call.
-
-    >>> list(_column_writes([2, 5], 3, ["a", None]))[1]
-    CellWrite(row=5, col=3, value=None, style_like=None)
-    """
-    cells = zip(rows, repeat(col), values, repeat(None))
-    return map(tuple.__new__, repeat(CellWrite), cells)
 
 
 ISSUE_ROW_FIELDS = ("code", "tab", "row", "column", "header", "value", "message")
