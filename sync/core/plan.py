@@ -386,20 +386,41 @@ def _tab_if_changed(
     return TabWrite(name, rows, header_rows=1, column_widths=widths)
 
 
+_ROWS_AT_ONCE = 4096
+"""Rows compared at a time: a tab that changed most often differs near its top."""
+
+
 def _grid_equals(
     current: list[list[CellValue]] | ColumnGrid, desired: tuple[tuple[WritableValue, ...], ...]
 ) -> bool:
     """Does the tab read as `desired`, blank cells at the ends of rows and blank rows at the
-    bottom aside? Compared cell by cell as `same_value` does, in bulk."""
-    have, want = _trimmed(current), _trimmed(desired)
-    if list(map(len, have)) != list(map(len, want)):
+    bottom aside? Compared cell by cell as `same_value` does, in bulk, a block of rows at a
+    time: the first block that differs settles it (and a count of rows that differs, first)."""
+    n = _filled_length(current)
+    if n != _filled_length(desired):
         return False
-    flat_have, flat_want = list(chain.from_iterable(have)), list(chain.from_iterable(want))
-    return all(same_value(flat_have[i], flat_want[i]) for i in _doubtful(flat_have, flat_want))
+    for start in range(0, n, _ROWS_AT_ONCE):
+        stop = min(n, start + _ROWS_AT_ONCE)
+        have, want = _ends_trimmed(current[start:stop]), _ends_trimmed(desired[start:stop])
+        if list(map(len, have)) != list(map(len, want)):
+            return False
+        flat_have, flat_want = list(chain.from_iterable(have)), list(chain.from_iterable(want))
+        doubtful = _doubtful(flat_have, flat_want)
+        if not all(same_value(flat_have[i], flat_want[i]) for i in doubtful):
+            return False
+    return True
 
 
-def _trimmed(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
-    """Rows without their trailing blank cells, and without trailing empty rows."""
+def _filled_length(rows: Sequence[Sequence[Any]]) -> int:
+    """How many rows there are up to the last with a cell that is not blank."""
+    n = len(rows)
+    while n and all(map(is_blank, rows[n - 1])):
+        n -= 1
+    return n
+
+
+def _ends_trimmed(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """Rows without their trailing blank cells."""
     out = list(rows)
     filled = list(compress(count(), out))
     ends = list(map(itemgetter(-1), map(out.__getitem__, filled)))
@@ -409,6 +430,4 @@ def _trimmed(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
         while row and is_blank(row[-1]):
             row.pop()
         out[i] = row
-    while out and not out[-1]:
-        out.pop()
     return out

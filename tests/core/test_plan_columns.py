@@ -17,7 +17,7 @@ from sync.core.headers import bind_workbook
 from sync.core.issues import display_value, make_issue
 from sync.core.model import CellWrite, ExcelError, RawSheet
 from sync.core.outputs import reconciliation_column
-from sync.core.parse import ParseContext
+from sync.core.parse import ParseContext, is_blank
 from sync.core.plan import Planned, changed, issue_rows, plan_owned_tab, plan_sync, same_value
 from sync.core.schema import Lang
 from sync.core.tables import parse_tables
@@ -93,6 +93,67 @@ def test_changed_is_same_value_cell_by_cell(pairs: list[tuple[Any, Any]]) -> Non
 )
 def test_changed(current: list[Any], desired: list[Any], writes: list[int]) -> None:
     assert changed(current, desired) == writes
+
+
+_grid_cells = st.one_of(cell_values, st.sampled_from(["", None, "x"]))
+_grids = st.lists(st.lists(_grid_cells, max_size=4), max_size=9)
+
+
+def _reads_as(current: list[list[Any]], desired: list[list[Any]]) -> bool:
+    """A tab reads as `desired`: blank cells at the ends of rows and blank rows at the bottom
+    aside, cell by cell by `same_value` (the reference `_grid_equals` is held to)."""
+
+    def trimmed(rows: list[list[Any]]) -> list[list[Any]]:
+        out = [list(row) for row in rows]
+        for row in out:
+            while row and is_blank(row[-1]):
+                row.pop()
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    have, want = trimmed(current), trimmed(desired)
+    if [len(row) for row in have] != [len(row) for row in want]:
+        return False
+    return all(
+        same_value(cell, value)
+        for row, wanted in zip(have, want, strict=True)
+        for cell, value in zip(row, wanted, strict=True)
+    )
+
+
+@given(_grids, _grids, st.booleans(), st.integers(1, 4), st.randoms(use_true_random=False))
+def test_an_owned_tab_is_unchanged_when_it_reads_cell_by_cell_as_planned(
+    current: list[list[Any]],
+    desired: list[list[Any]],
+    by_column: bool,
+    rows_at_once: int,
+    rng: Any,
+) -> None:
+    """`_grid_equals`, which counts rows first and compares a block of rows at a time, says
+    what comparing every cell says, on lists of rows and on a grid kept by column."""
+    from sync.core import plan as plan_module
+    from sync.core.model import ColumnGrid
+
+    if rng.random() < 0.5:  # often the same tab, a cell or a blank tail apart
+        desired = [list(row) for row in current]
+        if desired and rng.random() < 0.5:
+            row = rng.randrange(len(desired))
+            desired[row] = [*desired[row], rng.choice(["", None, "x", 1])]
+        if rng.random() < 0.3:
+            desired.append(rng.choice([[], [""], [None, ""], ["y"]]))
+    width = max(map(len, current), default=0)
+    grid: Any = current
+    if by_column and width:
+        padded = [[*row, *[""] * (width - len(row))] for row in current]
+        grid = ColumnGrid([list(column) for column in zip(*padded, strict=True)])
+    saved = plan_module._ROWS_AT_ONCE
+    plan_module._ROWS_AT_ONCE = rows_at_once
+    try:
+        found = plan_module._grid_equals(grid, tuple(map(tuple, desired)))
+    finally:
+        plan_module._ROWS_AT_ONCE = saved
+    assert found == _reads_as(current, desired)
 
 
 # --- owned columns ------------------------------------------------------------------------------
