@@ -212,7 +212,7 @@ class CellWrites(Sequence[CellWrite]):
         return map(tuple.__new__, repeat(CellWrite), cells)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, CellWrites | list | tuple):
+        if isinstance(other, CellWrites | list):
             return len(self) == len(other) and all(map(operator.eq, self, other))
         return NotImplemented
 

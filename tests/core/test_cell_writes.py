@@ -47,7 +47,7 @@ def test_it_reads_as_the_list_of_its_writes(steps: list[Any]) -> None:
     writes, expected = _filled(steps)
     assert len(writes) == len(expected) and bool(writes) == bool(expected)
     assert list(writes) == expected and writes == expected and expected == writes
-    assert writes == CellWrites(expected) and writes == tuple(expected)
+    assert writes == CellWrites(expected) and writes != tuple(expected)
     assert all(type(w) is CellWrite for w in writes)
     for i in range(-len(expected), len(expected)):
         assert writes[i] == expected[i]
