@@ -279,16 +279,19 @@ def cells_at(lines: Lines, index: int, shortest: int | None = None) -> list[Cell
     return out.tolist()
 
 
-_BLOCK_ROWS = 2048  # rows whose cells stay in the CPU cache while all their columns are parsed
+# Rows parsed together, column by column. Measured at 1M follow-ups, parsing took 1.36-1.45 s
+# in blocks of 2,048 rows and 1.18-1.24 s in blocks of 16,384 (fewer calls per column, the
+# same values and issues); 65,536 gained nothing more.
+_BLOCK_ROWS = 16_384
 
 
 def parse_table(bound: BoundTable, ctx: ParseContext) -> tuple[TableData, list[Issue]]:
     """One tab's data rows, parsed column by column, and an issue for every cell that did not
     parse (or whose year was inferred).
 
-    The rows go a block at a time, every column of a block parsed while the block's cells are
-    still in the CPU cache: the cells of a big tab are spread over the heap, and reaching them
-    again for each pass over a whole column would cost more than parsing them."""
+    The rows go a block at a time (`_BLOCK_ROWS`), every column of a block parsed before the
+    next block: the cells of a big tab are spread over the heap, and reaching them again for
+    each pass over a whole column would cost more than parsing them."""
     inputs = {
         name: (col, bound.table.field(name))
         for name, col in bound.columns.items()
