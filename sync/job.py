@@ -90,7 +90,7 @@ class SyncResult:
             "source": self.source,
             "language": self.lang.value,
             "as_of": self.as_of.isoformat(timespec="minutes"),
-            "issues": count_by_severity(self.issues),
+            "issues": self.counts(),
             "tabs": per_tab,
             "cells_to_write": sum(len(c) for c in self.plan.cells.values()),
             "tabs_to_write": [t.sheet for t in self.plan.tabs]

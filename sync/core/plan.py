@@ -387,7 +387,7 @@ def _tab_if_changed(
 
 
 _ROWS_AT_ONCE = 4096
-"""Rows compared at a time: a tab that changed most often differs near its top."""
+"""Rows compared at a time: the comparison stops at the first block that differs."""
 
 
 def _grid_equals(
