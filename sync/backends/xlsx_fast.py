@@ -10,8 +10,13 @@ what was typed. So a tab goes the fast way only where that cannot happen:
 - its first `HEAD_ROWS` rows (where a title block and the header row sit, whose cells differ in
   type from the data under them) are read by python-calamine itself, from a copy of the package
   in memory that holds only those rows; their error values come from a scan of that XML;
-- the rows below are read by fastexcel with its strict inference over every row: when a column
-  holds two kinds of cell, fastexcel refuses, and so does this module;
+- the rows below are read by fastexcel with its strict inference over every row: a column
+  that holds two kinds of cell (a "TBD" among dates, a phone typed as a number among texts) is
+  left out of it and read by python-calamine alone, from a copy of the sheet that holds only
+  that column's cells (`_exact_columns`), beside fastexcel's parse. fastexcel names such a
+  column only when it refuses the whole tab: the columns its first `SAMPLE_BYTES` already mix
+  are left out from the start, and one mixed only further down costs a second parse (up to
+  `MAX_MIXED` such columns; with more the tab is read by python-calamine);
 - each Arrow column becomes the values python-calamine gives for the kind: '' for an empty
   cell, a datetime.date for a whole-day date, a datetime.time for a serial below 1, a
   datetime.timedelta for a duration; a text column that repeats a few values a lot shares one
@@ -20,10 +25,11 @@ what was typed. So a tab goes the fast way only where that cannot happen:
   below the head starts with "#" (an error code calamine does not know reads as its text), the
   caller scans the XML for the codes as it does for python-calamine.
 
-`read_grid` answers None whenever it cannot vouch for the result (two kinds of cell in a column,
-a value fastexcel could not convert, a date past year 9999 or at serial 1, a 1904 date system, a
-kind it does not know, rows without numbers, a tab no longer than its head), and the caller
-reads the tab with python-calamine. One difference is known and accepted: a date serial a
+`read_grid` answers None whenever it cannot vouch for the result (more mixed columns than it
+reads exactly, a mixed column's cells written without `r` as their first attribute, a value
+fastexcel could not convert, a date past year 9999 or at serial 1, a 1904 date system, a kind
+it does not know, rows without numbers, a tab no longer than its head), and the caller reads
+the tab with python-calamine. One difference is known and accepted: a date serial a
 float's hair off a whole day (formula arithmetic leaves them) reads as a date here and as a
 datetime at midnight through python-calamine; the core takes the two alike (see the tests).
 """
@@ -33,8 +39,10 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Set
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,6 +53,7 @@ from sync.backends.xlsx_package import (
     NS_MAIN,
     Package,
     _attrs,
+    col_letters,
     iter_chunks,
     open_zip,
     sheet_prefix,
@@ -57,6 +66,11 @@ HEAD_ROWS = HEADER_SCAN_ROWS
 """The rows read exactly by python-calamine: the header row is never below them."""
 SAMPLE_BYTES = 2 << 20
 """How much of a sheet's XML is tried by fastexcel first (some thousands of rows)."""
+MAX_MIXED = 4
+"""The most columns of two kinds of cell a tab read the fast way may have."""
+MAX_RELOADS = 1
+"""How many times fastexcel parses a tab again after naming a mixed column the sample did not
+show: once costs less than python-calamine's read of the whole tab, twice more."""
 
 _DAY_MS = 86_400_000
 _MS_1900 = int((datetime(1900, 1, 1) - datetime(1970, 1, 1)).total_seconds()) * 1000
@@ -75,8 +89,9 @@ logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 
 class FastGrid(NamedTuple):
-    """A tab read the fast way: its cells, the error values in its head, and whether the rows
-    below may hold error values too (then the caller scans the XML for them)."""
+    """A tab read the fast way: its cells, the error values in its head and in the columns read
+    exactly, and whether the other rows below may hold error values too (then the caller scans
+    the XML for them)."""
 
     grid: ColumnGrid
     head_errors: dict[Position, ExcelError]
@@ -111,21 +126,44 @@ def _read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
         if opening is None:
             return None
         head = _head(zf, pkg, ref.part, name, opening)
-        if head is None or _mixed(zf, pkg, ref.part, name, opening):
-            return None
-    rows, head_errors = head
-    body = _body(path, name)
-    if body is None:
+        mixed = None if head is None else _mixed_columns(zf, pkg, ref.part, name, opening)
+    if head is None or mixed is None:
+        return None
+    rows, errors = head
+    stop = threading.Event()  # the exact reads are not waited for once the tab goes another way
+    with ThreadPoolExecutor(1, thread_name_prefix="salesync-exact") as pool:
+        exact: list[Future[_Exact | None]] = []
+
+        def read_exactly(columns: Set[int]) -> None:
+            exact.append(
+                pool.submit(_exact_columns, path, pkg, ref.part, opening, sorted(columns), stop)
+            )
+
+        if mixed:
+            read_exactly(mixed)  # beside fastexcel's parse of the other columns
+        try:
+            body = _body(path, name, mixed, read_exactly)
+            found = [future.result() for future in exact] if body is not None else []
+        finally:
+            stop.set()
+    if body is None or any(part is None for part in found):
         return None
     below, height, errors_below = body
+    for part in found:
+        assert part is not None
+        below.update(part.columns)
+        errors.update(part.errors)
+    height = max([height, *map(len, below.values())])
     width = max(max(map(len, rows), default=0), max(below, default=-1) + 1)
     rows += [[] for _ in range(HEAD_ROWS - len(rows))]
     columns = []
     for c in range(width):
         column = [row[c] if c < len(row) else "" for row in rows]
-        column += below.pop(c, None) or [""] * height
+        values = below.pop(c, [])
+        column += values
+        column += [""] * (height - len(values))
         columns.append(column)
-    return FastGrid(ColumnGrid(columns), head_errors, errors_below)
+    return FastGrid(ColumnGrid(columns), errors, errors_below)
 
 
 class _Opening(NamedTuple):
@@ -148,7 +186,8 @@ def _head(
     if not scan_region(opening.head, opening.pfx, errors, set()):
         return None
     try:
-        book = CalamineWorkbook.from_filelike(_package_with(zf, pkg, part, opening.head, opening))
+        copy = _package_with(zf, pkg, part, opening.head, opening.strings)
+        book = CalamineWorkbook.from_filelike(copy)
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         finally:
@@ -159,45 +198,89 @@ def _head(
     return head, errors
 
 
-def _mixed(zf: zipfile.ZipFile, pkg: Package, part: str, name: str, opening: _Opening) -> bool:
-    """Whether the rows just below the head already hold two kinds of cell in a column: then
-    fastexcel would refuse the whole tab after parsing all of it, and the tab goes straight to
-    python-calamine. A column of typed text is most often so from its first rows on."""
+def _mixed_columns(
+    zf: zipfile.ZipFile, pkg: Package, part: str, name: str, opening: _Opening
+) -> set[int] | None:
+    """The columns (0-based from A) whose rows just below the head already hold two kinds of
+    cell: fastexcel's parse of the whole tab leaves them out from the start, where it would
+    otherwise parse all of it only to refuse. A column of typed text is most often so from its
+    first rows on. None when there are more than `MAX_MIXED`."""
     import fastexcel
+
+    sample = _package_with(zf, pkg, part, opening.sample, opening.strings).read()
+    mixed: set[int] = set()
+    while True:
+        try:
+            _below_head(sample, name, mixed)
+        except _MixedColumn as exc:
+            if exc.column is None or exc.column in mixed or len(mixed) >= MAX_MIXED:
+                return None
+            mixed.add(exc.column)
+            continue
+        except fastexcel.FastExcelError:
+            pass  # the whole tab will tell
+        return mixed
+
+
+class _MixedColumn(Exception):
+    """fastexcel found two kinds of cell in a column (0-based from A; None: it did not say
+    which in a way this module understands)."""
+
+    def __init__(self, column: int | None) -> None:
+        super().__init__(column)
+        self.column = column
+
+
+_MIXED_COLUMN = re.compile(r"could not determine dtype for column (\S+)")
+
+
+class _Below(NamedTuple):
+    """The rows below the head as fastexcel reads them: its columns' descriptions, the Arrow
+    columns, and the cells it could not convert."""
+
+    columns: list[Any]
+    batch: Any
+    errors: Any
+
+
+def _below_head(source: str | bytes, name: str, skip: Set[int] = frozenset()) -> _Below:
+    """The tab's rows below the head as fastexcel loads them (a workbook's path or bytes),
+    the columns in `skip` (0-based from A) left out and every row's kind of cell counted in the
+    others: two kinds in a column raise `_MixedColumn`."""
+    import fastexcel
+
+    names: dict[str, int] = {}  # fastexcel's name of a column → its index from A
+
+    def use(column: Any) -> bool:
+        names[column.name] = column.absolute_index
+        return column.absolute_index not in skip
 
     try:
-        _below_head(_package_with(zf, pkg, part, opening.sample, opening).read(), name)
-    except fastexcel.UnsupportedColumnTypeCombinationError:
-        return True
-    except fastexcel.FastExcelError:
-        return False  # the whole tab will tell
-    return False
-
-
-def _below_head(source: str | bytes, name: str) -> Any:
-    """The tab's rows below the head as fastexcel loads them (a workbook's path or bytes), every
-    row's kind of cell counted: two kinds in a column raise
-    `UnsupportedColumnTypeCombinationError`."""
-    import fastexcel
-
-    return fastexcel.read_excel(source).load_sheet(
-        name,
-        header_row=None,
-        skip_rows=HEAD_ROWS,
-        schema_sample_rows=None,
-        dtype_coercion="strict",
-    )
+        sheet = fastexcel.read_excel(source).load_sheet(
+            name,
+            header_row=None,
+            skip_rows=HEAD_ROWS,
+            schema_sample_rows=None,
+            dtype_coercion="strict",
+            use_columns=use,
+        )
+        columns = sheet.selected_columns
+        batch, errors = sheet.to_arrow_with_errors()
+    except fastexcel.UnsupportedColumnTypeCombinationError as exc:
+        said = _MIXED_COLUMN.search(str(exc))
+        raise _MixedColumn(names.get(said.group(1)) if said else None) from exc
+    return _Below(columns, batch, errors)
 
 
 def _package_with(
-    zf: zipfile.ZipFile, pkg: Package, part: str, xml: bytes, opening: _Opening
+    zf: zipfile.ZipFile, pkg: Package, part: str, xml: bytes, table: _Strings | None
 ) -> io.BytesIO:
     """An in-memory copy of the package in which the sheet `part` is `xml` (the other sheets
-    empty), with only the shared strings the sample uses (`xml` is the head or the sample):
+    empty), with only the shared strings `table` holds (those `xml` uses; None: all of them):
     what a reader needs to read those rows."""
     copy = io.BytesIO()
     sheets = {ref.part for ref in pkg.sheets}
-    strings, table = _shared_strings_part(pkg), opening.strings
+    strings = _shared_strings_part(pkg)
     with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
         for info in zf.infolist():
             member = info.filename
@@ -219,6 +302,128 @@ def _needed(member: str, pkg: Package) -> bool:
     if member in ("[Content_Types].xml", "_rels/.rels", pkg.workbook_part, pkg.styles_part):
         return True
     return member == pkg.workbook_rels_part
+
+
+class _Exact(NamedTuple):
+    """Columns read exactly: each one's cells below the head (by 0-based index from A), and
+    their error values."""
+
+    columns: dict[int, list[CellValue]]
+    errors: dict[Position, ExcelError]
+
+
+def _exact_columns(
+    path: Path,
+    pkg: Package,
+    part: str,
+    opening: _Opening,
+    columns: list[int],
+    stop: threading.Event,
+) -> _Exact | None:
+    """The cells below the head of `columns` (0-based from A), as python-calamine reads them
+    from a copy of the sheet that holds only those columns' cells, each moved to a column of
+    its own from A (so that python-calamine builds no empty cells left of them), and their error
+    values. None when a cell of the sheet is written without a plain `r` attribute (there is no
+    telling which column it is in), python-calamine cannot read the copy, or `stop` is set."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    with open_zip(path) as zf:
+        xml = _only_columns(zf, part, opening.pfx, columns, stop)
+        if xml is None:
+            return None
+        strings = _shared_strings_part(pkg)
+        table = _strings_for(zf, strings, xml, opening.pfx) if strings in pkg.members else None
+        copy = _package_with(zf, pkg, part, xml, table)
+    found: dict[Position, ExcelError] = {}
+    if not scan_region(xml, opening.pfx, found, set()):
+        return None
+    try:
+        book = CalamineWorkbook.from_filelike(copy)
+        try:
+            name = next(ref.name for ref in pkg.sheets if ref.part == part)
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        finally:
+            book.close()
+    except CalamineError:
+        return None
+    below = rows[HEAD_ROWS:]
+    values: dict[int, list[CellValue]] = {
+        col: [row[k] if k < len(row) else "" for row in below] for k, col in enumerate(columns)
+    }
+    errors = {(row, columns[col - 1] + 1): err for (row, col), err in found.items()}
+    return _Exact(values, errors)
+
+
+def _only_columns(
+    zf: zipfile.ZipFile, part: str, pfx: bytes, columns: list[int], stop: threading.Event
+) -> bytes | None:
+    """The sheet's XML with only the cells of `columns` (0-based from A), the k-th of them
+    moved to the k-th column, each row that holds one kept; None when a cell has no `r` as its
+    first attribute (every writer puts it there) or `stop` is set. The XML streams by, a region
+    of whole rows at a time, and a region's cells are counted by substring counts, which run
+    at memory speed: only the cells kept are matched one by one."""
+    p = re.escape(pfx)
+    letters = [col_letters(c + 1).encode() for c in columns]
+    cell = re.compile(
+        b"<" + p + rb'c r="(' + b"|".join(letters) + rb')(\d+)"([^>]*?(?:/>|>.*?</' + p + rb"c>))",
+        re.S,
+    )
+    moved = {
+        letter: b"<" + pfx + b'c r="' + col_letters(k + 1).encode()
+        for k, letter in enumerate(letters)
+    }
+    row_start, row_end = b"<" + pfx + b"row", b"</" + pfx + b"row>"
+    c_start = b"<" + pfx + b"c"  # a cell's start, or another element's whose name starts so:
+    others = [b"<" + pfx + b"co", b"<" + pfx + b"ch"]  # color, condense, charset (rich text)
+    numbered = b"<" + pfx + b'c r="'
+    data_start, data_end = b"<" + pfx + b"sheetData", b"</" + pfx + b"sheetData>"
+    rows: list[bytes] = []
+
+    def keep(region: bytes) -> bool:
+        cells = region.count(c_start) - sum(map(region.count, others))
+        if cells != region.count(numbered):
+            return False
+        current = b""
+        kept: list[bytes] = []
+        for letter, number, rest in cell.findall(region):
+            if number != current:
+                if kept:
+                    rows.append(b"".join(kept) + row_end)
+                kept = [row_start + b' r="' + number + b'">']
+                current = number
+            kept.append(moved[letter] + number + b'"' + rest)
+        if kept:
+            rows.append(b"".join(kept) + row_end)
+        return True
+
+    buf = b""
+    inside = False
+    for chunk in iter_chunks(zf, part):
+        if stop.is_set():
+            return None
+        buf += chunk
+        if not inside:
+            at = buf.find(data_start)
+            if at < 0:
+                continue
+            inside, buf = True, buf[at:]
+        end = buf.find(data_end)
+        if end >= 0:
+            buf = buf[:end]
+            break
+        cut = buf.rfind(row_start)
+        if cut > 0:
+            if not keep(buf[:cut]):
+                return None
+            buf = buf[cut:]
+    if not keep(buf):
+        return None
+    ns = b"xmlns" + (b":" + pfx[:-1] if pfx else b"")
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>%s%s%s' % (
+        b'<%sworksheet %s="%s"><%ssheetData>' % (pfx, ns, NS_MAIN.encode(), pfx),
+        b"".join(rows),
+        b"</%ssheetData></%sworksheet>" % (pfx, pfx),
+    )
 
 
 def _shared_strings_part(pkg: Package) -> str | None:
@@ -359,21 +564,34 @@ def _opening(zf: zipfile.ZipFile, pkg: Package, part: str) -> _Opening | None:
     return _Opening(head, sample, pfx, table)
 
 
-def _body(path: Path, name: str) -> tuple[dict[int, Any], int, bool] | None:
-    """The rows below the head as fastexcel reads them: each column (by 0-based index from A)
-    as python-calamine's values, their count, and whether they may hold error values. None when
-    a column holds two kinds of cell or one this module does not turn into python-calamine's
-    values."""
+def _body(
+    path: Path, name: str, mixed: set[int], mixed_found: Callable[[Set[int]], None]
+) -> tuple[dict[int, Any], int, bool] | None:
+    """The rows below the head as fastexcel reads them, the `mixed` columns left out: each
+    column (by 0-based index from A) as python-calamine's values, their count, and whether they
+    may hold error values. A column found to hold two kinds of cell is added to `mixed` and
+    handed to `mixed_found` before the tab is parsed again. None when more columns are mixed
+    than this module reads exactly, or a column holds cells it does not turn into
+    python-calamine's values."""
     import fastexcel
     import pyarrow.compute as pc
 
-    try:
-        sheet = _below_head(str(path), name)
-        infos = sheet.available_columns()
-        batch, errors = sheet.to_arrow_with_errors()
-    except fastexcel.FastExcelError:
-        return None
-    del sheet  # calamine's cells, held by the sheet until now
+    reloads = 0
+    while True:
+        try:
+            infos, batch, errors = _below_head(str(path), name, mixed)
+            break
+        except _MixedColumn as exc:
+            # a column mixed only below the sample: read exactly, beside fastexcel's new parse
+            if exc.column is None or exc.column in mixed or len(mixed) >= MAX_MIXED:
+                return None
+            if reloads == MAX_RELOADS:
+                return None
+            reloads += 1
+            mixed.add(exc.column)
+            mixed_found({exc.column})
+        except fastexcel.FastExcelError:
+            return None
     # fastexcel leaves error cells empty and reports them; an error code calamine does not
     # know reads as its text ("#SPILL!"). Either way the caller scans the XML for the codes.
     # A value it could not convert (a date serial past year 9999) is lost: that tab goes the

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -305,43 +306,120 @@ def clean_tab(ws: Any, last: int) -> None:
 
 
 @pytest.mark.parametrize(("col", "row", "value"), INTRUDERS.values(), ids=INTRUDERS)
-def test_a_mixed_column_below_the_head_falls_back(
+def test_a_mixed_column_below_the_head_reads_fast(
     tmp_path: Path, col: int, row: int, value: Any
 ) -> None:
+    """fastexcel parses the other columns; the mixed one is read by python-calamine from a
+    copy of the sheet that holds only its cells."""
     wb, ws = new_sheet()
     clean_tab(ws, last=120)
     put(ws, row, col, value)
     reads = read_both_ways(save(wb, tmp_path / "mixed.xlsx"))
-    assert reads.routes == {"S": Route.FALLBACK}
+    assert reads.routes == {"S": Route.FAST}
     assert reads.book.sheets[0].rows[row - 1][col - 1] == value
 
 
-@pytest.mark.parametrize(("row", "parsed"), [(100, False), (2400, True)], ids=["near", "far"])
-def test_a_mixed_column_found_in_the_sample_spares_the_whole_parse(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: int, parsed: bool
-) -> None:
-    """fastexcel first tries the rows in the sheet's first `SAMPLE_BYTES`: a text among the
-    dates there sends the tab to python-calamine before fastexcel parses all of it; one
-    further down is found by the whole parse. Either way the grid is python-calamine's."""
+class Parses(NamedTuple):
+    whole: list[set[int]]  # each parse of the whole tab by fastexcel: the columns left out
+    exact: list[list[int]]  # each exact read: its columns (0-based from A)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Parses:
+    """What the fast reader parses: spies on fastexcel's parses of the whole tab and on the
+    exact reads of mixed columns. The sheet streams by in 16 KiB and the sample is some 600
+    rows, so that a tab of some thousands of rows has rows below the sample."""
     from sync.backends import xlsx_package
 
-    monkeypatch.setattr(xlsx_package, "CHUNK", 1 << 14)  # the sheet streams by in 16 KiB
-    monkeypatch.setattr(xlsx_fast, "SAMPLE_BYTES", 1 << 15)  # some 600 rows
+    monkeypatch.setattr(xlsx_package, "CHUNK", 1 << 14)
+    monkeypatch.setattr(xlsx_fast, "SAMPLE_BYTES", 1 << 15)
+    found = Parses([], [])
+    below, exact = xlsx_fast._below_head, xlsx_fast._exact_columns
+
+    def below_spy(source: Any, name: str, skip: Any = frozenset()) -> Any:
+        if isinstance(source, str):  # a path: the whole tab (the sample is read from bytes)
+            found.whole.append(set(skip))
+        return below(source, name, skip)
+
+    def exact_spy(*args: Any) -> Any:
+        found.exact.append(list(args[4]))
+        return exact(*args)
+
+    monkeypatch.setattr(xlsx_fast, "_below_head", below_spy)
+    monkeypatch.setattr(xlsx_fast, "_exact_columns", exact_spy)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("row", "whole"), [(100, [{2}]), (2400, [set(), {2}])], ids=["in the sample", "below it"]
+)
+def test_a_mixed_column_is_left_out_of_fastexcels_parse(
+    tmp_path: Path, parses: Parses, row: int, whole: list[set[int]]
+) -> None:
+    """A text among the dates in the rows of the sample leaves the column out of fastexcel's
+    parse of the whole tab from the start; one further down is named by that parse, which is
+    done once more without it. Either way the column is read exactly, once."""
     wb, ws = new_sheet()
     clean_tab(ws, last=2500)
     put(ws, row, 3, "TBD")
-    bodies: list[Any] = []
-    real = xlsx_fast._body
-
-    def spy(*args: Any) -> Any:
-        bodies.append(real(*args))
-        return bodies[-1]
-
-    monkeypatch.setattr(xlsx_fast, "_body", spy)
     reads = read_both_ways(save(wb, tmp_path / "sampled.xlsx"))
-    assert reads.routes == {"S": Route.FALLBACK}
-    assert bodies == ([None] if parsed else [])
+    assert reads.routes == {"S": Route.FAST}
+    assert parses.whole == whole
+    assert parses.exact == [[2]]
     assert reads.book.sheets[0].rows[row - 1][2] == "TBD"
+
+
+def test_several_mixed_columns_are_read_exactly_together(tmp_path: Path, parses: Parses) -> None:
+    """Mixed columns the sample shows are read in one copy of the sheet, side by side; an error
+    value in one of them is found there too."""
+    wb, ws = new_sheet()
+    clean_tab(ws, last=2500)
+    for col, row, value in [(1, 50, 7), (3, 60, "TBD"), (3, 2000, "later"), (2, 100, "x")]:
+        put(ws, row, col, value)
+    cell = ws.cell(row=1500, column=3)
+    cell.value, cell.data_type = "#N/A", "e"
+    reads = read_both_ways(save(wb, tmp_path / "several.xlsx"))
+    assert reads.routes == {"S": Route.FAST}
+    assert parses.whole == [{0, 1, 2}]
+    assert parses.exact == [[0, 1, 2]]
+    sheet = reads.book.sheets[0]
+    assert sheet.value(1500, 3) == ExcelError("#N/A") and sheet.value(2000, 3) == "later"
+
+
+def test_a_mixed_column_longer_than_the_others(tmp_path: Path, parses: Parses) -> None:
+    wb, ws = new_sheet()
+    clean_tab(ws, last=2500)
+    put(ws, 2700, 3, "TBD")
+    put(ws, 2600, 3, date(2025, 1, 1))
+    reads = read_both_ways(save(wb, tmp_path / "longer.xlsx"))
+    assert reads.routes == {"S": Route.FAST}
+    assert parses.exact == [[2]]
+    assert len(reads.book.sheets[0].rows) == 2700
+
+
+def test_more_mixed_columns_than_read_exactly_fall_back(
+    tmp_path: Path, parses: Parses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx_fast, "MAX_MIXED", 1)
+    wb, ws = new_sheet()
+    clean_tab(ws, last=2500)
+    put(ws, 50, 1, 7)
+    put(ws, 60, 3, "TBD")
+    reads = read_both_ways(save(wb, tmp_path / "many.xlsx"))
+    assert reads.routes == {"S": Route.FALLBACK}
+    assert parses.whole == []  # told by the sample: fastexcel never parses the whole tab
+
+
+def test_a_second_column_mixed_below_the_sample_falls_back(tmp_path: Path, parses: Parses) -> None:
+    """Each column mixed only below the sample costs fastexcel another parse of the whole tab:
+    after `MAX_RELOADS` the tab goes to python-calamine."""
+    wb, ws = new_sheet()
+    clean_tab(ws, last=2500)
+    put(ws, 2400, 3, "TBD")
+    put(ws, 2300, 2, "x")
+    reads = read_both_ways(save(wb, tmp_path / "two.xlsx"))
+    assert reads.routes == {"S": Route.FALLBACK}
+    assert len(parses.whole) == 1 + xlsx_fast.MAX_RELOADS
 
 
 @pytest.mark.parametrize(("col", "row", "value"), ONE_KIND.values(), ids=ONE_KIND)
@@ -584,6 +662,54 @@ def test_hand_made_sheet_xml(tmp_path: Path, xml: str, route: Route | None) -> N
     if route is not None:
         assert reads.routes["S"] is route
     assert reads.book.sheets[0].value(50, 1) == "inline 50"
+
+
+def with_cell(xml: str, ref: str, cell: str, pfx: str = "") -> str:
+    """`xml` with the cell at `ref` replaced by `cell` (written without a namespace prefix:
+    `pfx` is put on its elements)."""
+    p = pfx + ":" if pfx else ""
+    if p:
+        cell = re.sub(r"<(/?)(\w)", rf"<\1{p}\2", cell)
+    found = re.search(rf'<{p}c r="{ref}"[^>]*?(?:/>|>.*?</{p}c>)', xml)
+    assert found is not None
+    return xml[: found.start()] + cell + xml[found.end() :]
+
+
+RICH = '<is><r><rPr><b/><color rgb="FFFF0000"/><charset val="134"/></rPr><t>TBD</t></r></is>'
+MIXED_BY_HAND = {  # id: (sheet XML with a text among the numbers of column C, the route)
+    "an inline text": (
+        with_cell(sheet_xml(), "C50", '<c r="C50" t="inlineStr"><is><t>TBD</t></is></c>'),
+        Route.FAST,
+    ),
+    "rich text": (
+        with_cell(sheet_xml(), "C50", f'<c r="C50" t="inlineStr">{RICH}</c>'),
+        Route.FAST,
+    ),
+    "a shared string": (with_cell(sheet_xml(), "C50", '<c r="C50" t="s"><v>1</v></c>'), Route.FAST),
+    "a namespace prefix": (
+        with_cell(
+            sheet_xml(pfx="x"), "C50", '<c r="C50" t="inlineStr"><is><t>TBD</t></is></c>', "x"
+        ),
+        Route.FAST,
+    ),
+    "r not the first attribute": (
+        with_cell(sheet_xml(), "C50", '<c t="inlineStr" r="C50"><is><t>TBD</t></is></c>'),
+        Route.FALLBACK,
+    ),
+    "a cell without r": (
+        with_cell(sheet_xml(), "C50", '<c r="C50" t="inlineStr"><is><t>TBD</t></is></c><c/>'),
+        Route.FALLBACK,
+    ),
+}
+
+
+@pytest.mark.parametrize(("xml", "route"), MIXED_BY_HAND.values(), ids=MIXED_BY_HAND)
+def test_hand_made_mixed_column(tmp_path: Path, xml: str, route: Route) -> None:
+    """A mixed column is read exactly only where every cell of the sheet says where it is
+    the way every writer writes it (`r` first): another cell could be in that column."""
+    reads = read_both_ways(write_package(tmp_path / "hand.xlsx", xml))
+    assert reads.routes == {"S": route}
+    assert reads.book.sheets[0].value(50, 3) in ("TBD", SHARED[1])
 
 
 def shared_strings_sheet(header: list[int], body: Callable[[int], int], rows: int = 90) -> str:
@@ -888,30 +1014,30 @@ KINDS = {
 
 
 @st.composite
-def tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]], bool]:
-    """(first row, first column, rows, whether a cell of another kind was put in a column)."""
+def tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]]]:
+    """(first row, first column, rows): columns of one kind each, into which up to two cells
+    of any kind are put (so that a column or two may be mixed)."""
     height = draw(st.integers(HEAD + 1, 120))
     columns = []
     for kind in draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=6)):
         cell = st.none() | KINDS[kind]
         columns.append(draw(st.lists(cell, min_size=height, max_size=height)))
-    mixed = draw(st.booleans())
-    if mixed:
+    for _ in range(draw(st.integers(0, 2))):
         col = draw(st.integers(0, len(columns) - 1))
         row = draw(st.integers(0, height - 1))
         columns[col][row] = draw(KINDS[draw(st.sampled_from(sorted(KINDS)))])
     top, left = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    return top, left, [list(r) for r in zip(*columns, strict=True)], mixed
+    return top, left, [list(r) for r in zip(*columns, strict=True)]
 
 
 @settings(
-    max_examples=25,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(tab=tabs())
-def test_any_tab_reads_the_same_both_ways(tab: tuple[int, int, list[list[Any]], bool]) -> None:
-    top, left, rows, mixed = tab
+def test_any_tab_reads_the_same_both_ways(tab: tuple[int, int, list[list[Any]]]) -> None:
+    top, left, rows = tab
     wb, ws = new_sheet()
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
@@ -921,7 +1047,7 @@ def test_any_tab_reads_the_same_both_ways(tab: tuple[int, int, list[list[Any]], 
         reads = read_both_ways(save(wb, Path(folder) / "any.xlsx"))
     assert reads.routes.keys() == {"S"}
     last = max((top + r for r, row in enumerate(rows) if row.count(None) < len(row)), default=0)
-    if not mixed and last > HEAD:
+    if last > HEAD:  # mixed columns too: they are read exactly
         assert reads.routes["S"] is Route.FAST
 
 
