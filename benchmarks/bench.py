@@ -26,7 +26,10 @@ its own:
 - the ratios run / (read + rezip) and check / read, and each step's peak RSS;
 - `later`: the sync of the next day on the workbook `run` wrote (what a team runs every
   day: its owned columns exist, a few thousand values change, the Issues tab is rewritten),
-  against its own floor (that workbook read, its changed sheets rezipped).
+  against its own floor (that workbook read, its changed sheets rezipped);
+- `stray`: `check` of the workbook with "待定" typed into the follow-ups' next-step date column,
+  what a real log holds: a column of two kinds of cell, near the top (row 100) and far down
+  (nine tenths of the way), where a reader that gives each column one type first meets it.
 
 With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
 against the tests' loopback Sheets API v4 server, the workbook's tabs loaded into it, at
@@ -751,6 +754,28 @@ def resaved(book: Path, say: Any) -> Path:
     return out
 
 
+STRAY = "待定"  # what people type in a date they cannot give yet
+STRAY_TAB, STRAY_COL = "跟进记录", 8  # the follow-ups' next-step date
+
+
+def with_stray_text(book: Path, row: int) -> Path:
+    """`book` with `STRAY` typed into the follow-ups' next-step date at `row` (cached beside
+    it), edited by the sync's own lossless writer."""
+    from sync.backends.xlsx import apply_plan
+    from sync.core.model import CellWrite, WritePlan
+
+    out = book.with_name(f"{book.stem}-stray-{row}.xlsx")
+    if not out.exists():
+        plan = WritePlan(cells={STRAY_TAB: [CellWrite(row, STRAY_COL, STRAY)]})
+        apply_plan(book, plan, out=out)
+    return out
+
+
+def stray_rows(n: int) -> dict[str, int]:
+    """Where the stray text goes: near the top, and nine tenths of the way down."""
+    return {"near": min(100, n + 1), "far": n * 9 // 10 + 1}
+
+
 def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[str, Any]:
     book, rows, gen_seconds = workbook(n, work, say)
     if libreoffice:
@@ -779,6 +804,11 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
     say(f"[{n:,}] floor: rezip …")
     rezip = _subprocess("rezip", book, json.dumps(run["changed_sheets"]))
     floor = read["seconds"] + rezip["seconds"]
+    say(f"[{n:,}] check with a stray text in a date column …")
+    stray = {
+        where: {"row": row, "check": _subprocess("check", with_stray_text(book, row))}
+        for where, row in stray_rows(n).items()
+    }
     return {
         "follow_ups": n,
         "saved_by": "LibreOffice" if libreoffice else "the generator (inline text)",
@@ -808,6 +838,7 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
             "floor": {"read": later_read, "rezip": later_rezip, "seconds": later_floor},
             "run_to_floor": round(later["seconds"] / later_floor, 2),
         },
+        "stray": stray,
     }
 
 
@@ -942,6 +973,21 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
             f"{r['later']['run_to_floor']:.2f}×",
         )
     console.print(later)
+    stray = Table(title=f"check with {STRAY} typed into a date column of the follow-ups")
+    for col in ("follow-ups", "check s", "near the top s", "far down s", "peak MB far down"):
+        stray.add_column(col, justify="right")
+    for r in results:
+        if "stray" not in r:
+            continue
+        near, far = r["stray"]["near"]["check"], r["stray"]["far"]["check"]
+        stray.add_row(
+            f"{r['follow_ups']:,}",
+            f"{r['check']['seconds']:.2f}",
+            f"{near['seconds']:.2f}",
+            f"{far['seconds']:.2f}",
+            f"{far['peak_rss_mb']:.0f}",
+        )
+    console.print(stray)
     if results:
         floor = results[0]["floor"]
         console.print(f"floor reader: {floor['read']['reader']}")
