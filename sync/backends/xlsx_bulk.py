@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import repeat
 from operator import attrgetter, is_not
 from typing import cast
 
 import numpy as np
 
-from sync.core.columns import moments
 from sync.core.errors import SalesyncError
 from sync.core.model import CellWrite, CellWrites, Position, WritableValue
 
@@ -190,15 +189,11 @@ def framed_texts(kind: type, values: list[float | date], date1904: bool) -> list
     infinity, a date before Excel's calendar)."""
     if kind is int:
         return list(map(b"%d".__mod__, values))
-    if len(values) < _FEW:  # below the cost of a trip through numpy and pandas
+    if len(values) < _FEW:  # below the cost of a trip through numpy
         return [framed_text(v, date1904) for v in values]
     if kind is float:
         return _number_texts(np.array(values, dtype=np.float64))
-    try:
-        us = moments(cast(list[date], values)).astype(np.int64)
-    except (ValueError, OverflowError):  # beyond what pandas converts: left to the caller
-        return [None] * len(values)
-    delta = us - _EPOCH_US[date1904]
+    delta = _micros(kind, cast(list[date], values)) - _EPOCH_US[date1904]
     days = delta // _DAY_US
     serial: np.ndarray = days
     if (
@@ -220,6 +215,21 @@ def framed_texts(kind: type, values: list[float | date], date1904: bool) -> list
         for i in np.flatnonzero(~valid).tolist():
             texts[i] = None
     return texts
+
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_DAY = _EPOCH.date()
+_ONE_US = timedelta(microseconds=1)
+
+
+def _micros(kind: type, values: list[date]) -> np.ndarray:
+    """Microseconds since 1970 of dates (at their midnight) or naive datetimes, exactly, for
+    any year a date holds. A batch of a region's few hundred values costs a third of a trip
+    through pandas, whose fixed cost per call outweighs its speed per value there."""
+    if kind is date:
+        days = np.array([(d - _EPOCH_DAY).days for d in values], dtype=np.int64)
+        return days * _DAY_US
+    return np.array([(d - _EPOCH) // _ONE_US for d in cast(list[datetime], values)], np.int64)
 
 
 def _number_texts(values: np.ndarray) -> list[bytes | None]:

@@ -408,21 +408,23 @@ def patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: Sh
     rows = _Rows(pfx, edits, pending)
     end_sd = b"</" + pfx + b"sheetData>"
     row_open = b"<" + pfx + b"row"
+    searched = 0  # `buf[:searched]` holds no `</sheetData>`: only what came after is looked at
     while True:
         if rows.done():
             out(buf)
             for chunk in it:
                 out(chunk)
             return
-        e = buf.find(end_sd)
+        e = buf.find(end_sd, searched)
         if e >= 0:  # the last region: every write still pending is placed in it
             out(rows.splice(buf[:e], last=True))
-            buf = buf[e:]
+            buf, searched = buf[e:], 0
             continue
         cut = buf.rfind(row_open)  # the rows before the last one, perhaps partial, are whole
         if cut > 0:
             out(rows.splice(buf[:cut], last=False))
             buf = buf[cut:]
+        searched = max(0, len(buf) - len(end_sd) + 1)
         more = next(it, None)
         if more is None:
             raise WorkbookUnreadable(f"tab {edits.sheet!r}: its sheet XML is truncated")
