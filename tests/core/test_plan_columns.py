@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import sync.core.plan as plan_module
 from sync.core.headers import bind_workbook
 from sync.core.issues import display_value, make_issue
 from sync.core.model import CellWrite, ExcelError, RawSheet
@@ -76,6 +77,28 @@ def test_changed_is_same_value_cell_by_cell(pairs: list[tuple[Any, Any]]) -> Non
     current, desired = [c for c, _ in pairs], [d for _, d in pairs]
     expected = [i for i, (c, d) in enumerate(pairs) if not same_value(c, d)]
     assert changed(current, desired) == expected
+
+
+@given(st.lists(st.tuples(cell_values, cell_values), max_size=40), st.integers(1, 5))
+def test_changed_block_by_block_is_same_value_cell_by_cell(
+    pairs: list[tuple[Any, Any]], block: int
+) -> None:
+    """Blocks of a few cells, some alike and passed over, some not: the same positions."""
+    current, desired = [c for c, _ in pairs], [d for _, d in pairs]
+    expected = [i for i, (c, d) in enumerate(pairs) if not same_value(c, d)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plan_module, "_BLOCK", block)
+        assert changed(current, desired) == expected
+
+
+@given(st.lists(st.sampled_from(["a", "", None, 1, 2.5, float("nan")]), max_size=30))
+def test_changed_passes_over_blocks_alike(values: list[Any]) -> None:
+    """Plain values (a NaN found in both lists as the very same object among them) against
+    themselves, a block of two at a time."""
+    expected = [i for i, v in enumerate(values) if not same_value(v, v)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plan_module, "_BLOCK", 2)
+        assert changed(values, list(values)) == expected
 
 
 @pytest.mark.parametrize(
