@@ -385,12 +385,15 @@ def _days_since(start: np.ndarray, end: np.ndarray | np.datetime64) -> list[int]
 
 
 def merge_computed(*parts: Computed) -> Computed:
-    """One Computed from several; a later part wins for the same cell."""
+    """One Computed from several; a later part wins for the same cell. A column only one part
+    has is taken as it is (its dict shared, not copied: a column's values number a row each);
+    one that several have is merged into a new dict, so no part is changed."""
     merged: Computed = {}
     for part in parts:
         for table, fields in part.items():
+            into = merged.setdefault(table, {})
             for name, values in fields.items():
-                merged.setdefault(table, {}).setdefault(name, {}).update(values)
+                into[name] = {**into[name], **values} if name in into else values
     return merged
 
 
