@@ -955,7 +955,8 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
             f"{r['floor']['peak_rss_mb']:.0f}",
         )
     console = Console(width=160)
-    console.print(table)
+    if results:
+        console.print(table)
     later = Table(title="the next day's sync of the synced workbook")
     columns = ("follow-ups", "cells written", "run s", "read/check/write s", "floor s", "run/floor")
     for col in columns:
@@ -972,7 +973,8 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
             f"{r['later']['floor']['seconds']:.2f}",
             f"{r['later']['run_to_floor']:.2f}×",
         )
-    console.print(later)
+    if any("later" in r for r in results):
+        console.print(later)
     stray = Table(title=f"check with {STRAY} typed into a date column of the follow-ups")
     for col in ("follow-ups", "check s", "near the top s", "far down s", "peak MB far down"):
         stray.add_column(col, justify="right")
@@ -987,7 +989,8 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
             f"{far['seconds']:.2f}",
             f"{far['peak_rss_mb']:.0f}",
         )
-    console.print(stray)
+    if any("stray" in r for r in results):
+        console.print(stray)
     if results:
         floor = results[0]["floor"]
         console.print(f"floor reader: {floor['read']['reader']}")
