@@ -1098,6 +1098,54 @@ def test_a_panic_in_the_fast_reader_falls_back(
     assert len(reads.book.sheets[0].rows) == 120
 
 
+def test_a_panic_reading_a_mixed_column_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-calamine panicking on the copy of a mixed column, in the thread beside
+    fastexcel's parse: the tab is read the exact way."""
+
+    def panic(*args: Any) -> Any:
+        raise PanicException("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(xlsx_fast, "_exact_columns", panic)
+    wb, ws = new_sheet()
+    clean_tab(ws, last=120)
+    put(ws, 60, 3, "TBD")
+    reads = read_both_ways(save(wb, tmp_path / "panic.xlsx"))
+    assert reads.routes == {"S": Route.FALLBACK}
+    assert reads.book.sheets[0].rows[59][2] == "TBD"
+
+
+def test_a_mixed_column_read_is_stopped_when_the_tab_goes_the_exact_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fastexcel's parse gives up (here: the tab holds more columns of two kinds than it may)
+    while a mixed column is being read exactly: that read is told to stop and the tab is
+    read by python-calamine."""
+    stops: list[bool] = []
+    real = xlsx_fast._exact_columns
+
+    def exact(*args: Any) -> Any:
+        stop = args[-1]
+        assert stop.wait(10), "the exact read was never told to stop"
+        stops.append(stop.is_set())
+        return real(*args)
+
+    from sync.backends import xlsx_package
+
+    monkeypatch.setattr(xlsx_fast, "_exact_columns", exact)
+    monkeypatch.setattr(xlsx_fast, "MAX_RELOADS", 0)
+    monkeypatch.setattr(xlsx_package, "CHUNK", 1 << 14)  # as in `parses`: a sample of
+    monkeypatch.setattr(xlsx_fast, "SAMPLE_BYTES", 1 << 15)  # some hundreds of rows
+    wb, ws = new_sheet()
+    clean_tab(ws, last=2500)
+    put(ws, 60, 3, "TBD")  # in the sample: read exactly from the start
+    put(ws, 2400, 2, "x")  # below it: named by the whole parse, which may not run again
+    reads = read_both_ways(save(wb, tmp_path / "stopped.xlsx"))
+    assert reads.routes == {"S": Route.FALLBACK}
+    assert stops == [True]
+
+
 @pytest.mark.parametrize("fast", [True, False], ids=["fast way", "python-calamine"])
 def test_a_panic_reading_a_tab_says_the_workbook_cannot_be_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
