@@ -41,7 +41,7 @@ import logging
 import re
 import threading
 import zipfile
-from collections.abc import Callable, Iterator, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -136,7 +136,9 @@ def _read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
 
         def read_exactly(columns: Set[int]) -> None:
             exact.append(
-                pool.submit(_exact_columns, path, pkg, ref.part, opening, sorted(columns), stop)
+                pool.submit(
+                    _exact_columns, path, pkg, ref.part, name, opening, sorted(columns), stop
+                )
             )
 
         if mixed:
@@ -180,22 +182,30 @@ def _head(
 ) -> tuple[list[list[CellValue]], dict[Position, ExcelError]] | None:
     """The tab's first `HEAD_ROWS` rows read by python-calamine and their error values; None
     when its cells are not numbered or python-calamine cannot read them."""
-    from python_calamine import CalamineError, CalamineWorkbook
-
     errors: dict[Position, ExcelError] = {}
     if not scan_region(opening.head, opening.pfx, errors, set()):
         return None
+    rows = _calamine_rows(_package_with(zf, pkg, part, opening.head, opening.strings), name)
+    if rows is None:
+        return None  # the reader as before says what is wrong with the tab
+    head: list[list[CellValue]] = [list(row) for row in rows]
+    return head, errors
+
+
+def _calamine_rows(copy: io.BytesIO, name: str) -> Sequence[Sequence[CellValue]] | None:
+    """Tab `name` of a copy of the package as python-calamine gives it, from A1; None when
+    python-calamine cannot read it."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
     try:
-        copy = _package_with(zf, pkg, part, opening.head, opening.strings)
         book = CalamineWorkbook.from_filelike(copy)
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         finally:
             book.close()
     except CalamineError:
-        return None  # the reader as before says what is wrong with the tab
-    head: list[list[CellValue]] = [list(row) for row in rows]
-    return head, errors
+        return None
+    return rows
 
 
 def _mixed_columns(
@@ -316,6 +326,7 @@ def _exact_columns(
     path: Path,
     pkg: Package,
     part: str,
+    name: str,
     opening: _Opening,
     columns: list[int],
     stop: threading.Event,
@@ -325,26 +336,16 @@ def _exact_columns(
     its own from A (so that python-calamine builds no empty cells left of them), and their error
     values. None when a cell of the sheet is written without a plain `r` attribute (there is no
     telling which column it is in), python-calamine cannot read the copy, or `stop` is set."""
-    from python_calamine import CalamineError, CalamineWorkbook
-
     with open_zip(path) as zf:
         xml = _only_columns(zf, part, opening.pfx, columns, stop)
         if xml is None:
             return None
-        strings = _shared_strings_part(pkg)
-        table = _strings_for(zf, strings, xml, opening.pfx) if strings in pkg.members else None
-        copy = _package_with(zf, pkg, part, xml, table)
+        copy = _package_with(zf, pkg, part, xml, _used_strings(zf, pkg, xml, opening.pfx))
     found: dict[Position, ExcelError] = {}
     if not scan_region(xml, opening.pfx, found, set()):
         return None
-    try:
-        book = CalamineWorkbook.from_filelike(copy)
-        try:
-            name = next(ref.name for ref in pkg.sheets if ref.part == part)
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        finally:
-            book.close()
-    except CalamineError:
+    rows = _calamine_rows(copy, name)
+    if rows is None:
         return None
     below = rows[HEAD_ROWS:]
     values: dict[int, list[CellValue]] = {
@@ -428,6 +429,12 @@ def _only_columns(
 
 def _shared_strings_part(pkg: Package) -> str | None:
     return next((part for _, kind, part in pkg.rels if kind.endswith("/sharedStrings")), None)
+
+
+def _used_strings(zf: zipfile.ZipFile, pkg: Package, xml: bytes, pfx: bytes) -> _Strings | None:
+    """The shared strings the cells of `xml` use (`_strings_for`); None: all of them."""
+    strings = _shared_strings_part(pkg)
+    return _strings_for(zf, strings, xml, pfx) if strings in pkg.members else None
 
 
 class _Strings(NamedTuple):
@@ -559,8 +566,7 @@ def _opening(zf: zipfile.ZipFile, pkg: Package, part: str) -> _Opening | None:
         return None
     close = b"</" + pfx + b"sheetData></" + pfx + b"worksheet>"
     head, sample = buf[:head_end] + close, buf[: max(last_row, head_end)] + close
-    strings = _shared_strings_part(pkg)
-    table = _strings_for(zf, strings, sample, pfx) if strings in pkg.members else None
+    table = _used_strings(zf, pkg, sample, pfx)
     return _Opening(head, sample, pfx, table)
 
 

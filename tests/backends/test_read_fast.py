@@ -342,7 +342,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Parses:
         return below(source, name, skip)
 
     def exact_spy(*args: Any) -> Any:
-        found.exact.append(list(args[4]))
+        found.exact.append(list(args[5]))
         return exact(*args)
 
     monkeypatch.setattr(xlsx_fast, "_below_head", below_spy)
