@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from itertools import compress, repeat
-from typing import Any
+from itertools import chain, compress, repeat
+from typing import Any, cast
 
 import numpy as np
 
@@ -432,6 +432,8 @@ def patch_sheet(chunks: Iterator[bytes], out: Callable[[bytes], None], edits: Sh
 
 
 _ROW_KEY = 1 << 20  # row ordinal × this + column: a key sorted by row, then column
+_GAP_TRIES = 8
+"""How many of the next columns `_Rows._find_cells` looks for the cell a new one goes before."""
 
 
 @lru_cache(maxsize=8)
@@ -518,6 +520,8 @@ class _Rows:
         self.col_of: dict[bytes, int] = {col_letters(c).encode(): c for c in range(1, 703)}
         self.ref_cols = _RefColumns(self.col_of)
         self.ref_cols[b""] = 0  # a row's start, to `_locate_gaps`
+        self.letters_of = [b"", *self.col_of]  # column → its letters, to `ZZ`
+        self.refless = re.compile(re.escape(self.cell_start) + rb'(?! r=")')
         self.appended = _Appended()  # the region's, as `splice` goes
 
     def done(self) -> bool:
@@ -624,10 +628,10 @@ class _Rows:
         if not ks:
             return []
         rows = list(map(pieces.__getitem__, map(at.__getitem__, ks)))
-        fits, mendable, counts, letters, onto = self._locate_gaps(rows, ks)
+        fits, mendable, counts, letters, onto, starts = self._locate(rows, ks)
         writes = self.edits.writes
         sizes = np.diff(writes.starts)[ks].tolist()
-        ref_open, left, g = self.cell_ref, [], 0
+        left, g = [], 0
         for j, k in enumerate(ks):
             n = counts[j]
             row_writes = None
@@ -648,15 +652,13 @@ class _Rows:
             else:
                 out, emit = [], 0
             if row_writes is None:
-                for ref in letters[g : g + n]:
-                    # columns ascend, so the first `<c r="P` is cell P's (PA, PB… after it)
-                    i = piece.index(ref_open + ref, emit)
+                for i in starts[g : g + n]:
                     out += (piece[emit:i], *parts[a : a + 3])
                     emit, a = i, a + 3
             else:
                 row = self.pending[k]
                 for w, ref in enumerate(letters[g : g + n]):
-                    i = piece.index(ref_open + ref, emit)
+                    i = starts[g + w]
                     if onto[g + w]:
                         end, xml = self._overwrite(piece, i, ref, row, row_writes[w])
                         out += (piece[emit:i], xml)
@@ -702,6 +704,115 @@ class _Rows:
                 self.overwrites.clear()
             self.overwrites[key] = tail
         return end, b"" if tail is None else self.cell_ref + letters + digits + tail
+
+    def _locate(
+        self, rows: list[bytes], ks: list[int]
+    ) -> tuple[list[bool], list[bool], list[int], list[bytes], list[bool], list[int]]:
+        """What `_locate_gaps` tells of existing rows `pending[k]` (`k` in `ks`, `rows` their
+        XML), and where in its row each cell it names starts. A row's cells are looked up by
+        their references (`_find_cells`); the rows that cannot be settled so go through
+        `_locate_gaps`' scan of every cell."""
+        found = self._find_cells(rows, ks)
+        slow = [j for j, f in enumerate(found) if f is None]
+        if slow:
+            fits, mendable, counts, letters, onto = self._locate_gaps(
+                list(map(rows.__getitem__, slow)), list(map(ks.__getitem__, slow))
+            )
+            g = 0
+            for j, n, fit, mend in zip(slow, counts, fits, mendable, strict=True):
+                refs = letters[g : g + n]
+                starts, i = [-1] * n, 0  # not looked for in a row `_insert` leaves to `_patch`
+                if fit or mend:
+                    for w, ref in enumerate(refs):
+                        # columns ascend, so the first `<c r="P` is cell P's (PA, PB… after it)
+                        i = starts[w] = rows[j].index(self.cell_ref + ref, i)
+                found[j] = (fit, mend, refs, onto[g : g + n], starts)
+                g += n
+        settled = cast(list[tuple[bool, bool, list[bytes], list[bool], list[int]]], found)
+        return (
+            [f[0] for f in settled],
+            [f[1] for f in settled],
+            [len(f[2]) for f in settled],
+            list(chain.from_iterable(f[2] for f in settled)),
+            list(chain.from_iterable(f[3] for f in settled)),
+            list(chain.from_iterable(f[4] for f in settled)),
+        )
+
+    def _find_cells(
+        self, rows: list[bytes], ks: list[int]
+    ) -> list[tuple[bool, bool, list[bytes], list[bool], list[int]] | None]:
+        """For each existing row `pending[k]` (`rows` their XML): `_locate_gaps`' answer
+        (whether it fits, is mendable, the letters of the cells its writes go before or onto,
+        and whether onto) and where those cells start (`_find_row_cells`), or None for a row
+        that cannot be settled without reading every cell, or that has a cell without `r`
+        first (which `_patch` writes with its reference, as every written row's cells)."""
+        writes = self.edits.writes
+        places, bounds = writes.places(ks)
+        wanted = writes.cols[places].tolist()
+        lasts, last_starts = (a.tolist() for a in self._last_cells(rows))
+        refless = self.refless.search
+        found: list[tuple[bool, bool, list[bytes], list[bool], list[int]] | None] = []
+        for j, piece in enumerate(rows):
+            last = lasts[j]
+            cells = None
+            if 0 < last < len(self.letters_of) and not refless(piece):
+                cols = wanted[bounds[j] : bounds[j + 1]]
+                inner = cols[: bisect.bisect_right(cols, last)]
+                digits = b'%d"' % self.pending[ks[j]]
+                cells = self._find_row_cells(piece, inner, last, last_starts[j], digits)
+            if cells is None:
+                found.append(None)
+            else:
+                written_onto = any(cells[1])
+                found.append((not written_onto, written_onto, *cells))
+        return found
+
+    def _find_row_cells(
+        self, piece: bytes, cols: list[int], last: int, last_start: int, digits: bytes
+    ) -> tuple[list[bytes], list[bool], list[int]] | None:
+        """For writes to columns `cols` (ascending, none beyond `last`, the column of the
+        row's last cell, that starts at `last_start`) in row `piece` (its number `digits`
+        and a quote): the letters of the cell each goes onto or before, whether onto, and
+        where that cell starts. The cell a write goes onto is found by its whole reference
+        (`<c r="AD12"`); the one it goes before as the first of the next columns' so found,
+        the cell before that in an earlier column (the caller has seen that every cell in the
+        row has `r` first, so no other cell lies between the two). None
+        where that fails: the cell not found, a gap wider than `_GAP_TRIES` columns, or cells
+        that do not read so around it."""
+        ref_open, letters_of = self.cell_ref, self.letters_of
+        refs: list[bytes] = []
+        onto: list[bool] = []
+        starts: list[int] = []
+        i = 0
+        for col in cols:
+            ref = letters_of[col]
+            if col == last:
+                if not piece.startswith(ref_open + ref + digits, last_start):
+                    return None
+                at = last_start
+            else:
+                at = piece.find(ref_open + ref + digits, i)
+            if at >= 0:
+                refs.append(ref)
+                onto.append(True)
+                starts.append(i := at)
+                continue
+            for nxt in range(col + 1, min(last, col + _GAP_TRIES) + 1):
+                at = piece.find(ref_open + letters_of[nxt] + digits, i)
+                if at >= 0:
+                    break
+            else:
+                return None
+            before = piece.rfind(ref_open, 0, at)
+            if before >= 0:
+                skip = before + len(ref_open)
+                tail = piece[skip : skip + 3].rstrip(b'0123456789"')
+                if self.col_of.get(tail, MAX_COLS) >= col:
+                    return None
+            refs.append(letters_of[nxt])
+            onto.append(False)
+            starts.append(i := at)
+        return refs, onto, starts
 
     def _locate_gaps(
         self, rows: list[bytes], ks: list[int]
@@ -798,8 +909,13 @@ class _Rows:
 
     def _last_cols(self, pieces: list[bytes]) -> np.ndarray:
         """The column of each row's last cell (0: none); beyond `MAX_COLS` where it is not
-        plain (`<c r="AB12"`, one or two upper-case letters). The start tags are read side by
-        side as the rows of a byte matrix, not matched a row at a time."""
+        plain (`<c r="AB12"`, one or two upper-case letters)."""
+        return self._last_cells(pieces)[0]
+
+    def _last_cells(self, pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """`_last_cols`, and where each row's last cell (or other `<c…` tag) starts. The start
+        tags are read side by side as the rows of a byte matrix, not matched a row at a
+        time."""
         ref = np.frombuffer(self.cell_ref, np.uint8)
         width = len(ref) + 3
         starts = np.fromiter(map(bytes.rfind, pieces, repeat(self.cell_start)), np.int64)
@@ -815,7 +931,7 @@ class _Rows:
         cols = np.where(one, after[:, 0] - 64, (after[:, 0] - 64) * 26 + after[:, 1] - 64)
         cols[~(plain & (one | two))] = MAX_COLS + 1
         cols[starts < 0] = 0
-        return cols
+        return cols, starts
 
     def _patch(
         self, piece: bytes, row: int, row_writes: dict[int, CellWrite], spans: bool

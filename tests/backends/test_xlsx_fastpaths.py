@@ -227,3 +227,53 @@ def test_tab_xml_matches_the_general_path() -> None:
     body = xml[xml.index(b"<sheetData>") + 11 : xml.index(b"</sheetData>")]
     assert body == _reference_tab(tab, ref_styles)
     assert fast_styles.render() == ref_styles.render()
+
+
+def _row(r: int, *refs: str) -> str:
+    return f'<row r="{r}">' + "".join(f'<c r="{ref}"><v>1</v></c>' for ref in refs) + "</row>"
+
+
+# Rows whose cells a write's own reference finds (`_Rows._find_cells`), and rows it must leave
+# to the scan of every cell: each row gets a write in a gap, one onto a cell, or both.
+FOUND_OR_NOT = {
+    # found: onto the last cell, into a gap, onto a middle cell, in a gap of up to 8 columns,
+    # in a gap between cells in order with others out of order after them
+    1: (("A1", "B1", "D1"), (4,)),
+    2: (("A2", "B2", "D2"), (3, 5)),
+    3: (("A3", "B3", "D3"), (2, 3)),
+    4: (("A4", "J4"), (2,)),
+    7: (("A7", "D7", "B7", "E7"), (3,)),
+    # not found so: a gap wider than 8 columns, a gap with a later column before it, a cell
+    # numbered for another row, a last cell written `D05`
+    5: (("A5", "K5"), (2,)),
+    6: (("A6", "F6", "E6", "G6"), (4,)),
+    8: (("A8", "C10", "E8"), (2,)),
+    9: (("A9", "B9", "D09"), (4,)),
+    # a cell whose `r` is not first: `_patch` writes every cell of the row with its reference
+    10: (("A10",), (2,)),
+}
+
+
+def test_cells_found_by_their_references_splice_as_the_general_path() -> None:
+    rows = [_row(r, *refs) for r, (refs, _) in sorted(FOUND_OR_NOT.items())]
+    rows[-1] = rows[-1].replace("</row>", '<c s="0" r="C10"><v>2</v></c></row>')
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{xlsx_package.NS_MAIN}"><sheetData>{"".join(rows)}</sheetData>'
+        "</worksheet>"
+    ).encode()
+    writes = RowWrites(
+        [CellWrite(r, c, f"w{r}{c}") for r, (_, cols) in FOUND_OR_NOT.items() for c in cols], "t"
+    )
+    found = []
+    original = xlsx_splice._Rows._find_cells
+
+    def spy(self: xlsx_splice._Rows, rows: list[bytes], ks: list[int]) -> list[object]:
+        settled = original(self, rows, ks)
+        found.extend(self.pending[k] for k, cells in zip(ks, settled, strict=True) if cells)
+        return settled
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(xlsx_splice._Rows, "_find_cells", spy)
+        assert_splices_as_the_general_path(xml, writes, 1 << 20)
+    assert found == [1, 2, 3, 4, 7]
