@@ -11,8 +11,10 @@ atomically.
 
 The work is spread over the cores where the GIL allows: a changed sheet is inflated in one
 thread (`_read_ahead`) while this one splices it region by region (`patch_sheet`), and what
-it writes is deflated in 4 MiB blocks on a thread pool (`_Deflater`, at zipfile's default
-level) into a scratch file, from which the members are copied raw into the package.
+it writes is deflated in segments of 4 MiB or more on a thread pool (`_Deflater`, at zlib-ng's
+level 5) into a scratch file, from which the members are copied raw into the package. A
+segment that reads as one of the sheet's segments before (the sheet written by salesync) is
+copied from the workbook instead of compressed again.
 
 This module is the backend (`XlsxBackend`, `apply_plan`, the rewrite and the deflater); the
 rest lives beside it:
@@ -52,11 +54,14 @@ from sync.backends.xlsx_cells import SheetEdits
 from sync.backends.xlsx_dashboard import dashboard_parts
 from sync.backends.xlsx_package import (
     CT_WORKSHEET,
+    FLUSH_MARK,
     NS_REL,
     REL_CALC_CHAIN,
     REL_WORKSHEET,
+    ZLIB_ERROR,
     Deflated,
     Package,
+    Segments,
     _rels_part,
     add_deflated,
     check_locks,
@@ -152,61 +157,158 @@ def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None)
 # the stdlib zlib's level 6 makes them; level 4 grows them by 5-9 %. `benchmarks/bench.py`'s
 # rezip floor compresses at this level too.
 DEFLATE_LEVEL = 5
-_WINDOW = 32 * 1024  # how far back deflate may refer: what each block is primed with
-# A block is compressed by two zlib-ng calls, each of which waits for the GIL when it returns
-# (up to the 5 ms switch interval while this thread splices): 4 MiB blocks keep those waits
-# a small part of the ~50 ms a block takes to compress.
-_BLOCK = 4 << 20
+# A member is deflated in segments, each compressed on its own on a thread pool while this
+# thread splices or renders what follows. A segment is cut before the first row numbered in
+# thousands (`<row r="…000"`) that starts `_SEGMENT` bytes or further into it (failing one,
+# `_MAX_SEGMENT` bytes in), so where two versions of a sheet read the same, they are cut the same:
+# the next write copies the compressed bytes of a segment that did not change instead of
+# compressing it again (`_reused`). Segments of 4 MiB and more also keep short the waits of
+# the pool's zlib-ng calls for the GIL (up to the 5 ms switch interval each) against the
+# ~15 ms a MiB takes to compress.
+_SEGMENT = 4 << 20
+_MAX_SEGMENT = 16 << 20
+_CUT = re.compile(rb'row r="\d*000"')
+_CARRY = 32  # bytes of the data before that a cut's pattern may begin in
+_FINAL_EMPTY_BLOCK = b"\x03\x00"  # a last, empty block: what Z_FINISH adds to a flushed stream
 
 
-def _deflate_block(block: bytes, zdict: bytes, last: bool) -> bytes:
-    """One block of a member's raw deflate stream. It is primed with the 32 KiB before it and
-    ends on a byte boundary (a sync flush, or the final block), so the blocks, compressed
-    apart, concatenate into one stream that any inflater reads as a whole (pigz's way)."""
-    if zdict:
-        c = zlib_ng.compressobj(
-            DEFLATE_LEVEL, zlib_ng.DEFLATED, -15, 8, zlib_ng.Z_DEFAULT_STRATEGY, zdict
-        )
-    else:
-        c = zlib_ng.compressobj(DEFLATE_LEVEL, zlib_ng.DEFLATED, -15)
+def _deflate_block(block: bytes, last: bool) -> bytes:
+    """One segment of a member's raw deflate stream, compressed from scratch: it ends on a
+    byte boundary (a sync flush, `FLUSH_MARK`, or the final block) and refers to nothing before
+    it, so the segments concatenate into one stream that any inflater reads as a whole, and
+    a segment may be copied into another stream."""
+    c = zlib_ng.compressobj(DEFLATE_LEVEL, zlib_ng.DEFLATED, -15)
     return c.compress(block) + c.flush(zlib_ng.Z_FINISH if last else zlib_ng.Z_SYNC_FLUSH)
 
 
-class _Deflater:
-    """Write one member's data as a raw deflate stream to `fh`, compressed 4 MiB block by
-    block on `pool`. zlib-ng's deflate releases the GIL: while this thread splices or renders
-    the next block, the pool's threads compress the ones before it on the other cores, so a
-    member costs about the larger of the two instead of their sum. Blocks are written to
-    `fh` in order; at most `depth` wait in memory."""
+def _segment(block: bytes, last: bool, old: tuple[str, int, int] | None) -> bytes:
+    """A segment's deflate stream: the compressed bytes `old` (the file, offset and length of
+    a segment of the member before) where they are that segment's, else `_deflate_block`."""
+    if old is not None and not last:
+        reused = _reused(block, *old)
+        if reused is not None:
+            return reused
+    return _deflate_block(block, last)
 
-    def __init__(self, pool: ThreadPoolExecutor, fh: IO[bytes], depth: int) -> None:
+
+def _reused(block: bytes, path: str, at: int, size: int) -> bytes | None:
+    """The `size` bytes at `at` in `path` if they are a deflate stream of exactly `block` that
+    refers to nothing before it and ends flushed on a block boundary (they then stand for
+    `block` in any stream); None if not. Inflated from a fresh state they must give `block`
+    and then, with an empty last block after them, end the stream: a piece that refers to
+    earlier bytes fails to inflate or gives other bytes, and one that does not end on a block
+    boundary reads the last block as something else."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(at)
+            data = fh.read(size)
+    except OSError:
+        return None
+    if len(data) != size or not data.endswith(FLUSH_MARK):
+        return None
+    inflate = zlib_ng.decompressobj(-15)
+    try:
+        out = inflate.decompress(data + _FINAL_EMPTY_BLOCK, len(block) + 1)
+    except ZLIB_ERROR:
+        return None
+    if out == block and inflate.eof and not inflate.unused_data and not inflate.unconsumed_tail:
+        return data
+    return None
+
+
+class _Deflater:
+    """Write one member's data as a raw deflate stream to `fh`, in segments (see `_SEGMENT`)
+    compressed on `pool`. zlib-ng's deflate releases the GIL: while this thread splices or
+    renders the next segment, the pool's threads compress the ones before it on the other
+    cores, so a member costs about the larger of the two instead of their sum. A segment
+    found in `old` (the member before, see `iter_chunks`) by its length and CRC-32 is copied
+    from `path` where `_reused` finds it so. Segments are written to `fh` in order; at most
+    `depth` wait in memory."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        fh: IO[bytes],
+        depth: int,
+        old: Segments | None = None,
+        path: str | None = None,
+    ) -> None:
         self._pool = pool
         self._fh = fh
         self._depth = depth
+        self._old = old if old is not None and path else None
+        self._path = path or ""
         self._parts: list[bytes] = []
         self._size = 0
         self._futures: deque[Future[bytes]] = deque()
-        self._tail = b""
         self.offset = fh.tell()
         self.compress_size = 0
         self.file_size = 0
         self.crc = 0
 
     def write(self, data: bytes) -> None:
-        if data:
-            self._parts.append(data)
-            self._size += len(data)
-            if self._size >= _BLOCK:
-                self._submit(last=False)
+        if not data:
+            return
+        before = self._size
+        self._parts.append(data)
+        self._size += len(data)
+        while self._size >= _SEGMENT:
+            cut = self._cut(before)
+            if cut is None:
+                if self._size < _MAX_SEGMENT:
+                    return
+                cut = _MAX_SEGMENT
+            self._submit(self._split(cut), last=False)
+            before = 0
 
-    def _submit(self, last: bool) -> None:
+    def _cut(self, before: int) -> int | None:
+        """Where the segment is cut: before the first row numbered in thousands that starts
+        `_SEGMENT` bytes or further into it. What lies before `before` bytes was looked at
+        already: only the last part (from `before` on) is, and the seam before it, where a
+        row's number may have begun."""
+        data = self._parts[-1]
+        if before > _SEGMENT:
+            tail, n = [], 0  # the `_CARRY` bytes before `data`
+            for i in range(len(self._parts) - 2, -1, -1):
+                tail.append(self._parts[i][-(_CARRY - n) :])
+                n += len(tail[-1])
+                if n >= _CARRY:
+                    break
+            seam = b"".join(reversed(tail))
+            m = _CUT.search(seam + data[:_CARRY], max(0, _SEGMENT - (before - len(seam))))
+            if m is not None and m.start() < len(seam):
+                return before - len(seam) + m.start()
+        m = _CUT.search(data, max(0, _SEGMENT - before))
+        return None if m is None else before + m.start()
+
+    def _split(self, cut: int) -> bytes:
+        """The first `cut` bytes buffered, taken out of the buffer."""
+        parts, at = self._parts, 0
+        for i, part in enumerate(parts):
+            if at + len(part) >= cut:
+                k = cut - at
+                head = b"".join([*parts[:i], part[:k]]) if i else part[:k]
+                rest = [part[k:], *parts[i + 1 :]] if k < len(part) else parts[i + 1 :]
+                self._parts = rest
+                self._size -= cut
+                return head
+            at += len(part)
+        raise AssertionError("the cut lies beyond the buffer")
+
+    def _join(self) -> bytes:
         block = b"".join(self._parts)
-        self._parts.clear()
+        self._parts = []
         self._size = 0
+        return block
+
+    def _submit(self, block: bytes, last: bool) -> None:
         self.crc = zlib_ng.crc32(block, self.crc)
         self.file_size += len(block)
-        self._futures.append(self._pool.submit(_deflate_block, block, self._tail, last))
-        self._tail = (self._tail + block)[-_WINDOW:] if len(block) < _WINDOW else block[-_WINDOW:]
+        old = None
+        if self._old is not None and not last:
+            found = self._old.get((len(block), zlib_ng.crc32(block)))
+            old = None if found is None else (self._path, *found)
+        self._futures.append(self._pool.submit(_segment, block, last, old))
         while len(self._futures) > (0 if last else self._depth):
             self._put(self._futures.popleft().result())
 
@@ -215,8 +317,8 @@ class _Deflater:
         self.compress_size += len(data)
 
     def close(self) -> Deflated:
-        """Compress what is left, wait for every block and end the stream."""
-        self._submit(last=True)
+        """Compress what is left, wait for every segment and end the stream."""
+        self._submit(self._join(), last=True)
         return Deflated(self.offset, self.compress_size, self.file_size, self.crc)
 
     def abandon(self) -> None:
@@ -227,10 +329,16 @@ class _Deflater:
 
 @contextlib.contextmanager
 def _deflated(
-    pool: ThreadPoolExecutor, fh: IO[bytes], done: Callable[[Deflated], None], depth: int
+    pool: ThreadPoolExecutor,
+    fh: IO[bytes],
+    done: Callable[[Deflated], None],
+    depth: int,
+    old: Segments | None = None,
+    path: str | None = None,
 ) -> Iterator[_Deflater]:
-    """A sink for one new member, compressed on `pool` into `fh`; `done` gets its record."""
-    writer = _Deflater(pool, fh, depth)
+    """A sink for one new member, compressed on `pool` into `fh`; `done` gets its record.
+    `old`, `path`: the segments of the member it replaces, and the file they are in."""
+    writer = _Deflater(pool, fh, depth, old, path)
     try:
         yield writer
         done(writer.close())
@@ -238,15 +346,18 @@ def _deflated(
         writer.abandon()
 
 
-def _read_ahead(zf: zipfile.ZipFile, part: str, depth: int = 3) -> Iterator[bytes]:
+def _read_ahead(
+    zf: zipfile.ZipFile, part: str, depth: int = 3, segments: Segments | None = None
+) -> Iterator[bytes]:
     """A member's uncompressed bytes in ~1 MiB chunks, read and inflated in a second thread
-    (zlib-ng's inflate and crc32 release the GIL) while this one works on the chunk before."""
+    (zlib-ng's inflate and crc32 release the GIL) while this one works on the chunk before;
+    its segments recorded in `segments` as they go by (see `iter_chunks`)."""
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(depth)
     stop = threading.Event()
 
     def run() -> None:
         try:
-            for chunk in iter_chunks(zf, part):
+            for chunk in iter_chunks(zf, part, segments):
                 if stop.is_set():
                     break
                 chunks.put(chunk)
@@ -281,11 +392,16 @@ def _rewrite(zin: zipfile.ZipFile, pkg: Package, plan: WritePlan, tmp, scratch, 
     new_sheets: list[tuple[str, str, str, int]] = []  # (name, part, rid, sheetId)
     table_texts: dict[str, bytes] = {}
     # One thread renders at ~100 MB/s and deflate runs at ~75 MB/s a core: more than a few
-    # compressing threads would only hold more 4 MiB blocks in memory.
+    # compressing threads would only hold more segments in memory.
     workers = max(1, min(os.cpu_count() or 1, 4))
 
-    def member(part: str) -> contextlib.AbstractContextManager[_Deflater]:
-        return _deflated(pool, scratch, lambda done: replaced.__setitem__(part, done), workers + 1)
+    def member(
+        part: str, old: Segments | None = None
+    ) -> contextlib.AbstractContextManager[_Deflater]:
+        def done(record: Deflated) -> None:
+            replaced[part] = record
+
+        return _deflated(pool, scratch, done, workers + 1, old, zin.filename)
 
     with ThreadPoolExecutor(workers, thread_name_prefix="salesync-deflate") as pool:
         for name, writes in plan.cells.items():
@@ -307,8 +423,9 @@ def _rewrite(zin: zipfile.ZipFile, pkg: Package, plan: WritePlan, tmp, scratch, 
             likes = set(edits.writes.likes.values())
             if likes:
                 edits.like_styles = find_styles(iter_chunks(zin, ref.part), likes)
-            with member(ref.part) as sink:
-                patch_sheet(_read_ahead(zin, ref.part), sink.write, edits)
+            old: Segments = {}  # filled as the sheet is read, ahead of the writing
+            with member(ref.part, old) as sink:
+                patch_sheet(_read_ahead(zin, ref.part, segments=old), sink.write, edits)
             formulas_removed |= edits.formulas_removed
 
         used_parts = set(pkg.members)

@@ -35,7 +35,7 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 
 CHUNK = 1 << 20
 _COMPRESSED_CHUNK = CHUNK // 8  # sheet XML deflates about tenfold
-_ZLIB_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub types it as an instance
+ZLIB_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub types it as an instance
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -268,14 +268,31 @@ def load_package_checked(zf: zipfile.ZipFile, path: Path) -> Package:
         raise WorkbookUnreadable(f"{path}: the workbook package is damaged ({exc})") from exc
 
 
-def iter_chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+Segments = dict[tuple[int, int], tuple[int, int]]
+"""Where a member's deflate stream holds a piece that inflates on its own: (its uncompressed
+length, CRC-32) → (the file offset of its compressed bytes, their length). See `iter_chunks`."""
+
+FLUSH_MARK = b"\x00\x00\xff\xff"
+"""How a deflate stream flushed to a byte boundary goes on: an empty stored block's lengths."""
+
+
+def iter_chunks(
+    zf: zipfile.ZipFile, part: str, segments: Segments | None = None
+) -> Iterator[bytes]:
     """A member's uncompressed bytes, at most `CHUNK` at a time.
 
     A deflated member of a workbook on disk is inflated by zlib-ng, about three times as fast
     as zipfile's zlib (at a million rows a sheet's XML is half a gigabyte), from a file handle
     of its own, so threads may read members side by side; its size and CRC-32 are checked at
     the end, as zipfile checks them. Anything else (stored, encrypted, another method, a
-    workbook in memory) is read through zipfile."""
+    workbook in memory) is read through zipfile.
+
+    With `segments`, the pieces of the stream between flush marks (`FLUSH_MARK`, as the
+    writer's segments end: see `xlsx._Deflater`) are recorded there as they are inflated, for
+    the writer to copy those it would compress to the same bytes. A mark is only likely to
+    end a piece that inflates on its own (the bytes may occur inside compressed data too, and
+    a flush need not reset what the next piece may refer to): the writer checks a piece
+    before it uses it."""
     info = zf.getinfo(part)
     if (
         info.compress_type != zipfile.ZIP_DEFLATED
@@ -299,27 +316,54 @@ def iter_chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
             raise zipfile.BadZipFile(f"{part}: the names in the directory and the header differ")
         fh.seek(extra_len, os.SEEK_CUR)
         inflate = zlib_ng.decompressobj(-15)
+        at = fh.tell()  # the file offset of the next compressed byte read
         remaining, size, crc = info.compress_size, 0, 0
-        pending = b""
-        while not inflate.eof:
-            if not pending and remaining:
-                pending = fh.read(min(remaining, _COMPRESSED_CHUNK))
-                if not pending:
-                    raise zipfile.BadZipFile(f"{part} is truncated")
-                remaining -= len(pending)
-            try:
-                chunk = inflate.decompress(pending, CHUNK)
-            except _ZLIB_ERROR as exc:
-                raise zipfile.BadZipFile(f"{part} is damaged ({exc})") from exc
-            pending = inflate.unconsumed_tail
-            if chunk:
-                size += len(chunk)
-                crc = zlib_ng.crc32(chunk, crc)
-                yield chunk
-            elif not pending and not remaining:
-                break  # the data ends before the stream does
+        piece_at, piece_size, piece_crc = at, 0, 0  # the piece being inflated, so far
+        carry = b""  # the end of the bytes read before, for a mark across two reads
+        while remaining and not inflate.eof:
+            data = fh.read(min(remaining, _COMPRESSED_CHUNK))
+            if not data:
+                raise zipfile.BadZipFile(f"{part} is truncated")
+            remaining -= len(data)
+            ends = _mark_ends(carry + data, len(carry)) if segments is not None else []
+            start = 0
+            for end, marked in [*((end, True) for end in ends), (len(data), False)]:
+                pending = data[start:end]
+                while True:
+                    try:
+                        chunk = inflate.decompress(pending, CHUNK)
+                    except ZLIB_ERROR as exc:
+                        raise zipfile.BadZipFile(f"{part} is damaged ({exc})") from exc
+                    pending = inflate.unconsumed_tail
+                    if chunk:
+                        size += len(chunk)
+                        crc = zlib_ng.crc32(chunk, crc)
+                        if segments is not None:
+                            piece_size += len(chunk)
+                            piece_crc = zlib_ng.crc32(chunk, piece_crc)
+                        yield chunk
+                    if inflate.eof or (not pending and len(chunk) < CHUNK):
+                        break  # all the input is in, and all it gives is out
+                if marked and segments is not None and not inflate.eof:
+                    segments[piece_size, piece_crc] = (piece_at, at + end - piece_at)
+                    piece_at, piece_size, piece_crc = at + end, 0, 0
+                start = end
+            at += len(data)
+            carry = (carry + data)[-(len(FLUSH_MARK) - 1) :]
     if not inflate.eof or size != info.file_size or crc != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 or size for {part}")
+
+
+def _mark_ends(data: bytes, skip: int) -> list[int]:
+    """Where each `FLUSH_MARK` in `data` ends, less `skip` (the bytes that came before), for
+    those that end after them."""
+    ends, i = [], data.find(FLUSH_MARK)
+    while i >= 0:
+        end = i + len(FLUSH_MARK) - skip
+        if end > 0:
+            ends.append(end)
+        i = data.find(FLUSH_MARK, i + 1)
+    return ends
 
 
 ROOT_PREFIX_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s>]")

@@ -1,8 +1,11 @@
 """The writer's and reader's parallel plumbing gives what the plain, one-thread way gives.
 
-- `_Deflater` compresses a member block by block on a thread pool (pigz's way): the blocks
-  inflate as one stream to exactly the bytes written, with the right CRC and sizes, and the
-  member goes into the zip raw, or through the public API when zipfile's internals are missing.
+- `_Deflater` compresses a member segment by segment on a thread pool: the segments inflate
+  as one stream to exactly the bytes written, with the right CRC and sizes, and the member
+  goes into the zip raw, or through the public API when zipfile's internals are missing. The
+  segments are cut by content, however the data was written; the reader finds them in a
+  member again, and the next write copies those that did not change (only where they inflate
+  on their own to exactly the same bytes): the same file as compressing them again.
 - `_read_ahead` inflates a member in a second thread: the same bytes, errors handed over, and
   a reader that stops early does not leave the thread hanging.
 - `patch_sheet` splices whole regions of rows in bulk (`_Rows.splice`): the same bytes as the
@@ -15,6 +18,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import random
 import re
@@ -69,37 +73,146 @@ def _deflate(
     return stream, record
 
 
+def _rows_xml(size: int, seed: int, numbered: bool = True) -> bytes:
+    """About `size` bytes of rows (numbered from 1, or without `r`), cut at `size`."""
+    rng = random.Random(seed)
+    words = [b"<c r=", b'"A1"', "达标".encode(), b"</c>", b"12345", b"<v>7</v>"]
+    out, n, total = [], 0, 0
+    while total < size:
+        n += 1
+        row = b"<row" + (b' r="%d"' % n if numbered else b"") + b">"
+        row += b"".join(rng.choices(words, k=rng.randrange(4, 40))) + b"</row>"
+        out.append(row)
+        total += len(row)
+    return b"".join(out)[:size]
+
+
 @pytest.mark.parametrize(
     "size",
     [
         0,
         1,
         1000,
-        x._WINDOW - 1,
-        x._WINDOW + 1,
-        x._BLOCK - 1,
-        x._BLOCK,
-        x._BLOCK + 1,
-        2 * x._BLOCK + 5,
+        x._SEGMENT - 1,
+        x._SEGMENT,
+        x._SEGMENT + 1,
+        2 * x._SEGMENT + 5,
+        x._MAX_SEGMENT + 7,
     ],
 )
-def test_deflated_blocks_inflate_to_the_bytes_written(size: int) -> None:
-    rng = random.Random(size)
-    words = [b"<row>", b"<c r=", b'"A1"', "达标".encode(), b"</c>", b"</row>", b"12345"]
-    data = b"".join(rng.choices(words, k=size // 4 + 1))[:size]
+@pytest.mark.parametrize("numbered", [True, False])
+def test_deflated_segments_inflate_to_the_bytes_written(size: int, numbered: bool) -> None:
+    data = _rows_xml(size, size, numbered)
     stream, record = _deflate(data, [7, 100_000, xlsx_package.CHUNK + 3, 1])
     assert zlib.decompress(stream, -15) == data
     assert record.file_size == len(data)
     assert record.crc == zlib.crc32(data)
     assert record.offset == len(b"junk before")
-    # the blocks, primed with the window before them, compress about as well as one stream
+    # the segments, each compressed from scratch, compress about as well as one stream
     whole = zlib_ng.compressobj(x.DEFLATE_LEVEL, zlib_ng.DEFLATED, -15)
     one = whole.compress(data) + whole.flush()
-    assert len(stream) <= len(one) * 1.01 + 16 * (size // x._BLOCK + 1)
+    assert len(stream) <= len(one) * 1.01 + 16 * (size // x._SEGMENT + 1)
+
+
+def _segments_of(data: bytes, pieces: list[int], monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The segments `_Deflater` cuts `data` into, written in pieces of the given sizes."""
+    blocks: list[bytes] = []
+    original = x._segment
+
+    def spy(block: bytes, last: bool, old: tuple[str, int, int] | None) -> bytes:
+        blocks.append(block)
+        return original(block, last, old)
+
+    monkeypatch.setattr(x, "_segment", spy)
+    _deflate(data, pieces, workers=1)
+    monkeypatch.setattr(x, "_segment", original)
+    return blocks
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_segments_are_cut_by_content_not_by_the_writes(
+    monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    """Each segment but the last ends before the first row numbered in thousands at
+    `_SEGMENT` bytes or further (or at `_MAX_SEGMENT` without one), however the data was
+    written, so that two versions of a sheet that read the same are cut the same; each
+    segment inflates on its own."""
+    monkeypatch.setattr(x, "_SEGMENT", 20_000)
+    monkeypatch.setattr(x, "_MAX_SEGMENT", 200_000)
+    data = _rows_xml(900_000, 1).replace(b"<row", b"<" + prefix.encode() + b"row")
+    data += _rows_xml(450_000, 2, numbered=False)  # a stretch without numbers: cut at the most
+    cuts, kinds = [], []
+    for pieces in ([7, 1, 13], [4096], [19_999, 20_001], [1 << 20], [31, 33, 10_007]):
+        blocks = _segments_of(data, pieces, monkeypatch)
+        assert b"".join(blocks) == data
+        cuts.append([len(b) for b in blocks])
+        for block, after in itertools.pairwise(blocks):
+            m = x._CUT.match(after)
+            kinds.append(m is not None)
+            if m is None:  # no row numbered in thousands 20,000 bytes or further in
+                assert len(block) == 200_000
+                assert x._CUT.search(block, 20_000) is None
+            else:
+                assert m.group(0).endswith(b'000"')
+                assert len(block) >= 20_000
+                assert x._CUT.search(block, 20_000) is None
+        for block in blocks[:-1]:
+            c = zlib_ng.compressobj(x.DEFLATE_LEVEL, zlib_ng.DEFLATED, -15)
+            alone = c.compress(block) + c.flush(zlib_ng.Z_SYNC_FLUSH)
+            assert zlib.decompressobj(-15).decompress(alone) == block
+    assert all(c == cuts[0] for c in cuts)
+    assert kinds.count(True) >= 6 * 5 and kinds.count(False) >= 2 * 5  # both kinds of cut
+
+
+@pytest.mark.parametrize("pieces", [[0, 7], [0, 1 << 20], [-40, 5, 100], [-3, 9], [1, 1]])
+def test_a_row_numbered_in_thousands_just_short_of_the_size_does_not_cut(
+    monkeypatch: pytest.MonkeyPatch, pieces: list[int]
+) -> None:
+    """A row numbered in thousands that starts a few bytes before `_SEGMENT` does not cut
+    the segment, wherever the writes begin and end around it: the next one does."""
+    data = _rows_xml(400_000, 6)
+    first = data.index(b'<row r="1000"')
+    monkeypatch.setattr(x, "_SEGMENT", first + 1 + 10)  # `row r="1000"` starts 10 bytes short
+    sizes = [first + 11 + n if i == 0 else n for i, n in enumerate(pieces)]
+    blocks = _segments_of(data, sizes, monkeypatch)
+    assert blocks[0] == data[: data.index(b'row r="2000"')]
+    assert b"".join(blocks) == data
+
+
+def test_a_segment_is_reused_only_where_it_stands_for_the_same_bytes(tmp_path: Path) -> None:
+    """`_reused` takes compressed bytes for a segment only if, inflated alone, they give
+    exactly its bytes and end flushed on a block boundary."""
+    block = _rows_xml(300_000, 3)
+    before = _rows_xml(100_000, 4)
+    own = x._deflate_block(block, last=False)
+    c = zlib_ng.compressobj(
+        x.DEFLATE_LEVEL, zlib_ng.DEFLATED, -15, 8, zlib_ng.Z_DEFAULT_STRATEGY, before[-32768:]
+    )
+    primed = c.compress(block) + c.flush(zlib_ng.Z_SYNC_FLUSH)  # refers to the bytes before
+    assert primed.endswith(xlsx_package.FLUSH_MARK) and primed != own
+    other = bytearray(block)
+    other[1000:1004] = b"9999" if other[1000:1004] != b"9999" else b"8888"
+    path = tmp_path / "old"
+
+    def reused(data: bytes, wanted: bytes = block) -> bytes | None:
+        path.write_bytes(b"junk" + data + b"more")
+        return x._reused(wanted, str(path), 4, len(data))
+
+    assert reused(own) == own
+    assert reused(primed) is None
+    assert reused(own, bytes(other)) is None
+    assert reused(own, block + b"<") is None
+    assert reused(own, block[:-1]) is None
+    ended = x._deflate_block(block, last=True)
+    assert reused(ended) is None  # not flushed: the last
+    assert reused(ended + xlsx_package.FLUSH_MARK) is None  # the stream would end in it
+    assert reused(own[:-5] + xlsx_package.FLUSH_MARK) is None  # cut inside a block
+    assert x._reused(block, str(path), 4, len(own) + 100) is None  # past the file's end
+    assert x._reused(block, str(tmp_path / "gone"), 4, len(own)) is None
 
 
 def test_a_failing_block_fails_the_member(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(block: bytes, zdict: bytes, last: bool) -> bytes:
+    def boom(block: bytes, last: bool) -> bytes:
         raise MemoryError("no room")
 
     monkeypatch.setattr(x, "_deflate_block", boom)
@@ -110,7 +223,7 @@ def test_a_failing_block_fails_the_member(monkeypatch: pytest.MonkeyPatch) -> No
         x._deflated(pool, io.BytesIO(), records.append, depth=1) as sink,
     ):
         for _ in range(5):
-            sink.write(b"x" * x._BLOCK)
+            sink.write(b"x" * x._SEGMENT)
     assert records == []
 
 
@@ -662,3 +775,83 @@ def test_parallel_read_returns_the_threads_freed_memory(
     monkeypatch.setattr(x.os, "cpu_count", lambda: 2)
     read_workbook(path)
     assert calls == [None]
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+def _numbered_sheet(rows: int) -> str:
+    return (
+        "<sheetData>"
+        + "".join(
+            f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>lead {r}</t></is></c>'
+            f'<c r="B{r}"><v>{r * 7}</v></c></row>'
+            for r in range(1, rows + 1)
+        )
+        + "</sheetData>"
+    )
+
+
+@pytest.mark.parametrize("read", [1, 3, 5, 1 << 17])
+def test_the_reader_records_the_segments_the_writer_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: int
+) -> None:
+    """`iter_chunks` finds, by their flush marks, the segments a member was deflated in: by
+    the length and CRC-32 of their bytes, where their compressed bytes lie in the file; a
+    mark read in two pieces too."""
+    monkeypatch.setattr(x, "_SEGMENT", 20_000)
+    path = make_xlsx(tmp_path / "s.xlsx", {"S": _numbered_sheet(5000)})
+    apply_plan(path, WritePlan(cells={"S": [CellWrite(r, 3, "x") for r in range(1, 5001)]}))
+    blocks = _segments_of(members(path)["xl/worksheets/sheet1.xml"], [1 << 20], monkeypatch)
+    assert len(blocks) == 6  # cut before rows 1000, 2000 … 5000
+    monkeypatch.setattr(xlsx_package, "_COMPRESSED_CHUNK", read)
+    segments: xlsx_package.Segments = {}
+    with zipfile.ZipFile(path) as zf:
+        data = b"".join(xlsx_package.iter_chunks(zf, "xl/worksheets/sheet1.xml", segments))
+    assert data == b"".join(blocks)
+    assert set(segments) == {(len(b), zlib.crc32(b)) for b in blocks[:-1]}
+    raw = path.read_bytes()
+    for block in blocks[:-1]:
+        at, size = segments[len(block), zlib.crc32(block)]
+        assert zlib.decompressobj(-15).decompress(raw[at : at + size]) == block
+
+
+def test_the_next_write_copies_the_segments_that_did_not_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet written before by salesync, written again with a few cells changed near its
+    end: the segments before them are copied, not compressed again, and the file is the
+    same, byte for byte, as compressing every segment would make it."""
+    monkeypatch.setattr(x, "_SEGMENT", 20_000)
+    monkeypatch.setattr(x, "_MAX_SEGMENT", 200_000)
+    path = make_xlsx(tmp_path / "s.xlsx", {"S": _numbered_sheet(6000), "T": _numbered_sheet(9)})
+    first = [CellWrite(r, 3, "达标" if r % 3 else r) for r in range(1, 6001)]
+    apply_plan(path, WritePlan(cells={"S": first}))
+    later = [CellWrite(r, 3, "超时") for r in range(5990, 6001)] + [CellWrite(2, 4, 1)]
+    plan = WritePlan(cells={"S": later, "T": [CellWrite(1, 1, "new")]})
+
+    calls: list[bool] = []
+    original = x._reused
+
+    def spy(block: bytes, path_: str, at: int, size: int) -> bytes | None:
+        got = original(block, path_, at, size)
+        calls.append(got is not None)
+        return got
+
+    monkeypatch.setattr(x, "_reused", spy)
+    apply_plan(path, plan, out=tmp_path / "reused.xlsx")
+    monkeypatch.setattr(x, "_reused", lambda *args: None)
+    apply_plan(path, plan, out=tmp_path / "compressed.xlsx")
+    assert (tmp_path / "reused.xlsx").read_bytes() == (tmp_path / "compressed.xlsx").read_bytes()
+    # cut before rows 1000 … 6000: the first segment (row 2 changed), the one of rows 5000-5999
+    # and the last are compressed again, the 4 between copied (the tab T was written by
+    # hand: nothing to copy)
+    blocks = _segments_of(members(path)["xl/worksheets/sheet1.xml"], [1 << 20], monkeypatch)
+    assert len(blocks) == 7
+    assert calls == [True] * 4
+    book = {s.name: s.rows for s in read_workbook(tmp_path / "reused.xlsx").sheets}
+    assert [r[2] for r in book["S"]] == [
+        "超时" if r >= 5990 else ("达标" if r % 3 else r) for r in range(1, 6001)
+    ]
+    assert book["S"][1][3] == 1
+    assert book["T"][0][0] == "new"
