@@ -305,7 +305,7 @@ class _Deflater:
         self.crc = zlib_ng.crc32(block, self.crc)
         self.file_size += len(block)
         old = None
-        if self._old is not None and not last:
+        if self._old and not last:  # none recorded: the sheet was not written in segments
             found = self._old.get((len(block), zlib_ng.crc32(block)))
             old = None if found is None else (self._path, *found)
         self._futures.append(self._pool.submit(_segment, block, last, old))
