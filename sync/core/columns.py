@@ -15,7 +15,7 @@ array(['2026-03-02T00:00:00.000000',                        'NaT',
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar, overload
 
@@ -129,3 +129,74 @@ def day_of(value: None) -> None: ...
 def day_of(value: date | None) -> date | None:
     """The day of a date or datetime (None stays None)."""
     return value.date() if isinstance(value, datetime) else value
+
+
+class RowValues(Mapping[int, Any]):
+    """An owned column's values by spreadsheet row, kept as the rows (ascending, each once) and
+    their values side by side rather than as a dict: a rule sets a million at once, and the
+    plan reads them back in row order (`spread`). A lookup by row builds the dict once.
+
+    >>> column = RowValues([3, 5], ["达标", None])
+    >>> dict(column), 5 in column, len(column)
+    ({3: '达标', 5: None}, True, 2)
+    >>> full, given = column.spread(2, 6)
+    >>> full.tolist(), given.tolist()
+    ([None, '达标', None, None, None], [False, True, False, True, False])
+    """
+
+    __slots__ = ("_by_row", "rows", "values_list")
+
+    def __init__(self, rows: Sequence[int], values: Sequence[Any]) -> None:
+        if len(rows) != len(values):
+            raise ValueError(f"{len(rows)} rows but {len(values)} values")
+        self.rows = np.asarray(rows, dtype=np.int64)
+        if len(self.rows) > 1 and not bool((np.diff(self.rows) > 0).all()):
+            raise ValueError("rows must ascend, each once")
+        self.values_list = list(values)
+        self._by_row: dict[int, Any] | None = None
+
+    def _dict(self) -> dict[int, Any]:
+        if self._by_row is None:
+            self._by_row = dict(zip(self.rows.tolist(), self.values_list, strict=True))
+        return self._by_row
+
+    def __getitem__(self, row: int) -> Any:
+        return self._dict()[row]
+
+    def __contains__(self, row: object) -> bool:
+        return row in self._dict()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.rows.tolist())
+
+    def __len__(self) -> int:
+        return len(self.values_list)
+
+    def spread(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows `first` to `last` in order: each one's value (None where it has none) and
+        whether it has one. Rows outside are left out."""
+        size = max(0, last - first + 1)
+        full = np.full(size, None, dtype=object)
+        given = np.zeros(size, dtype=bool)
+        inside = (self.rows >= first) & (self.rows <= last)
+        values = self.values_list
+        if not inside.all():
+            values = [v for v, keep in zip(values, inside.tolist(), strict=True) if keep]
+        at = self.rows[inside] - first
+        full[at] = objects(values)
+        given[at] = True
+        return full, given
+
+
+def column_values(values: Mapping[int, Any]) -> list[Any]:
+    """An owned column's values, in the order of its rows."""
+    if isinstance(values, RowValues):
+        return values.values_list
+    return list(values.values())
+
+
+def column_items(values: Mapping[int, Any]) -> Iterable[tuple[int, Any]]:
+    """An owned column's (row, value) pairs, without building a dict of a `RowValues`."""
+    if isinstance(values, RowValues):
+        return zip(values.rows.tolist(), values.values_list, strict=True)
+    return values.items()

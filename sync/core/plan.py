@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .columns import RowValues, column_items, column_values
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
 from .model import (
@@ -260,17 +261,22 @@ class _Layout:
         size = last - self.first + 1
         return found[:size] + [None] * (size - len(found))
 
-    def formula_issues(self, field_name: str, values: dict[int, Any], lang: Lang) -> list[Issue]:
+    def formula_issues(self, field_name: str, values: Mapping[int, Any], lang: Lang) -> list[Issue]:
         col = self.bound.columns.get(field_name)
         if col is None or field_name in self.bound.unusable:
             return []
         if self.bound.table.field(field_name).owner is not Owner.JOB:
             return []
+        formulas = self.formula_rows.get(col)
+        if not formulas:
+            return []
         sheet = self.bound.sheet
         issues = []
-        for row in filter(self.formula_rows[col].__contains__, values):
+        for row, value in column_items(values):
+            if row not in formulas:
+                continue
             current = sheet.value(row, col)
-            if same_value(current, values[row]):
+            if same_value(current, value):
                 continue
             issues.append(
                 make_issue(
@@ -288,7 +294,7 @@ class _Layout:
         return issues
 
     def add_writes(
-        self, into: CellWrites, field_name: str, values: dict[int, Any], lang: Lang
+        self, into: CellWrites, field_name: str, values: Mapping[int, Any], lang: Lang
     ) -> None:
         """The column's writes, added to `into` a column at a time (a table's writes can
         number millions: no `CellWrite` is made for each)."""
@@ -297,7 +303,7 @@ class _Layout:
         f = self.bound.table.field(field_name)
         col = self.column(field_name)
         if col is None:
-            if _EMPTY.issuperset(values.values()):
+            if _EMPTY.issuperset(column_values(values)):
                 return  # nothing to say: no need for the column yet
             col = self.added[field_name] = self.next_free
             self.next_free += 1
@@ -314,22 +320,31 @@ class _Layout:
             rows, new = list(compress(rows, kept)), list(compress(new, kept))
         into.add_column(rows, col, new)
 
-    def _rewritten(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
+    def _rewritten(self, col: int, values: Mapping[int, Any]) -> tuple[list[int], list[Any]]:
         """The rows (ascending) and values that rewrite the whole column: rows that no longer
         have a value are cleared."""
         if col > self.longest:  # past every row's end: only the values change it
             return self._non_empty(values)
-        last = min(max(len(self.bound.sheet.rows), max(values, default=0)), self.last)
+        if isinstance(values, RowValues):
+            top = int(values.rows[-1]) if len(values) else 0
+        else:
+            top = max(values, default=0)
+        last = min(max(len(self.bound.sheet.rows), top), self.last)
         span = range(self.first, last + 1)
         # '' where a row has no value, as an empty cell reads (`same_value` takes '' and None
         # alike): most of a column the job wrote before then compares alike, block by block
+        if isinstance(values, RowValues):
+            full, given = values.spread(self.first, last)
+            at = changed(self.cells(col - 1, last), np.where(given, full, "").tolist())
+            # None where a row has no value: cleared
+            return list(map(span.__getitem__, at)), full[at].tolist()
         desired = list(map(values.get, span, repeat("")))
         rows = list(map(span.__getitem__, changed(self.cells(col - 1, last), desired)))
         return rows, list(map(values.get, rows))  # None where a row has no value: cleared
 
-    def _non_empty(self, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
+    def _non_empty(self, values: Mapping[int, Any]) -> tuple[list[int], list[Any]]:
         """The table's rows (ascending) with a value that is not empty, and their values."""
-        rows, new = list(values), list(values.values())
+        rows, new = list(values), list(column_values(values))
         if not _EMPTY.isdisjoint(new):  # usually none is blank: no pass to leave them out
             filled = list(map(operator.not_, map(_EMPTY.__contains__, new)))
             rows, new = list(compress(rows, filled)), list(compress(new, filled))
@@ -340,7 +355,7 @@ class _Layout:
         order = order[(at[order] >= self.first) & (at[order] <= self.last)]
         return at[order].tolist(), list(map(new.__getitem__, order.tolist()))
 
-    def _blanks_filled(self, col: int, values: dict[int, Any]) -> tuple[list[int], list[Any]]:
+    def _blanks_filled(self, col: int, values: Mapping[int, Any]) -> tuple[list[int], list[Any]]:
         """JOB_IF_BLANK: the rows (ascending) and values where the cell is blank now (the
         values are for data rows)."""
         given = sorted(values)

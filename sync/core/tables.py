@@ -179,7 +179,7 @@ class TableData:
 
 
 def fill_blanks(
-    data: TableData, values: dict[str, dict[int, Any]], fields: tuple[str, ...]
+    data: TableData, values: Mapping[str, Mapping[int, Any]], fields: tuple[str, ...]
 ) -> None:
     """Put values the job is about to write into blank cells of `fields` (by spreadsheet row)
     into the parsed table too, so that what is computed next sees the workbook as written.
@@ -190,7 +190,7 @@ def fill_blanks(
     for name in fields:
         column = data.values.setdefault(name, [None] * len(data.rows))
         raw = data.raw.get(name)
-        for row, value in values.get(name, {}).items():
+        for row, value in _columns.column_items(values.get(name, {})):
             i = index.get(row)
             if i is not None and column[i] is None and (raw is None or is_blank(raw[i])):
                 column[i] = value

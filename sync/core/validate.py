@@ -17,7 +17,7 @@ only for the rows that get an issue.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any, cast
@@ -33,7 +33,7 @@ from .settings import DEFAULT_SETTINGS, Settings
 from .tables import TableData
 from .text import fold
 
-Computed = dict[str, dict[str, dict[int, Any]]]
+Computed = dict[str, dict[str, Mapping[int, Any]]]
 """table → field → spreadsheet row → value the job writes into an owned column."""
 
 
@@ -44,7 +44,11 @@ class Validation:
 
     def set_all(self, table: str, field_name: str, values: Iterable[tuple[int, Any]]) -> None:
         """Values for an owned column, as (spreadsheet row, value) pairs."""
-        self.computed.setdefault(table, {}).setdefault(field_name, {}).update(values)
+        fields = self.computed.setdefault(table, {})
+        column = fields.get(field_name)
+        if not isinstance(column, dict):
+            column = fields[field_name] = dict(column or {})
+        column.update(values)
 
 
 def validate_tables(

@@ -1,10 +1,23 @@
 """The columns every rule shares: usable values, id keys and datetime arrays, worked out once."""
 
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sync.core.columns import days, id_key, id_keys, is_midnight, moments
+from sync.core.columns import (
+    RowValues,
+    column_items,
+    column_values,
+    days,
+    id_key,
+    id_keys,
+    is_midnight,
+    moments,
+)
 from sync.core.headers import bind_workbook
 from sync.core.model import RawSheet
 from sync.core.parse import ParseContext
@@ -72,3 +85,41 @@ def test_fill_blanks_leaves_a_cell_that_did_not_parse() -> None:
 
 def test_id_keys_keep_numbers_that_compare_equal_apart() -> None:
     assert id_keys([1, 1.0, True, "1"]) == ["1", "1.0", "true", "1"]
+
+
+# --- RowValues: an owned column as rows and values side by side ---------------------------------
+
+row_values = st.dictionaries(
+    st.integers(2, 40), st.one_of(st.none(), st.text(max_size=2), st.integers(), st.floats())
+)
+
+
+@given(row_values)
+def test_row_values_read_as_the_dict_of_their_pairs(by_row: dict[int, Any]) -> None:
+    rows = sorted(by_row)
+    column = RowValues(rows, [by_row[r] for r in rows])
+    assert len(column) == len(by_row) and list(column) == rows
+    assert column == {r: by_row[r] for r in rows}  # Mapping equality, value by value
+    assert list(column_items(column)) == [(r, by_row[r]) for r in rows]
+    assert column_values(column) == [by_row[r] for r in rows]
+    assert all(r in column for r in rows) and 1 not in column and column.get(41) is None
+    assert {**column} == by_row
+
+
+@given(row_values, st.integers(0, 45), st.integers(0, 45))
+def test_spread_lays_the_values_out_row_by_row(
+    by_row: dict[int, Any], first: int, last: int
+) -> None:
+    rows = sorted(by_row)
+    full, given_ = RowValues(rows, [by_row[r] for r in rows]).spread(first, last)
+    span = range(first, last + 1)
+    assert full.tolist() == [by_row.get(r) for r in span]
+    assert given_.tolist() == [r in by_row for r in span]
+
+
+def test_row_values_take_rows_ascending_each_once_one_value_each() -> None:
+    for rows, values in (([3, 2], [1, 2]), ([2, 2], [1, 2]), ([2, 3], [1])):
+        with pytest.raises(ValueError):
+            RowValues(rows, values)
+    # a value that is itself a sequence stays one value
+    assert RowValues([2, 3], [(1, 2), [3]]).spread(2, 3)[0].tolist() == [(1, 2), [3]]

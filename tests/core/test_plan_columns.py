@@ -3,6 +3,7 @@ tabs, and the values the messages show."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sync.core.plan as plan_module
+from sync.core.columns import RowValues
 from sync.core.headers import bind_workbook
 from sync.core.issues import display_value, make_issue
 from sync.core.model import CellWrite, ExcelError, RawSheet
@@ -21,6 +23,7 @@ from sync.core.outputs import reconciliation_column
 from sync.core.parse import ParseContext, is_blank
 from sync.core.plan import Planned, changed, issue_rows, plan_owned_tab, plan_sync, same_value
 from sync.core.schema import Lang
+from sync.core.sla import merge_computed
 from sync.core.tables import parse_tables
 
 HEADERS: list[Any] = ["Lead ID", "Source", "Customer", "Owner", "Created at", "BANT class"]
@@ -41,7 +44,7 @@ def sheet(*rows: list[Any], formulas: frozenset[tuple[int, int]] = frozenset()) 
     return RawSheet("Leads", [HEADERS + OWNED, *rows], formulas=formulas)
 
 
-def plan(raw: RawSheet, values: dict[str, dict[int, Any]]) -> Planned:
+def plan(raw: RawSheet, values: dict[str, Mapping[int, Any]]) -> Planned:
     binding = bind_workbook([raw], lang=Lang.EN)
     tables, _ = parse_tables(binding, ParseContext(lang=Lang.EN))
     return plan_sync(binding, tables, {"leads": values}, [], Lang.EN)
@@ -385,3 +388,39 @@ def test_the_reconciliation_column_labels_each_invoice_row() -> None:
     column = reconciliation_column(metrics, Lang.ZH_HANS)  # type: ignore[arg-type]
     assert column == {"collections": {"reconciliation": {4: "已结清", 6: "未回款", 9: "已结清"}}}
     assert all(type(row) is int for row in column["collections"]["reconciliation"])
+
+
+@given(
+    st.lists(st.tuples(cell_values, st.one_of(st.none(), cell_values)), max_size=12),
+    st.sets(st.integers(2, 14), max_size=3),
+    st.integers(0, 3),
+)
+def test_a_column_kept_as_row_values_plans_as_its_dict(
+    pairs: list[tuple[Any, Any]], formula_rows: set[int], beyond: int
+) -> None:
+    """The SLA rules hand the plan `RowValues` (rows and values side by side); the plan reads
+    them exactly as the dict of the same pairs: the same writes, clears and formula issues,
+    within the table, past its last row and in a column it has not got yet."""
+    raw = sheet(
+        *(lead(f"L{i}", current) for i, (current, _) in enumerate(pairs)),
+        formulas=frozenset((row, COUNT) for row in formula_rows),
+    )
+    by_row = {i + 2: desired for i, (_, desired) in enumerate(pairs) if desired is not None}
+    by_row |= {len(pairs) + 2 + k: k for k in range(beyond)}
+    rows = sorted(by_row)
+    as_dict = plan(raw, {"follow_up_count": by_row, "days_in_pipeline": by_row})
+    as_rows = RowValues(rows, [by_row[r] for r in rows])
+    kept = plan(raw, {"follow_up_count": as_rows, "days_in_pipeline": as_rows})
+    assert cells(kept) == cells(as_dict)
+    assert kept.issues == as_dict.issues
+
+
+def test_merged_columns_take_the_later_value_of_a_row() -> None:
+    early = {"leads": {"follow_up_count": RowValues([2, 3], [1, 2]), "next_step_due": {}}}
+    late = {"leads": {"follow_up_count": {3: 5, 4: 6}, "next_step_due": RowValues([2], [7])}}
+    merged = merge_computed(early, late)["leads"]
+    assert dict(merged["follow_up_count"]) == {2: 1, 3: 5, 4: 6}
+    assert merged["next_step_due"] is late["leads"]["next_step_due"]  # taken as it is
+    assert merge_computed(late, {"leads": {"next_step_due": {}}})["leads"]["next_step_due"] == {
+        2: 7
+    }

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import BusinessCalendar
-from ..columns import is_none, moments, objects
+from ..columns import RowValues, is_none, moments, objects
 from ..issues import Issue
 from ..schema import SCHEMA, Kind, Lang
 from ..tables import TableData
+from ..validate import Computed
 from .evaluate import (
     BREACHED_CODE,
     EPOCH_ORDINAL,
@@ -42,8 +43,6 @@ from .rules import (
     Unit,
 )
 
-Computed = dict[str, dict[str, dict[int, Any]]]
-
 
 @dataclass(slots=True)
 class _Out:
@@ -53,25 +52,27 @@ class _Out:
     issues: list[Issue] = field(default_factory=list)
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # spreadsheet rows, by table
 
-    def target(self, table: str, name: str) -> dict[int, Any] | None:
-        """The values of one owned column by row, to fill in; None when the schema has none."""
-        if not SCHEMA.table(table).has(name):
-            return None
-        return self.computed.setdefault(table, {}).setdefault(name, {})
-
     def column(self, table: str, name: str) -> None:
         """Own a column even when no row gets a value: stale values are cleared."""
-        self.target(table, name)
+        if SCHEMA.table(table).has(name):
+            self.computed.setdefault(table, {}).setdefault(name, {})
 
     def fill(self, data: TableData, name: str, at: np.ndarray, values: list[Any]) -> None:
-        """Set an owned column's values in data rows `at` of a table."""
-        target = self.target(data.name, name)
-        if target is None:
+        """Set an owned column's values in data rows `at` (ascending) of a table: kept as they
+        come (`RowValues`), merged with the values set before only where there are some."""
+        if not SCHEMA.table(data.name).has(name):
             return
         rows = self.rows.get(data.name)
         if rows is None:
-            rows = self.rows[data.name] = np.asarray(data.rows)
-        target.update(zip(rows[at].tolist(), values, strict=True))
+            rows = self.rows[data.name] = np.asarray(data.rows, dtype=np.int64)
+        fields = self.computed.setdefault(data.name, {})
+        before, chosen = fields.get(name), rows[at]
+        if before or not bool((np.diff(chosen) > 0).all()):
+            merged = dict(before or {})
+            merged.update(zip(chosen.tolist(), values, strict=True))
+            fields[name] = merged
+        else:
+            fields[name] = RowValues(chosen, values)
 
 
 def flag_sla(
@@ -393,7 +394,8 @@ def merge_computed(*parts: Computed) -> Computed:
         for table, fields in part.items():
             into = merged.setdefault(table, {})
             for name, values in fields.items():
-                into[name] = {**into[name], **values} if name in into else values
+                before = into.get(name)
+                into[name] = {**before, **values} if before and values else values or before or {}
     return merged
 
 
