@@ -36,7 +36,7 @@ from sync.backends.xlsx_package import (
     sheet_prefix,
 )
 from sync.core.errors import SalesyncError, WorkbookUnreadable
-from sync.core.model import CellWrite, Position
+from sync.core.model import CellWrite, Position, WritableValue
 
 
 @lru_cache(maxsize=8)
@@ -606,7 +606,8 @@ class _Rows:
         parts, bounds = self.edits.new_cell_parts(batch)
         ks = batch.ks
         k0 = ks[0]
-        left = self._insert(pieces, at, inside, parts, [bounds[k - k0] for k in inside], spans)
+        firsts = [bounds[k - k0] for k in inside]
+        left = self._insert(pieces, at, inside, parts, batch.values, firsts, spans)
         self._place_cells(pieces, before, at, ks, parts, bounds, spans, set(inside))
         return [(k, k + 1) for k in left]
 
@@ -616,12 +617,14 @@ class _Rows:
         at: _Places,
         ks: list[int],
         parts: list[bytes],
+        values: list[Any],
         firsts: list[int],
         spans: bool,
     ) -> list[int]:
         """Existing rows `pending[k]` (`k` in `ks`) with their new cells (row `ks[j]`'s writes
-        from `firsts[j]` on, in `SheetEdits.new_cell_parts`) put into the gaps between their
-        cells and after the last, and the cells they write onto rewritten (`_overwritten`),
+        from `firsts[j]` on, in `SheetEdits.new_cell_parts`, their values in `values`) put
+        into the gaps between their cells and after the last, and the cells they write onto
+        rewritten (`_overwrite`),
         as `_patch` does both. Returns the rows left to `_patch`: cells it cannot locate, or
         a date written onto a cell (that may add a date format, which must come in row
         order)."""
@@ -630,16 +633,17 @@ class _Rows:
         rows = list(map(pieces.__getitem__, map(at.__getitem__, ks)))
         fits, mendable, counts, letters, onto, starts = self._locate(rows, ks)
         writes = self.edits.writes
-        sizes = np.diff(writes.starts)[ks].tolist()
+        ks_ = np.asarray(ks, dtype=np.intp)
+        sizes = (writes.starts[ks_ + 1] - writes.starts[ks_]).tolist()
         left, g = [], 0
         for j, k in enumerate(ks):
             n = counts[j]
-            row_writes = None
-            if mendable[j]:  # writes onto cells: those need the writes themselves
-                row_writes = list(writes.row_at(k).values())  # in column order
-                if any(onto[g + i] and isinstance(row_writes[i].value, date) for i in range(n)):
-                    row_writes = None
-            if not fits[j] and row_writes is None:
+            row_values = None
+            if mendable[j]:  # writes onto cells: those need the values themselves
+                row_values = values[firsts[j] : firsts[j] + n]  # in column order
+                if any(onto[g + i] and isinstance(row_values[i], date) for i in range(n)):
+                    row_values = None
+            if not fits[j] and row_values is None:
                 left.append(k)
                 g += n
                 continue
@@ -651,7 +655,7 @@ class _Rows:
                 out, emit = [piece[:start], tag], tag_end
             else:
                 out, emit = [], 0
-            if row_writes is None:
+            if row_values is None:
                 for i in starts[g : g + n]:
                     out += (piece[emit:i], *parts[a : a + 3])
                     emit, a = i, a + 3
@@ -660,7 +664,7 @@ class _Rows:
                 for w, ref in enumerate(letters[g : g + n]):
                     i = starts[g + w]
                     if onto[g + w]:
-                        end, xml = self._overwrite(piece, i, ref, row, row_writes[w])
+                        end, xml = self._overwrite(piece, i, ref, row, row_values[w])
                         out += (piece[emit:i], xml)
                         emit = end
                     else:
@@ -674,12 +678,12 @@ class _Rows:
         return left
 
     def _overwrite(
-        self, piece: bytes, i: int, letters: bytes, row: int, write: CellWrite
+        self, piece: bytes, i: int, letters: bytes, row: int, value: WritableValue
     ) -> tuple[int, bytes]:
         """The cell that starts at `i` in `piece` (`<c r="` and `letters`, its column) with
-        `write` made: where it ends, its XML. A text, whole number, yes/no or blank written
-        onto a cell whose start tag reads the same after its reference (style, type, other
-        attributes) and that holds no formula is rendered once, as what follows its
+        `value` written onto it: where it ends, its XML. A text, whole number, yes/no or blank
+        written onto a cell whose start tag reads the same after its reference (style, type,
+        other attributes) and that holds no formula is rendered once, as what follows its
         reference: later syncs rewrite a column of such cells."""
         quote = piece.index(b'"', i + len(self.cell_ref) + len(letters))  # the reference's end
         tag_end = piece.index(b">", quote)
@@ -688,22 +692,34 @@ class _Rows:
         else:
             close_at = piece.index(self.cell_close, tag_end)
             end, inner = close_at + len(self.cell_close), piece[tag_end + 1 : close_at]
-        value = write.value
         kind = type(value)
         if kind not in _SAME_TAIL or (inner is not None and self.formula_open in inner):
             attrs = _attrs(piece[i + len(self.pfx) + 2 : tag_end])
-            return end, _overwritten(self.pfx, row, write, attrs, inner, self.edits)
+            return end, self._overwritten(row, letters, value, attrs, inner)
         key = (piece[quote + 1 : tag_end], kind, value)
         digits = b"%d" % row
         tail = self.overwrites.get(key, _UNKNOWN)
         if tail is _UNKNOWN:
             attrs = _attrs(piece[i + len(self.pfx) + 2 : tag_end])
-            xml = _overwritten(self.pfx, row, write, attrs, inner, self.edits)
+            xml = self._overwritten(row, letters, value, attrs, inner)
             tail = xml[len(self.cell_ref) + len(letters) + len(digits) :] if xml else None
             if len(self.overwrites) >= 1 << 16:
                 self.overwrites.clear()
             self.overwrites[key] = tail
         return end, b"" if tail is None else self.cell_ref + letters + digits + tail
+
+    def _overwritten(
+        self,
+        row: int,
+        letters: bytes,
+        value: WritableValue,
+        attrs: dict[bytes, bytes],
+        inner: bytes | None,
+    ) -> bytes:
+        # the write as the plan made it but for its model cell, which the existing cell's
+        # own style overrules
+        write = CellWrite(row, self.ref_cols[letters], value)
+        return _overwritten(self.pfx, row, write, attrs, inner, self.edits)
 
     def _locate(
         self, rows: list[bytes], ks: list[int]
