@@ -624,10 +624,9 @@ class _Rows:
         """Existing rows `pending[k]` (`k` in `ks`) with their new cells (row `ks[j]`'s writes
         from `firsts[j]` on, in `SheetEdits.new_cell_parts`, their values in `values`) put
         into the gaps between their cells and after the last, and the cells they write onto
-        rewritten (`_overwrite`),
-        as `_patch` does both. Returns the rows left to `_patch`: cells it cannot locate, or
-        a date written onto a cell (that may add a date format, which must come in row
-        order)."""
+        rewritten (`_overwrite`), as `_patch` does both. Returns the rows left to `_patch`:
+        cells it cannot locate, or a date written onto a cell (that may add a date format,
+        which must come in row order)."""
         if not ks:
             return []
         rows = list(map(pieces.__getitem__, map(at.__getitem__, ks)))
