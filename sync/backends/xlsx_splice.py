@@ -606,8 +606,7 @@ class _Rows:
         parts, bounds = self.edits.new_cell_parts(batch)
         ks = batch.ks
         k0 = ks[0]
-        firsts = [bounds[k - k0] for k in inside]
-        left = self._insert(pieces, at, inside, parts, batch.values, firsts, spans)
+        left = self._insert(pieces, at, inside, parts, batch.values, bounds, k0, spans)
         self._place_cells(pieces, before, at, ks, parts, bounds, spans, set(inside))
         return [(k, k + 1) for k in left]
 
@@ -618,35 +617,34 @@ class _Rows:
         ks: list[int],
         parts: list[bytes],
         values: list[Any],
-        firsts: list[int],
+        bounds: list[int],
+        k0: int,
         spans: bool,
     ) -> list[int]:
-        """Existing rows `pending[k]` (`k` in `ks`) with their new cells (row `ks[j]`'s writes
-        from `firsts[j]` on, in `SheetEdits.new_cell_parts`, their values in `values`) put
-        into the gaps between their cells and after the last, and the cells they write onto
-        rewritten (`_overwrite`), as `_patch` does both. Returns the rows left to `_patch`:
-        cells it cannot locate, or a date written onto a cell (that may add a date format,
-        which must come in row order)."""
+        """Existing rows `pending[k]` (`k` in `ks`) with their new cells (row `k`'s writes
+        from `bounds[k - k0]` to `bounds[k - k0 + 1]`, in `SheetEdits.new_cell_parts`, their
+        values in `values`) put into the gaps between their cells and after the last, and the
+        cells they write onto rewritten (`_overwrite`), as `_patch` does both. Returns the
+        rows left to `_patch`: cells it cannot locate, or a date written onto a cell (that may
+        add a date format, which must come in row order)."""
         if not ks:
             return []
         rows = list(map(pieces.__getitem__, map(at.__getitem__, ks)))
         fits, mendable, counts, letters, onto, starts = self._locate(rows, ks)
         writes = self.edits.writes
-        ks_ = np.asarray(ks, dtype=np.intp)
-        sizes = (writes.starts[ks_ + 1] - writes.starts[ks_]).tolist()
         left, g = [], 0
         for j, k in enumerate(ks):
-            n = counts[j]
+            n, first, stop = counts[j], bounds[k - k0], bounds[k - k0 + 1]
             row_values = None
             if mendable[j]:  # writes onto cells: those need the values themselves
-                row_values = values[firsts[j] : firsts[j] + n]  # in column order
+                row_values = values[first : first + n]  # in column order
                 if any(onto[g + i] and isinstance(row_values[i], date) for i in range(n)):
                     row_values = None
             if not fits[j] and row_values is None:
                 left.append(k)
                 g += n
                 continue
-            piece, a = rows[j], 3 * firsts[j]
+            piece, a = rows[j], 3 * first
             start = piece.find(self.row_open)
             tag_end = piece.find(b">", start) + 1
             if spans and piece.find(b"spans", start, tag_end) >= 0:
@@ -672,7 +670,7 @@ class _Rows:
                     a += 3
             g += n
             out.append(piece[emit:])
-            out += parts[a : 3 * (firsts[j] + sizes[j])]
+            out += parts[a : 3 * stop]
             pieces[at[k]] = b"".join(out)
         return left
 

@@ -146,14 +146,29 @@ class RowValues(Mapping[int, Any]):
 
     __slots__ = ("_by_row", "rows", "values_list")
 
-    def __init__(self, rows: Sequence[int], values: Sequence[Any]) -> None:
+    def __init__(self, rows: Sequence[int] | np.ndarray, values: Sequence[Any]) -> None:
         if len(rows) != len(values):
             raise ValueError(f"{len(rows)} rows but {len(values)} values")
         self.rows = np.asarray(rows, dtype=np.int64)
-        if len(self.rows) > 1 and not bool((np.diff(self.rows) > 0).all()):
+        if not self.ascending(self.rows):
             raise ValueError("rows must ascend, each once")
         self.values_list = list(values)
         self._by_row: dict[int, Any] | None = None
+
+    @staticmethod
+    def ascending(rows: np.ndarray) -> bool:
+        """Whether `rows` ascend, each once, as a `RowValues`' rows must."""
+        return bool((np.diff(rows) > 0).all())
+
+    @classmethod
+    def of(cls, values: Mapping[int, Any]) -> RowValues:
+        """An owned column's values as `RowValues` (itself if it is one), its rows in order."""
+        if isinstance(values, RowValues):
+            return values
+        rows = np.fromiter(values, np.int64, len(values))
+        order = np.argsort(rows, kind="stable")
+        listed = list(values.values())
+        return cls(rows[order], list(map(listed.__getitem__, order.tolist())))
 
     def _dict(self) -> dict[int, Any]:
         if self._by_row is None:

@@ -325,22 +325,15 @@ class _Layout:
         have a value are cleared."""
         if col > self.longest:  # past every row's end: only the values change it
             return self._non_empty(values)
-        if isinstance(values, RowValues):
-            top = int(values.rows[-1]) if len(values) else 0
-        else:
-            top = max(values, default=0)
+        column = RowValues.of(values)
+        top = int(column.rows[-1]) if len(column) else 0
         last = min(max(len(self.bound.sheet.rows), top), self.last)
-        span = range(self.first, last + 1)
+        full, given = column.spread(self.first, last)
         # '' where a row has no value, as an empty cell reads (`same_value` takes '' and None
         # alike): most of a column the job wrote before then compares alike, block by block
-        if isinstance(values, RowValues):
-            full, given = values.spread(self.first, last)
-            at = changed(self.cells(col - 1, last), np.where(given, full, "").tolist())
-            # None where a row has no value: cleared
-            return list(map(span.__getitem__, at)), full[at].tolist()
-        desired = list(map(values.get, span, repeat("")))
-        rows = list(map(span.__getitem__, changed(self.cells(col - 1, last), desired)))
-        return rows, list(map(values.get, rows))  # None where a row has no value: cleared
+        at = changed(self.cells(col - 1, last), np.where(given, full, "").tolist())
+        # None where a row has no value: cleared
+        return list(map(range(self.first, last + 1).__getitem__, at)), full[at].tolist()
 
     def _non_empty(self, values: Mapping[int, Any]) -> tuple[list[int], list[Any]]:
         """The table's rows (ascending) with a value that is not empty, and their values."""

@@ -123,3 +123,10 @@ def test_row_values_take_rows_ascending_each_once_one_value_each() -> None:
             RowValues(rows, values)
     # a value that is itself a sequence stays one value
     assert RowValues([2, 3], [(1, 2), [3]]).spread(2, 3)[0].tolist() == [(1, 2), [3]]
+
+
+@given(row_values)
+def test_row_values_of_a_dict_take_its_rows_in_order(by_row: dict[int, Any]) -> None:
+    column = RowValues.of(by_row)
+    assert list(column) == sorted(by_row) and column == by_row
+    assert RowValues.of(column) is column

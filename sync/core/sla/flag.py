@@ -67,7 +67,7 @@ class _Out:
             rows = self.rows[data.name] = np.asarray(data.rows, dtype=np.int64)
         fields = self.computed.setdefault(data.name, {})
         before, chosen = fields.get(name), rows[at]
-        if before or not bool((np.diff(chosen) > 0).all()):
+        if before or not RowValues.ascending(chosen):
             merged = dict(before or {})
             merged.update(zip(chosen.tolist(), values, strict=True))
             fields[name] = merged
