@@ -301,7 +301,8 @@ def test_iter_chunks_yields_the_member_as_zipfile_reads_it(
         for part in zf.namelist():
             chunks = list(xlsx_package.iter_chunks(zf, part))
             assert b"".join(chunks) == zf.read(part)
-            assert all(0 < len(c) <= xlsx_package.CHUNK for c in chunks)
+            assert all(0 < len(c) < 2 * xlsx_package.CHUNK for c in chunks)
+            assert all(len(c) >= xlsx_package.CHUNK for c in chunks[:-1])
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:  # a workbook in memory
         assert b"".join(xlsx_package.iter_chunks(zf, "xl/worksheets/\u8868.xml")) == data
 
@@ -344,7 +345,7 @@ def test_read_ahead_yields_the_member(tmp_path: Path) -> None:
     with zipfile.ZipFile(_zip_with(tmp_path, data)) as zf:
         chunks = list(x._read_ahead(zf, "part.xml"))
     assert b"".join(chunks) == data
-    assert max(map(len, chunks)) <= xlsx_package.CHUNK
+    assert max(map(len, chunks)) < 2 * xlsx_package.CHUNK
 
 
 def test_read_ahead_stopped_early_ends_its_thread(tmp_path: Path) -> None:
@@ -814,6 +815,26 @@ def test_the_reader_records_the_segments_the_writer_cut(
     for block in blocks[:-1]:
         at, size = segments[len(block), zlib.crc32(block)]
         assert zlib.decompressobj(-15).decompress(raw[at : at + size]) == block
+
+
+def test_a_stream_flushed_often_is_read_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet whose deflate stream is flushed often (LibreOffice flushes its sheets every
+    130 kB of XML or so) still reaches the splicer `CHUNK` or more at a time, not a small chunk
+    per flushed piece, while every piece is recorded as a segment."""
+    monkeypatch.setattr(x, "_SEGMENT", 12_000)  # cut before every thousandth row: ~150 kB
+    rows = 60_000
+    path = make_xlsx(tmp_path / "s.xlsx", {"S": _numbered_sheet(rows)})
+    apply_plan(path, WritePlan(cells={"S": [CellWrite(r, 3, "x") for r in range(1, rows + 1)]}))
+    segments: xlsx_package.Segments = {}
+    with zipfile.ZipFile(path) as zf:
+        chunks = list(xlsx_package.iter_chunks(zf, "xl/worksheets/sheet1.xml", segments))
+        assert b"".join(chunks) == zf.read("xl/worksheets/sheet1.xml")
+    assert len(b"".join(chunks)) > 3 * xlsx_package.CHUNK
+    assert len(segments) == rows // 1000  # cut before rows 1000, 2000 … 60000: each piece recorded
+    assert all(xlsx_package.CHUNK <= len(c) < 2 * xlsx_package.CHUNK for c in chunks[:-1])
+    assert 0 < len(chunks[-1]) < 2 * xlsx_package.CHUNK
 
 
 def test_the_next_write_copies_the_segments_that_did_not_change(
