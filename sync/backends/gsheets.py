@@ -75,6 +75,7 @@ from sync.core.errors import ExtraMissing, SalesyncError, WorkbookNotFound
 from sync.core.model import (
     CellValue,
     CellWrite,
+    CellWrites,
     DashboardWrite,
     ExcelError,
     Position,
@@ -290,6 +291,17 @@ def _entered(value: WritableValue) -> dict[str, Any]:
     if isinstance(raw, int | float):
         return {"userEnteredValue": {"numberValue": raw}}
     return {"userEnteredValue": {"stringValue": raw}}
+
+
+def _lists(
+    writes: Sequence[CellWrite],
+) -> tuple[list[int], list[int], list[WritableValue], dict[int, Position]]:
+    """The writes' rows, columns and values, place by place, and their model cells by place
+    (`CellWrites.lists`, for any sequence of writes)."""
+    if isinstance(writes, CellWrites):
+        return writes.lists()
+    likes = {i: w.style_like for i, w in enumerate(writes) if w.style_like is not None}
+    return [w.row for w in writes], [w.col for w in writes], [w.value for w in writes], likes
 
 
 def _date_format(value: WritableValue) -> dict[str, str] | None:
@@ -633,36 +645,38 @@ class GoogleSheetsBackend:
         tab = self._tabs.get(title)
         if tab is None:
             raise SalesyncError(f"{self.source}: no tab named {title!r}")
-        for w in writes:
-            if (w.row, w.col) in tab.formulas:
+        # the writes as lists, not a CellWrite each (a first sync writes a million cells)
+        rows, cols, written, likes = _lists(writes)
+        positions = list(zip(rows, cols, strict=True))
+        if tab.formulas:
+            for r, c in filter(tab.formulas.__contains__, positions):
                 raise SalesyncError(
-                    f"{self.source}: {title}!{_a1(w.row, w.col)} holds a formula; "
+                    f"{self.source}: {title}!{_a1(r, c)} holds a formula; "
                     "salesync never overwrites formulas"
                 )
-        yield from _grow(tab, max(w.row for w in writes), max(w.col for w in writes))
-        for w in writes:
-            blank = _blank(tab.grid, w.row, w.col)
-            if w.style_like is not None and blank:
-                src_row, src_col = w.style_like
+        yield from _grow(tab, max(rows), max(cols))
+        for i, (src_row, src_col) in sorted(likes.items()):  # in the order of the writes
+            r, c = positions[i]
+            if _blank(tab.grid, r, c):
                 yield {
                     "copyPaste": {
                         "source": _span(tab.sheet_id, src_row, src_col),
-                        "destination": _span(tab.sheet_id, w.row, w.col),
+                        "destination": _span(tab.sheet_id, r, c),
                         "pasteType": "PASTE_FORMAT",
                     }
                 }
-        latest = {(w.row, w.col): w for w in writes}  # a cell written twice: the last value
+        latest = dict(zip(positions, written, strict=True))  # a cell written twice: the last
         dates: dict[Position, dict[str, str]] = {}
-        for (r, c), w in latest.items():
-            fmt = _date_format(w.value)
-            if fmt is not None and (r, c) not in tab.dated:
-                dates[r, c] = fmt
+        for position, value in latest.items():
+            fmt = _date_format(value)
+            if fmt is not None and position not in tab.dated:
+                dates[position] = fmt
         if into is not None:
-            raw = {position: _raw(w.value, "") for position, w in latest.items()}
+            raw = {position: _raw(value, "") for position, value in latest.items()}
             into.extend(_value_blocks(title, raw, self._run_bytes))
             yield from _format_runs(tab.sheet_id, dates)
             return
-        values = {position: _entered(w.value) for position, w in latest.items()}
+        values = {position: _entered(value) for position, value in latest.items()}
         columns: dict[int, list[int]] = {}
         for r, c in values:
             columns.setdefault(c, []).append(r)

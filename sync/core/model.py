@@ -206,9 +206,11 @@ class CellWrites(Sequence[CellWrite]):
         return tuple.__new__(CellWrite, (self._rows[i], self._cols[i], self._values[i], like))
 
     def __iter__(self) -> Iterator[CellWrite]:
-        if self._likes:
-            return map(self.__getitem__, range(len(self._rows)))
-        cells = zip(self._rows, self._cols, self._values, repeat(None))
+        if self._likes:  # each write's model cell, None for most: looked up in C, not a call each
+            likes = map(self._likes.get, range(len(self._rows)))
+            cells = zip(self._rows, self._cols, self._values, likes, strict=True)
+        else:
+            cells = zip(self._rows, self._cols, self._values, repeat(None))
         return map(tuple.__new__, repeat(CellWrite), cells)
 
     def __eq__(self, other: object) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync.backends import gsheets
 from sync.backends.xlsx_bulk import RowWrites
 from sync.core.model import CellWrite, CellWrites
 
@@ -74,6 +75,12 @@ def test_the_xlsx_writer_indexes_it_as_it_indexes_the_list(steps: list[Any]) -> 
     assert list(zip(*found, strict=True)) == [
         (w.value, w.style_like) for w in from_list.writes_at(places)
     ]
+
+
+@given(_steps)
+def test_the_google_writer_reads_it_as_it_reads_the_list(steps: list[Any]) -> None:
+    writes, expected = _filled(steps)
+    assert gsheets._lists(writes) == gsheets._lists(expected) == writes.lists()
 
 
 def test_a_column_needs_a_value_per_row() -> None:
