@@ -530,6 +530,8 @@ class GoogleSheetsBackend:
         ]
         formulas: set[Position] = set()
         dated: set[Position] = set()
+        # a date column repeats its days and times: each distinct serial is converted once
+        moments: dict[tuple[float, str], date | datetime | time] = {}
         for block in entry.get("data", []):
             r0, c0 = block.get("startRow", 0), block.get("startColumn", 0)
             for i, row in enumerate(block.get("rowData", [])):
@@ -551,7 +553,11 @@ class GoogleSheetsBackend:
                     if kind in ("DATE", "DATE_TIME", "TIME"):
                         dated.add((r + 1, c + 1))
                         if isinstance(current, int | float) and not isinstance(current, bool):
-                            grid[r][c] = _from_serial(float(current), kind)
+                            key = (float(current), kind)
+                            moment = moments.get(key)
+                            if moment is None:
+                                moment = moments[key] = _from_serial(*key)
+                            grid[r][c] = moment
         tab.formulas = frozenset(formulas)
         tab.dated = frozenset(dated)
         return grid
