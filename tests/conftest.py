@@ -73,7 +73,8 @@ class CliResult:
 def cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., CliResult]:
-    """Run `salesync ARGS…` in-process through the real entry point; returns code and output."""
+    """Run `salesync ARGS…` in-process through `main` (the console entry point without its hard
+    exit); returns code and output."""
     from sync.cli import main
 
     def run(*args: str) -> CliResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -146,6 +147,46 @@ def test_the_console_script_is_installed() -> None:
     )
     assert done.returncode == 0 and "demo" in done.stdout
     assert set(typer.main.get_command(app).commands) == {"check", "run", "init", "demo", "template"}
+
+
+ENTRY = """
+import atexit, sys
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+sys.argv = ["salesync", *sys.argv[1:]]
+from sync.cli import entry
+entry()
+"""
+
+
+def _entry(*args: str) -> subprocess.CompletedProcess[str]:
+    """`salesync ARGS…` in a process of its own, through the console entry point."""
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_console_entry_ends_with_the_output_out_and_the_exit_code(
+    cli: Callable, xlsx: Callable
+) -> None:
+    path = str(xlsx(DIRTY))
+    args = ("check", path, "--json", "--as-of", "2026-06-30T18:00")
+    done = _entry(*args)
+    in_process = cli(*args)
+    # the process ends without freeing the result: its JSON is whole, its exit code kept, and
+    # the atexit handlers ran
+    assert done.returncode == in_process.code == 1
+    assert json.loads(done.stdout) == in_process.json()
+    assert done.stderr.splitlines()[-1] == "atexit ran"
+    missing = _entry("check", path + ".missing.xlsx")
+    assert missing.returncode == 2 and "salesync: error:" in missing.stderr
+    assert "atexit ran" in missing.stderr
+
+
+def test_in_process_main_keeps_nothing_for_the_exit(cli: Callable, xlsx: Callable) -> None:
+    import sync.cli
+
+    assert cli("check", str(xlsx(CLEAN)), "--as-of", "2026-06-30T18:00").code == 0
+    assert sync.cli._left_to_exit is None  # the result was freed as usual
 
 
 def test_a_target_or_excel_is_needed_and_not_both(cli: Callable, xlsx: Callable) -> None:
