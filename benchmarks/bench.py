@@ -67,7 +67,7 @@ import zipfile
 from datetime import date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 AS_OF = datetime(2026, 11, 20, 18, 0)
 START = datetime(2025, 12, 1, 9, 0)
@@ -717,8 +717,87 @@ def _rezip(src: Path, dst: Path, changed: set[str]) -> None:
 
 def _subprocess(kind: str, path: Path, extra: str = "") -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--measure", kind, "--path", str(path), "--extra", extra]
+    before = CpuSample.now()
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    contention = before.contention(CpuSample.now())
+    if contention is not None:
+        result["contention"] = contention
+    return result
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class CpuSample(NamedTuple):
+    """The machine's CPU time so far (Linux `/proc/stat`: busy and stolen, in seconds), this
+    process's and its waited-for children's, and the wall clock: two samples tell how much of
+    the machine other processes took meanwhile. The machine is shared: a measurement taken
+    while something else ran (another benchmark, a test suite) is slower for it, and the
+    figures must say so rather than pass for the code's."""
+
+    wall: float
+    busy: float | None  # every CPU's non-idle time, stolen time apart
+    steal: float | None  # time the hypervisor gave the machine's CPUs to someone else
+    own: float  # this process's and its children's user + system time
+
+    @staticmethod
+    def now() -> CpuSample:
+        busy = steal = None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open("/proc/stat", encoding="ascii") as fh:
+                fields = [int(x) for x in fh.readline().split()[1:]]
+            # user nice system idle iowait irq softirq steal guest guest_nice; guest time is
+            # counted in user already
+            idle = fields[3] + fields[4]
+            steal_ticks = fields[7] if len(fields) > 7 else 0
+            busy = (sum(fields[:8]) - idle - steal_ticks) / _CLOCK_TICKS
+            steal = steal_ticks / _CLOCK_TICKS
+        me, children = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+        own = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+        return CpuSample(time.perf_counter(), busy, steal, own)
+
+    def contention(self, after: CpuSample) -> dict[str, float] | None:
+        """Of the machine's CPU time between the two samples (wall × cores), the shares other
+        processes used and the hypervisor stole; None off Linux."""
+        if self.busy is None or after.busy is None or self.steal is None or after.steal is None:
+            return None
+        capacity = (after.wall - self.wall) * (os.cpu_count() or 1)
+        if capacity <= 0:
+            return None
+        others = (after.busy - self.busy) - (after.own - self.own)
+        return {
+            "others": round(min(max(others / capacity, 0.0), 1.0), 3),
+            "steal": round(min(max((after.steal - self.steal) / capacity, 0.0), 1.0), 3),
+        }
+
+
+BUSY_SHARE = 0.05
+"""A measurement during which other processes took more of the machine than this, or the
+hypervisor stole more, is reported as disturbed."""
+
+
+def disturbed(report: Any, where: str = "") -> list[str]:
+    """The measurements in a benchmark report (or part of one) taken while the machine was
+    busy with something else, as `where: others N %, stolen M %`."""
+    found: list[str] = []
+    if isinstance(report, dict):
+        share = report.get("contention")
+        if isinstance(share, dict) and max(share.values(), default=0) > BUSY_SHARE:
+            found.append(
+                f"{where or 'measurement'}: others {share['others']:.0%}, "
+                f"stolen {share['steal']:.0%}"
+            )
+        for key, value in report.items():
+            if key != "contention":
+                found += disturbed(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(report, list):
+        for i, value in enumerate(report):
+            found += disturbed(value, f"{where}[{i}]")
+    return found
 
 
 # --------------------------------------------------------------------------- the run
@@ -1094,6 +1173,14 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, info)
     if args.google:
         print_google(report["google"], info)
+    busy = disturbed(report)
+    if busy:
+        say(
+            f"warning: {len(busy)} measurement(s) ran while other processes used the machine "
+            f"(more than {BUSY_SHARE:.0%} of it); their times are slower than the code's:"
+        )
+        for line in busy:
+            say(f"  {line}")
     print(f"written to {out}", file=sys.stderr)
     return 0
 
