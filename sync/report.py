@@ -4,6 +4,9 @@ workbook's language."""
 from __future__ import annotations
 
 import heapq
+import json
+from collections.abc import Mapping
+from typing import IO, Any
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -120,3 +123,29 @@ def print_report(result: SyncResult, console: Console, *, wrote_requested: bool)
         console.print(words["clean"])
     else:
         console.print(words["checked"].format(cells=cells))
+
+
+_RECORDS_A_WRITE = 4096
+
+
+def write_json(document: Mapping[str, Any], file: IO[str]) -> None:
+    """`document` as one JSON object: a key a line, a list one item a line, any other value
+    indented by two. At a million follow-ups a check has some 260,000 issues: a record a line
+    keeps the output readable and greppable, and each line goes through the json module's C
+    encoder (indenting every field goes through its Python one, six times slower), a few
+    thousand lines a write rather than the whole text built first. Values json does not know
+    (dates) are written as their text."""
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    for n, (key, value) in enumerate(document.items()):
+        file.write(("{\n  " if n == 0 else ",\n  ") + encode(key) + ": ")
+        if isinstance(value, list) and value:
+            file.write("[")
+            for start in range(0, len(value), _RECORDS_A_WRITE):
+                lines = map(encode, value[start : start + _RECORDS_A_WRITE])
+                file.write(("\n    " if start == 0 else ",\n    ") + ",\n    ".join(lines))
+            file.write("\n  ]")
+        else:
+            # a JSON text holds no raw line break but between its tokens
+            indented = json.dumps(value, ensure_ascii=False, default=str, indent=2)
+            file.write(indented.replace("\n", "\n  "))
+    file.write("\n}\n" if document else "{}\n")
