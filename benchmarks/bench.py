@@ -29,7 +29,9 @@ its own:
   against its own floor (that workbook read, its changed sheets rezipped);
 - `stray`: `check` of the workbook with "待定" typed into the follow-ups' next-step date column,
   what a real log holds: a column of two kinds of cell, near the top (row 100) and far down
-  (nine tenths of the way), where a reader that gives each column one type first meets it.
+  (nine tenths of the way), where a reader that gives each column one type first meets it;
+- `formulas`: `check` of the workbook with a column of formulas beside the follow-ups
+  (`=LEN(B2)` on every row), as a team adds one to its log.
 
 With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
 against the tests' loopback Sheets API v4 server, the workbook's tabs loaded into it, at
@@ -57,6 +59,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -889,6 +892,46 @@ def with_stray_text(book: Path, row: int) -> Path:
     return out
 
 
+FORMULA_HEADER = "备注长度"  # a column a team adds to its log, under a header salesync does not own
+
+
+def with_formula_column(book: Path) -> Path:
+    """`book` with a column of formulas beside the follow-ups (cached beside it): `=LEN(B2)`
+    and its cached value on every row after the header, in the first column past the tab's
+    cells, as a team adds one to its log. The sheet's XML is edited as text, every other part
+    copied as it is (salesync's writer writes values, never formulas)."""
+    from sync.backends.xlsx import DEFLATE_LEVEL
+    from sync.backends.xlsx_package import col_letters, letters_col
+
+    out = book.with_name(f"{book.stem}-formulas.xlsx")
+    if out.exists():
+        return out
+    part = _sheet_parts(book)[STRAY_TAB]
+    with zipfile.ZipFile(book) as zin:
+        xml = zin.read(part)
+        dimension = re.search(rb'<dimension ref="([A-Z]+\d+):([A-Z]+)(\d+)"', xml)
+        assert dimension is not None, "the generator writes the dimension"
+        first, last, height = dimension.groups()
+        col = col_letters(letters_col(last) + 1).encode()
+
+        def add(row: re.Match[bytes]) -> bytes:
+            r = row.group(1)
+            if r == b"1":
+                cell = b'<c r="' + col + b'1" t="inlineStr"><is><t>'
+                cell += FORMULA_HEADER.encode() + b"</t></is></c>"
+            else:
+                cell = b'<c r="' + col + r + b'"><f>LEN(B' + r + b")</f><v>8</v></c>"
+            return row.group(0)[:-6] + cell + b"</row>"
+
+        xml = re.sub(rb'<row r="(\d+)"[^>]*>.*?</row>', add, xml, flags=re.S)
+        grown = b'<dimension ref="' + first + b":" + col + height + b'"'
+        xml = xml.replace(dimension.group(0), grown, 1)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL) as zout:
+            for info in zin.infolist():
+                zout.writestr(info, xml if info.filename == part else zin.read(info.filename))
+    return out
+
+
 def stray_rows(n: int) -> dict[str, int]:
     """Where the stray text goes: near the top, and nine tenths of the way down."""
     return {"near": min(100, n + 1), "far": n * 9 // 10 + 1}
@@ -927,6 +970,8 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
         where: {"row": row, "check": _subprocess("check", with_stray_text(book, row))}
         for where, row in stray_rows(n).items()
     }
+    say(f"[{n:,}] check with a column of formulas in the follow-ups …")
+    formulas = {"check": _subprocess("check", with_formula_column(book))}
     return {
         "follow_ups": n,
         "saved_by": "LibreOffice" if libreoffice else "the generator (inline text)",
@@ -957,6 +1002,7 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
             "run_to_floor": round(later["seconds"] / later_floor, 2),
         },
         "stray": stray,
+        "formulas": formulas,
     }
 
 
@@ -1111,6 +1157,20 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
         )
     if any("stray" in r for r in results):
         console.print(stray)
+    formulas = Table(title="check with a column of formulas (=LEN(B2) …) beside the follow-ups")
+    for col in ("follow-ups", "check s", "with formulas s", "peak MB"):
+        formulas.add_column(col, justify="right")
+    for r in results:
+        if "formulas" in r:
+            found = r["formulas"]["check"]
+            formulas.add_row(
+                f"{r['follow_ups']:,}",
+                f"{r['check']['seconds']:.2f}",
+                f"{found['seconds']:.2f}",
+                f"{found['peak_rss_mb']:.0f}",
+            )
+    if any("formulas" in r for r in results):
+        console.print(formulas)
     if results:
         floor = results[0]["floor"]
         console.print(f"floor reader: {floor['read']['reader']}")

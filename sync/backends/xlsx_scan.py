@@ -11,12 +11,14 @@ import re
 import zipfile
 from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 from xml.etree import ElementTree as ET
 
 from sync.backends.xlsx_package import (
     NS_MAIN,
     _attrs,
     iter_chunks,
+    letters_col,
     parse_ref,
     sheet_prefix,
 )
@@ -24,10 +26,15 @@ from sync.core.model import ExcelError, Position
 
 
 @lru_cache(maxsize=8)
-def _scan_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    formula = re.compile(b"<" + re.escape(pfx) + rb"f[\s>/]")
+def _scan_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    p = re.escape(pfx)
+    formula = re.compile(b"<" + p + rb"f[\s>/]")
     error = re.compile(rb"""\st\s*=\s*["']e["']""")
-    return formula, error
+    # a formula as every writer puts it: first in a cell whose reference comes first (the
+    # attributes taken possessively: a cell without a formula is given up at once)
+    cell = b"<" + p + rb'c r="([A-Z]{1,3})(\d+)"[^>]*+(?<!/)>'
+    formula_cell = re.compile(cell + b"<" + p + rb"f[\s>/]")
+    return formula, error, formula_cell
 
 
 def scan_region(
@@ -46,13 +53,32 @@ def scan_region(
     has_error = want_errors and (b'"e"' in region or b"'e'" in region)
     if not has_formula and not has_error:
         return True
-    formula_re, error_re = _scan_res(pfx)
+    formula_re, error_re, formula_cell_re = _scan_res(pfx)
     cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
     cell_close = b"</" + pfx + b"c>"
 
     def cell_start(before: int) -> int:
-        return max(region.rfind(cell_open, 0, before), region.rfind(bare_open, 0, before))
+        # The last cell start before `before`: looked for close by first, as a formula or an
+        # error value sits right after its cell's start tag. Searching back to the region's
+        # start for each match (a `<c>` without attributes is looked for too, and is nowhere)
+        # made a region of thousands of formulas quadratic.
+        window = 256
+        while True:
+            lo = max(before - window, 0)
+            found = max(region.rfind(cell_open, lo, before), region.rfind(bare_open, lo, before))
+            if found >= 0 or lo == 0:
+                return found
+            window *= 16
 
+    if has_formula:
+        # A column of formulas puts thousands in a region: when each one is the first thing in
+        # its cell, whose reference comes first, one pass reads every reference, without a
+        # look around each formula.
+        cells = formula_cell_re.findall(region)
+        if len(cells) == len(formula_re.findall(region)):
+            rows = map(int, map(itemgetter(1), cells))
+            formulas.update(zip(rows, map(letters_col, map(itemgetter(0), cells)), strict=True))
+            has_formula = False
     for m in formula_re.finditer(region) if has_formula else ():
         start = cell_start(m.start())
         if start < 0:

@@ -405,6 +405,28 @@ def test_stray_text_in_a_date_column(edited: Path) -> None:
     assert (FOLLOW_UPS_TAB, 150, day) in {(i.tab, i.row, i.column) for i in checked.fast.issues}
 
 
+def test_a_column_of_formulas_beside_the_follow_ups(generated: Path, tmp_path: Path) -> None:
+    """The benchmark's workbook with a column of formulas on every follow-up (as a team adds
+    one): each formula found, in its own column, the tab still read fast, and the same check
+    as without it."""
+    from openpyxl import load_workbook
+
+    book = bench().with_formula_column(Path(shutil.copy(generated, tmp_path / "book.xlsx")))
+    checked = check_both_ways(book)
+    assert_went_fast(checked.routes, LEADS, FOLLOW_UPS_TAB)
+    sheet = checked.book.sheet(FOLLOW_UPS_TAB)
+    assert sheet is not None
+    column = max(header_columns(generated, FOLLOW_UPS_TAB).values()) + 1  # the first one free
+    assert header_columns(book, FOLLOW_UPS_TAB)[bench().FORMULA_HEADER] == column
+    assert sheet.formulas == {(row, column) for row in range(2, FOLLOW_UPS + 2)}
+    plain = check_both_ways(generated).fast
+    assert [i.to_record() for i in checked.fast.issues] == [i.to_record() for i in plain.issues]
+    opened = load_workbook(book, read_only=True)  # another reader takes the file as it is
+    cells = next(opened[FOLLOW_UPS_TAB].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert cells[column - 1] == "=LEN(B2)"
+    opened.close()
+
+
 def test_issues_tab_read_back_as_a_column_grid(edited: Path) -> None:
     """The owned tabs a sync wrote, read back the fast way, compare equal to what the next sync
     would write (`_grid_equals` over a ColumnGrid); one message changed below the head, the

@@ -73,3 +73,76 @@ def test_scan_finds_what_a_full_parse_finds(
     assert formulas == full_formulas and len(formulas) > 3
     assert errors == (full_errors if want_errors else {})
     assert not want_errors or len(errors) > 1
+
+
+XR = "http://schemas.microsoft.com/office/spreadsheetml/2014/revision"
+
+
+def _formula_column(rng: random.Random, pfx: str, rows: int, shapes: bool) -> bytes:
+    """A user's formula column (F) on every row beside typed cells; with `shapes`, some of its
+    cells in the shapes other writers give: the reference not first, a long attribute before
+    the reference, a line break before the formula, a shared formula, a self-closing cell."""
+    p = pfx + ":" if pfx else ""
+    ns = f'xmlns{":" + pfx if pfx else ""}="{NS_MAIN}" xmlns:xr="{XR}"'
+    out = [f'<?xml version="1.0" encoding="UTF-8"?><{p}worksheet {ns}><{p}sheetData>']
+    for r in range(1, rows + 1):
+        cells = [f'<{p}c r="{col}{r}" s="1"><{p}v>{r}</{p}v></{p}c>' for col in "ABCDE"]
+        formula = f"<{p}f>A{r}*2</{p}f><{p}v>{2 * r}</{p}v></{p}c>"
+        roll = rng.random() if shapes else 1.0
+        if roll < 0.05:
+            cells.append(f'<{p}c s="2" r="F{r}">{formula}')
+        elif roll < 0.08:
+            cells.append(f'<{p}c xr:uid="{{{"0" * 400}}}" r="F{r}" s="2">{formula}')
+        elif roll < 0.1:
+            cells.append(f'<{p}c r="F{r}" s="2">\n  {formula}')
+        elif roll < 0.12:
+            cells.append(f'<{p}c r="F{r}"><{p}f t="shared" si="0"/><{p}v>1</{p}v></{p}c>')
+        elif roll < 0.14:
+            cells.append(f'<{p}c r="F{r}" s="2"/>')
+        else:
+            cells.append(f'<{p}c r="F{r}" s="2">{formula}')
+        out.append(f'<{p}row r="{r}">{"".join(cells)}</{p}row>')
+    out.append(f"</{p}sheetData></{p}worksheet>")
+    return "".join(out).encode()
+
+
+@pytest.mark.parametrize("shapes", [False, True])
+@pytest.mark.parametrize("chunk", [61, 4096, 1 << 20])
+@pytest.mark.parametrize("pfx", ["", "x"])
+def test_a_column_of_formulas_is_found_as_a_full_parse_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes: bool, chunk: int, pfx: str
+) -> None:
+    xml = _formula_column(random.Random(chunk), pfx, rows=3000, shapes=shapes)
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sheet.xml", xml)
+    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
+    with zipfile.ZipFile(path) as zf:
+        errors, formulas = xlsx_scan.scan_sheet(zf, "sheet.xml", want_errors=False)
+        full_errors, full_formulas = xlsx_scan._scan_sheet_full(zf, "sheet.xml")
+    assert formulas == full_formulas
+    assert len(formulas) > (2500 if shapes else 2999) and not full_errors and not errors
+
+
+def test_a_formula_far_from_its_cells_start_is_found() -> None:
+    """The cell a formula is in is looked for close by first, then further back."""
+    long = "0" * 5000
+    region = (
+        f'<c r="A1"><v>1</v></c><c s="1" r="B1" xr:uid="{long}"><f>A1</f><v>1</v></c>'
+        f'<c xr:uid="{long}" r="C1"><f>B1</f><v>1</v></c><c r="D1"><v>2</v></c>'
+    ).encode()
+    formulas: set[tuple[int, int]] = set()
+    assert xlsx_scan.scan_region(region, b"", {}, formulas, want_errors=False)
+    assert formulas == {(1, 2), (1, 3)}
+    # without a cell around it, a formula belongs to no cell
+    outside = b"<f>A1</f>" + region
+    found: set[tuple[int, int]] = set()
+    assert xlsx_scan.scan_region(outside, b"", {}, found, want_errors=False)
+    assert found == {(1, 2), (1, 3)}
+
+
+def test_a_formula_after_an_empty_cell_is_not_that_cells() -> None:
+    region = b'<c r="A1"/><f>B1</f><c r="B1"><f>A1</f><v>0</v></c>'
+    formulas: set[tuple[int, int]] = set()
+    assert xlsx_scan.scan_region(region, b"", {}, formulas, want_errors=False)
+    assert formulas == {(1, 2)}
