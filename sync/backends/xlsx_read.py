@@ -94,7 +94,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                 return found.grid, found.head_errors
             # the scan task looks for formulas only in a tab meant for the fast way: its error
             # values are looked for now, beside python-calamine's read when that follows
-            errors = _started(lambda: _scan_tab(path, pkg, name, want_errors=True)[0])
+            errors = _started(lambda: _scan_errors(path, pkg, name))
             if found is not None:
                 return found.grid, _guarded(path, errors)
         try:
@@ -226,6 +226,15 @@ def _scan_tab(path: Path, pkg: Package, name: str, *, want_errors: bool) -> _Sca
         return {}, set()
     with open_zip(path) as zf:
         return scan_sheet(zf, ref.part, want_errors=want_errors)
+
+
+def _scan_errors(path: Path, pkg: Package, name: str) -> dict[Position, ExcelError]:
+    """A worksheet's error values alone (its formulas are the scan task's)."""
+    ref = pkg.sheet(name)
+    if ref is None or ref.part not in pkg.members:
+        return {}
+    with open_zip(path) as zf:
+        return scan_sheet(zf, ref.part, want_formulas=False)[0]
 
 
 def _sheet(

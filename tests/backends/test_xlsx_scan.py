@@ -13,6 +13,7 @@ import pytest
 
 from sync.backends import xlsx_package, xlsx_scan
 from sync.backends.xlsx_package import NS_MAIN
+from sync.core.model import ExcelError
 
 
 def _sheet(rng: random.Random, pfx: str, rows: int, unreferenced: bool) -> bytes:
@@ -146,3 +147,33 @@ def test_a_formula_after_an_empty_cell_is_not_that_cells() -> None:
     formulas: set[tuple[int, int]] = set()
     assert xlsx_scan.scan_region(region, b"", {}, formulas, want_errors=False)
     assert formulas == {(1, 2)}
+
+
+def test_an_error_value_in_a_cell_whose_type_comes_first() -> None:
+    """`<c t="e" r="B1">`: the attribute right after the element's name is found in its cell
+    (it used to be taken for the previous cell's and dropped)."""
+    region = b'<c r="A1"><v>1</v></c><c t="e" r="B1"><v>#REF!</v></c><c r="C1" t="e"/>'
+    errors: dict[tuple[int, int], object] = {}
+    assert xlsx_scan.scan_region(region, b"", errors, set())
+    assert errors == {(1, 2): ExcelError("#REF!"), (1, 3): ExcelError("#N/A")}
+    # a "t" that is not an attribute of its own is not one
+    assert xlsx_scan.scan_region(b'<c r="D1" xt="e"><v>1</v></c>', b"", errors, set())
+    assert len(errors) == 2
+
+
+@pytest.mark.parametrize("chunk", [61, 4096])
+@pytest.mark.parametrize("seed", range(3))
+def test_error_values_alone_are_what_a_full_parse_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, chunk: int
+) -> None:
+    """The scan a fast read asks for when fastexcel reports error values: those alone (the
+    formulas are the other scan's), the same as a full parse finds."""
+    rng = random.Random(seed)
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sheet.xml", _sheet(rng, "x" if seed == 1 else "", 600, unreferenced=False))
+    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
+    with zipfile.ZipFile(path) as zf:
+        errors, formulas = xlsx_scan.scan_sheet(zf, "sheet.xml", want_formulas=False)
+        full_errors, _ = xlsx_scan._scan_sheet_full(zf, "sheet.xml")
+    assert errors == full_errors and len(errors) > 1 and formulas == set()
