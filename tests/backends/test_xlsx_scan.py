@@ -54,6 +54,24 @@ def _sheet(rng: random.Random, pfx: str, rows: int, unreferenced: bool) -> bytes
     return "".join(out).encode()
 
 
+Found = tuple[dict[tuple[int, int], ExcelError], set[tuple[int, int]]]
+
+
+def scanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xml: bytes, chunk: int, **wanted: bool
+) -> tuple[Found, Found]:
+    """`xml` as a zipped sheet, scanned in chunks of `chunk` bytes (`wanted`: scan_sheet's
+    want_errors, want_formulas), and as the full ElementTree parse finds it."""
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sheet.xml", xml)
+    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
+    with zipfile.ZipFile(path) as zf:
+        return xlsx_scan.scan_sheet(zf, "sheet.xml", **wanted), xlsx_scan._scan_sheet_full(
+            zf, "sheet.xml"
+        )
+
+
 @pytest.mark.parametrize("want_errors", [True, False])
 @pytest.mark.parametrize("chunk", [7, 61, 400, 4096, 1 << 20])
 @pytest.mark.parametrize("seed", range(6))
@@ -64,19 +82,26 @@ def test_scan_finds_what_a_full_parse_finds(
     xml = _sheet(
         rng, "x" if seed % 3 == 0 else "", rows=rng.randint(200, 900), unreferenced=seed == 5
     )
-    path = tmp_path / "s.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("sheet.xml", xml)
-    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
-    with zipfile.ZipFile(path) as zf:
-        errors, formulas = xlsx_scan.scan_sheet(zf, "sheet.xml", want_errors=want_errors)
-        full_errors, full_formulas = xlsx_scan._scan_sheet_full(zf, "sheet.xml")
+    (errors, formulas), (full_errors, full_formulas) = scanned(
+        tmp_path, monkeypatch, xml, chunk, want_errors=want_errors
+    )
     assert formulas == full_formulas and len(formulas) > 3
     assert errors == (full_errors if want_errors else {})
     assert not want_errors or len(errors) > 1
 
 
 XR = "http://schemas.microsoft.com/office/spreadsheetml/2014/revision"
+
+
+FORMULA_SHAPES = [
+    '<{p}c s="2" r="F{r}">{formula}',  # the reference not first
+    '<{p}c xr:uid="{{{uid}}}" r="F{r}" s="2">{formula}',  # a long attribute before it
+    '<{p}c r="F{r}" s="2">\n  {formula}',  # a line break before the formula
+    '<{p}c r="F{r}"><{p}f t="shared" si="0"/><{p}v>1</{p}v></{p}c>',  # a shared formula
+    '<{p}c r="F{r}" s="2"/>',  # no formula, no value
+    '<{p}c r="F{r}" s="2">{formula}',  # as every writer puts it
+]
+WEIGHTS = [5, 3, 2, 2, 2, 86]
 
 
 def _formula_column(rng: random.Random, pfx: str, rows: int, shapes: bool) -> bytes:
@@ -89,19 +114,8 @@ def _formula_column(rng: random.Random, pfx: str, rows: int, shapes: bool) -> by
     for r in range(1, rows + 1):
         cells = [f'<{p}c r="{col}{r}" s="1"><{p}v>{r}</{p}v></{p}c>' for col in "ABCDE"]
         formula = f"<{p}f>A{r}*2</{p}f><{p}v>{2 * r}</{p}v></{p}c>"
-        roll = rng.random() if shapes else 1.0
-        if roll < 0.05:
-            cells.append(f'<{p}c s="2" r="F{r}">{formula}')
-        elif roll < 0.08:
-            cells.append(f'<{p}c xr:uid="{{{"0" * 400}}}" r="F{r}" s="2">{formula}')
-        elif roll < 0.1:
-            cells.append(f'<{p}c r="F{r}" s="2">\n  {formula}')
-        elif roll < 0.12:
-            cells.append(f'<{p}c r="F{r}"><{p}f t="shared" si="0"/><{p}v>1</{p}v></{p}c>')
-        elif roll < 0.14:
-            cells.append(f'<{p}c r="F{r}" s="2"/>')
-        else:
-            cells.append(f'<{p}c r="F{r}" s="2">{formula}')
+        shape = rng.choices(FORMULA_SHAPES, WEIGHTS)[0] if shapes else FORMULA_SHAPES[-1]
+        cells.append(shape.format(p=p, r=r, formula=formula, uid="0" * 400))
         out.append(f'<{p}row r="{r}">{"".join(cells)}</{p}row>')
     out.append(f"</{p}sheetData></{p}worksheet>")
     return "".join(out).encode()
@@ -114,13 +128,9 @@ def test_a_column_of_formulas_is_found_as_a_full_parse_finds_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shapes: bool, chunk: int, pfx: str
 ) -> None:
     xml = _formula_column(random.Random(chunk), pfx, rows=3000, shapes=shapes)
-    path = tmp_path / "s.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("sheet.xml", xml)
-    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
-    with zipfile.ZipFile(path) as zf:
-        errors, formulas = xlsx_scan.scan_sheet(zf, "sheet.xml", want_errors=False)
-        full_errors, full_formulas = xlsx_scan._scan_sheet_full(zf, "sheet.xml")
+    (errors, formulas), (full_errors, full_formulas) = scanned(
+        tmp_path, monkeypatch, xml, chunk, want_errors=False
+    )
     assert formulas == full_formulas
     assert len(formulas) > (2500 if shapes else 2999) and not full_errors and not errors
 
@@ -168,12 +178,8 @@ def test_error_values_alone_are_what_a_full_parse_finds(
 ) -> None:
     """The scan a fast read asks for when fastexcel reports error values: those alone (the
     formulas are the other scan's), the same as a full parse finds."""
-    rng = random.Random(seed)
-    path = tmp_path / "s.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("sheet.xml", _sheet(rng, "x" if seed == 1 else "", 600, unreferenced=False))
-    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
-    with zipfile.ZipFile(path) as zf:
-        errors, formulas = xlsx_scan.scan_sheet(zf, "sheet.xml", want_formulas=False)
-        full_errors, _ = xlsx_scan._scan_sheet_full(zf, "sheet.xml")
+    xml = _sheet(random.Random(seed), "x" if seed == 1 else "", 600, unreferenced=False)
+    (errors, formulas), (full_errors, _) = scanned(
+        tmp_path, monkeypatch, xml, chunk, want_formulas=False
+    )
     assert errors == full_errors and len(errors) > 1 and formulas == set()
