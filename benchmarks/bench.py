@@ -763,12 +763,12 @@ class CpuSample(NamedTuple):
         own = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
         return CpuSample(time.perf_counter(), busy, steal, own)
 
-    def contention(self, after: CpuSample) -> dict[str, float] | None:
-        """Of the machine's CPU time between the two samples (wall × cores), the shares other
-        processes used and the hypervisor stole; None off Linux."""
+    def contention(self, after: CpuSample, cores: int | None = None) -> dict[str, float] | None:
+        """Of the machine's CPU time between the two samples (wall × `cores`, the machine's by
+        default), the shares other processes used and the hypervisor stole; None off Linux."""
         if self.busy is None or after.busy is None or self.steal is None or after.steal is None:
             return None
-        capacity = (after.wall - self.wall) * (os.cpu_count() or 1)
+        capacity = (after.wall - self.wall) * (cores or os.cpu_count() or 1)
         if capacity <= 0:
             return None
         others = (after.busy - self.busy) - (after.own - self.own)

@@ -37,15 +37,26 @@ def test_a_process_busy_meanwhile_is_counted_as_others() -> None:
     assert 0.0 <= share["steal"] <= 1.0
 
 
-def test_the_measurements_own_processes_are_not_others() -> None:
-    cores = os.cpu_count() or 1
+def test_the_measurements_own_processes_are_its_own() -> None:
     before = bench().CpuSample.now()
     subprocess.run([sys.executable, "-c", BURN.format(s=1.5)], check=True)
-    share = before.contention(bench().CpuSample.now())
-    assert share is not None
-    # the waited-for child's 1.5 s of CPU is the measurement's own: counted as others it
-    # would be about 1 / cores of the machine
-    assert share["others"] < 0.4 / cores
+    after = bench().CpuSample.now()
+    # the waited-for child's CPU time is counted as the measurement's own, to the tick
+    assert after.own - before.own >= 1.45
+    assert after.busy is not None and before.busy is not None
+    assert after.busy - before.busy >= 1.4  # and the machine saw it busy
+
+
+def test_others_are_the_machines_busy_time_less_the_measurements() -> None:
+    sample = bench().CpuSample
+    before = sample(wall=100.0, busy=50.0, steal=1.0, own=2.0)
+    # 4 s on 2 cores: 8 s of CPU; the machine busy 5 s of it, 3 s the measurement's own
+    after = sample(wall=104.0, busy=55.0, steal=1.4, own=5.0)
+    assert before.contention(after, cores=2) == {"others": 0.25, "steal": 0.05}
+    # the measurement alone: nobody else
+    alone = sample(wall=104.0, busy=53.0, steal=1.0, own=5.0)
+    assert before.contention(alone, cores=2) == {"others": 0.0, "steal": 0.0}
+    assert before.contention(sample(104.0, None, None, 5.0), cores=2) is None  # off Linux
 
 
 def test_disturbed_measurements_are_named_where_they_are() -> None:
