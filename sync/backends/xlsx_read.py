@@ -94,7 +94,9 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                 return found.grid, found.head_errors
             # the scan task looks for formulas only in a tab meant for the fast way: its error
             # values are looked for now, beside python-calamine's read when that follows
-            errors = _started(lambda: _scan_errors(path, pkg, name))
+            errors = _started(
+                lambda: _scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0]
+            )
             if found is not None:
                 return found.grid, _guarded(path, errors)
         try:
@@ -218,23 +220,16 @@ def _read_grid(book: Any, name: str) -> list[list[CellValue]]:
     return [r if type(r) is list else list(r) for r in grid]
 
 
-def _scan_tab(path: Path, pkg: Package, name: str, *, want_errors: bool) -> _Scanned:
-    """What calamine hides from a worksheet's XML: its error values (when wanted) and formula
-    cells."""
+def _scan_tab(
+    path: Path, pkg: Package, name: str, *, want_errors: bool, want_formulas: bool = True
+) -> _Scanned:
+    """What calamine hides from a worksheet's XML: its error values and formula cells (each
+    when wanted)."""
     ref = pkg.sheet(name)
     if ref is None or ref.part not in pkg.members:
         return {}, set()
     with open_zip(path) as zf:
-        return scan_sheet(zf, ref.part, want_errors=want_errors)
-
-
-def _scan_errors(path: Path, pkg: Package, name: str) -> dict[Position, ExcelError]:
-    """A worksheet's error values alone (its formulas are the scan task's)."""
-    ref = pkg.sheet(name)
-    if ref is None or ref.part not in pkg.members:
-        return {}
-    with open_zip(path) as zf:
-        return scan_sheet(zf, ref.part, want_formulas=False)[0]
+        return scan_sheet(zf, ref.part, want_errors=want_errors, want_formulas=want_formulas)
 
 
 def _sheet(

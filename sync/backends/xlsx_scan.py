@@ -51,12 +51,12 @@ def scan_region(
     """Find error cells (unless not `want_errors`) and formula cells (unless not
     `want_formulas`) in `region` (whole cells only). Returns False when a cell has no `r`
     attribute (the caller then falls back to a full parse)."""
+    formula_re, error_re, formula_cell_re = _scan_res(pfx)
     # Most regions hold neither: a substring test and a search by a literal spare the passes.
     has_formula = want_formulas and b"<" + pfx + b"f" in region
-    has_error = want_errors and _scan_res(pfx)[1].search(region) is not None
+    has_error = want_errors and error_re.search(region) is not None
     if not has_formula and not has_error:
         return True
-    formula_re, error_re, formula_cell_re = _scan_res(pfx)
     cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
     cell_close = b"</" + pfx + b"c>"
 
@@ -208,7 +208,7 @@ def _scan_sheet(
     return errors, formulas
 
 
-def _marker(pfx: bytes, want_errors: bool, want_formulas: bool = True) -> Callable[[bytes], bool]:
+def _marker(pfx: bytes, want_errors: bool, want_formulas: bool) -> Callable[[bytes], bool]:
     """Whether some XML may hold a formula (when wanted) or an error value (when wanted)."""
     formula, error = _scan_res(pfx)[0].search, _scan_res(pfx)[1].search
     if not want_errors:
