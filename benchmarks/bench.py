@@ -31,7 +31,8 @@ its own:
   what a real log holds: a column of two kinds of cell, near the top (row 100) and far down
   (nine tenths of the way), where a reader that gives each column one type first meets it;
 - `formulas`: `check` of the workbook with a column of formulas beside the follow-ups
-  (`=LEN(B2)` on every row), as a team adds one to its log.
+  (`=LEN(B2)` on every row), as a team adds one to its log, and (`lookups`) with a third of
+  them `=VLOOKUP(…)` showing #N/A, error values fastexcel reports after its parse.
 
 With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
 against the tests' loopback Sheets API v4 server, the workbook's tabs loaded into it, at
@@ -895,15 +896,16 @@ def with_stray_text(book: Path, row: int) -> Path:
 FORMULA_HEADER = "备注长度"  # a column a team adds to its log, under a header salesync does not own
 
 
-def with_formula_column(book: Path) -> Path:
+def with_formula_column(book: Path, lookups: bool = False) -> Path:
     """`book` with a column of formulas beside the follow-ups (cached beside it): `=LEN(B2)`
     and its cached value on every row after the header, in the first column past the tab's
-    cells, as a team adds one to its log. The sheet's XML is edited as text, every other part
-    copied as it is (salesync's writer writes values, never formulas)."""
+    cells, as a team adds one to its log; with `lookups`, every third row's formula is a
+    `=VLOOKUP(…)` that finds nothing and shows #N/A instead. The sheet's XML is edited as text,
+    every other part copied as it is (salesync's writer writes values, never formulas)."""
     from sync.backends.xlsx import DEFLATE_LEVEL
     from sync.backends.xlsx_package import col_letters, letters_col
 
-    out = book.with_name(f"{book.stem}-formulas.xlsx")
+    out = book.with_name(f"{book.stem}-{'lookups' if lookups else 'formulas'}.xlsx")
     if out.exists():
         return out
     part = _sheet_parts(book)[STRAY_TAB]
@@ -919,6 +921,9 @@ def with_formula_column(book: Path) -> Path:
             if r == b"1":
                 cell = b'<c r="' + col + b'1" t="inlineStr"><is><t>'
                 cell += FORMULA_HEADER.encode() + b"</t></is></c>"
+            elif lookups and int(r) % 3 == 0:
+                cell = b'<c r="' + col + r + b'" t="e"><f>VLOOKUP(B' + r + b",Z:Z,1,FALSE)</f>"
+                cell += b"<v>#N/A</v></c>"
             else:
                 cell = b'<c r="' + col + r + b'"><f>LEN(B' + r + b")</f><v>8</v></c>"
             return row.group(0)[:-6] + cell + b"</row>"
@@ -972,6 +977,8 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
     }
     say(f"[{n:,}] check with a column of formulas in the follow-ups …")
     formulas = {"check": _subprocess("check", with_formula_column(book))}
+    say(f"[{n:,}] check with lookups showing #N/A on a third of them …")
+    formulas["lookups"] = _subprocess("check", with_formula_column(book, lookups=True))
     return {
         "follow_ups": n,
         "saved_by": "LibreOffice" if libreoffice else "the generator (inline text)",
@@ -1158,16 +1165,17 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     if any("stray" in r for r in results):
         console.print(stray)
     formulas = Table(title="check with a column of formulas (=LEN(B2) …) beside the follow-ups")
-    for col in ("follow-ups", "check s", "with formulas s", "peak MB"):
+    for col in ("follow-ups", "check s", "with formulas s", "a third #N/A s", "peak MB"):
         formulas.add_column(col, justify="right")
     for r in results:
         if "formulas" in r:
-            found = r["formulas"]["check"]
+            found, lookups = r["formulas"]["check"], r["formulas"].get("lookups")
             formulas.add_row(
                 f"{r['follow_ups']:,}",
                 f"{r['check']['seconds']:.2f}",
                 f"{found['seconds']:.2f}",
-                f"{found['peak_rss_mb']:.0f}",
+                f"{lookups['seconds']:.2f}" if lookups else "",
+                f"{max(found['peak_rss_mb'], lookups['peak_rss_mb'] if lookups else 0):.0f}",
             )
     if any("formulas" in r for r in results):
         console.print(formulas)

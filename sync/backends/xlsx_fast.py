@@ -13,17 +13,20 @@ what was typed. So a tab goes the fast way only where that cannot happen:
 - the rows below are read by fastexcel with its strict inference over every row: a column
   that holds two kinds of cell (a "TBD" among dates, a phone typed as a number among texts) is
   left out of it and read by python-calamine alone, from a copy of the sheet that holds only
-  that column's cells (`_exact_columns`), beside fastexcel's parse. fastexcel names such a
-  column only when it refuses the whole tab: the columns its first `SAMPLE_BYTES` already mix
-  are left out from the start, and one mixed only further down costs a second parse (up to
-  `MAX_MIXED` such columns; with more the tab is read by python-calamine);
+  that column's cells (`_exact_columns`), beside fastexcel's parse (so is a column holding
+  #NAME?, which fastexcel refuses wherever it is). fastexcel names such a column only when it
+  refuses the whole tab: the columns its first `SAMPLE_BYTES` already mix are left out from the
+  start, and one mixed only further down costs a second parse (up to `MAX_MIXED` such columns;
+  with more the tab is read by python-calamine);
 - each Arrow column becomes the values python-calamine gives for the kind: '' for an empty
   cell, a datetime.date for a whole-day date, a datetime.time for a serial below 1, a
   datetime.timedelta for a duration; a text column that repeats a few values a lot shares one
   str object per value;
-- fastexcel leaves error cells (#N/A …) empty and reports them: when it reports any, or a text
-  below the head starts with "#" (an error code calamine does not know reads as its text), the
-  caller scans the XML for the codes as it does for python-calamine.
+- fastexcel leaves error cells (#N/A …) empty and reports each one with its kind, which names
+  its code (calamine reads an error cell only when its code is one of those kinds, and refuses
+  the tab otherwise): the codes are put back from that report. Only when it reports a kind
+  without a code here, or a text below the head starts with "#", does the caller scan the XML
+  for the codes as it does for python-calamine.
 
 `read_grid` answers None whenever it cannot vouch for the result (more mixed columns than it
 reads exactly, a mixed column's cells written without `r` as their first attribute, a value
@@ -89,12 +92,12 @@ logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 
 class FastGrid(NamedTuple):
-    """A tab read the fast way: its cells, the error values in its head and in the columns read
-    exactly, and whether the other rows below may hold error values too (then the caller scans
-    the XML for them)."""
+    """A tab read the fast way: its cells, the error values found on the way (in its head, in
+    the columns read exactly, and those fastexcel reported below), and whether the rows below
+    may hold error values it could not name (then the caller scans the XML for them)."""
 
     grid: ColumnGrid
-    head_errors: dict[Position, ExcelError]
+    errors: dict[Position, ExcelError]
     errors_below: bool
 
 
@@ -150,7 +153,8 @@ def _read_grid(path: Path, pkg: Package, name: str) -> FastGrid | None:
             stop.set()
     if body is None or any(part is None for part in found):
         return None
-    below, height, errors_below = body
+    below, height, named, errors_below = body
+    errors.update(named)
     for part in found:
         assert part is not None
         below.update(part.columns)
@@ -276,8 +280,12 @@ def _below_head(source: str | bytes, name: str, skip: Set[int] = frozenset()) ->
         )
         columns = sheet.selected_columns
         batch, errors = sheet.to_arrow_with_errors()
-    except fastexcel.UnsupportedColumnTypeCombinationError as exc:
+    except (fastexcel.UnsupportedColumnTypeCombinationError, fastexcel.CalamineCellError) as exc:
+        # two kinds of cell in a column, or an error value fastexcel does not take in any
+        # column (#NAME?, in 0.21): the column it names is read exactly
         said = _MIXED_COLUMN.search(str(exc))
+        if said is None and isinstance(exc, fastexcel.CalamineCellError):
+            raise
         raise _MixedColumn(names.get(said.group(1)) if said else None) from exc
     return _Below(columns, batch, errors)
 
@@ -570,15 +578,22 @@ def _opening(zf: zipfile.ZipFile, pkg: Package, part: str) -> _Opening | None:
     return _Opening(head, sample, pfx, table)
 
 
+class _Rows(NamedTuple):
+    """The rows below the head as fastexcel reads them."""
+
+    columns: dict[int, list[CellValue]]  # by 0-based index from A: python-calamine's values
+    height: int
+    errors: dict[Position, ExcelError]  # the error values fastexcel reported, with their codes
+    unnamed: bool  # whether they may hold error values not among `errors`
+
+
 def _body(
     path: Path, name: str, mixed: set[int], mixed_found: Callable[[Set[int]], None]
-) -> tuple[dict[int, Any], int, bool] | None:
-    """The rows below the head as fastexcel reads them, the `mixed` columns left out: each
-    column (by 0-based index from A) as python-calamine's values, their count, and whether they
-    may hold error values. A column found to hold two kinds of cell is added to `mixed` and
-    handed to `mixed_found` before the tab is parsed again. None when more columns are mixed
-    than this module reads exactly, or a column holds cells it does not turn into
-    python-calamine's values."""
+) -> _Rows | None:
+    """The rows below the head as fastexcel reads them, the `mixed` columns left out. A column
+    found to hold two kinds of cell is added to `mixed` and handed to `mixed_found` before the
+    tab is parsed again. None when more columns are mixed than this module reads exactly, or a
+    column holds cells it does not turn into python-calamine's values."""
     import fastexcel
     import pyarrow.compute as pc
 
@@ -598,23 +613,44 @@ def _body(
             mixed_found({exc.column})
         except fastexcel.FastExcelError:
             return None
-    # fastexcel leaves error cells empty and reports them; an error code calamine does not
-    # know reads as its text ("#SPILL!"). Either way the caller scans the XML for the codes.
-    # A value it could not convert (a date serial past year 9999) is lost: that tab goes the
-    # exact way.
-    reported = errors.errors if errors is not None else []
-    if not all(_ERROR_DETAIL.search(e.detail) for e in reported):
+    # fastexcel leaves error cells empty and reports them with their kind. A value it could
+    # not convert (a date serial past year 9999) is lost: that tab goes the exact way.
+    named = _named_errors(errors.errors if errors is not None else [], infos)
+    if named is None:
         return None
-    errors_below = bool(reported)
-    columns: dict[int, Any] = {}
+    found, unnamed = named
+    columns: dict[int, list[CellValue]] = {}
     for info, array in zip(infos, batch.columns, strict=True):
         values = _values(array)
         if values is None:
             return None
-        if not errors_below and _is_text(array):
-            errors_below = bool(pc.any(pc.starts_with(array, "#")).as_py())
+        if not unnamed and _is_text(array):
+            # an error code calamine does not know would read as its text: the XML tells
+            unnamed = bool(pc.any(pc.starts_with(array, "#")).as_py())
         columns[info.absolute_index] = values
-    return columns, batch.num_rows, errors_below
+    return _Rows(columns, batch.num_rows, found, unnamed)
+
+
+def _named_errors(
+    reported: Sequence[Any], infos: Sequence[Any]
+) -> tuple[dict[Position, ExcelError], bool] | None:
+    """The error values fastexcel reported below the head, by position, with the code each
+    one's kind names, and whether some kind names none here (then the XML tells); None when a
+    report is not of an error value but of a value fastexcel could not convert."""
+    absolute = {info.index: info.absolute_index for info in infos}
+    found: dict[Position, ExcelError] = {}
+    unnamed = False
+    for error in reported:
+        said = _ERROR_DETAIL.search(error.detail)
+        if said is None:
+            return None
+        code = _ERROR_CODES.get(said.group(1))
+        row, col = error.offset_position
+        if code is None or col not in absolute:
+            unnamed = True
+            continue
+        found[(HEAD_ROWS + row + 1, absolute[col] + 1)] = code
+    return found, unnamed
 
 
 def _is_text(array: Any) -> bool:
@@ -651,8 +687,23 @@ def _values(array: Any) -> list[CellValue] | None:
 
 
 _SAMPLE = 4096
-_ERROR_DETAIL = re.compile(r"got 'Error\(\w+\)'?$")
-"""How fastexcel reports an error value (#N/A …) in a cell, as opposed to a failed conversion."""
+_ERROR_DETAIL = re.compile(r"got 'Error\((\w+)\)'?$")
+"""How fastexcel reports an error value (#N/A …) in a cell, as opposed to a failed conversion:
+with calamine's name of its kind."""
+_ERROR_CODES = {
+    kind: ExcelError(code)
+    for kind, code in {
+        "Div0": "#DIV/0!",
+        "NA": "#N/A",
+        "Name": "#NAME?",
+        "Null": "#NULL!",
+        "Num": "#NUM!",
+        "Ref": "#REF!",
+        "Value": "#VALUE!",
+    }.items()
+}
+"""The code of each kind of error value calamine reads from a cell (the only text it reads as
+that kind; a cell with any other code makes it refuse the tab)."""
 
 
 def _texts(array: Any) -> list[CellValue]:

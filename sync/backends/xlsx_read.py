@@ -91,7 +91,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         if fast(name):
             found = _guarded(path, lambda: read_grid(path, pkg, name))
             if found is not None and not found.errors_below:
-                return found.grid, found.head_errors
+                return found.grid, found.errors
             # the scan task looks for formulas only in a tab meant for the fast way: its error
             # values are looked for now, beside python-calamine's read when that follows
             errors = _started(

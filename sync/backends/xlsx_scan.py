@@ -50,7 +50,8 @@ def scan_region(
 ) -> bool:
     """Find error cells (unless not `want_errors`) and formula cells (unless not
     `want_formulas`) in `region` (whole cells only). Returns False when a cell has no `r`
-    attribute (the caller then falls back to a full parse)."""
+    attribute (the caller then falls back to a full parse). An error cell without a code
+    (`<c t="e"/>`, an empty `<v>`) is no error value: calamine reads it as an empty cell."""
     formula_re, error_re, formula_cell_re = _scan_res(pfx)
     # Most regions hold neither: a substring test and a search by a literal spare the passes.
     has_formula = want_formulas and b"<" + pfx + b"f" in region
@@ -110,9 +111,10 @@ def scan_region(
         end = region.find(cell_close, tag_end)
         closed = region[tag_end - 1 : tag_end] == b"/"  # `<c … t="e"/>`: no value of its own
         body = region[tag_end + 1 : end] if end >= 0 and not closed else b""
-        vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]*)</", body)
-        code = vm.group(1).decode("utf-8", "replace") if vm else "#N/A"
-        errors[pos] = ExcelError(code)
+        vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]+)</", body)
+        if vm is None:
+            continue  # no code: calamine reads the cell as empty, and so does every route
+        errors[pos] = ExcelError(vm.group(1).decode("utf-8", "replace"))
     return True
 
 
@@ -138,9 +140,9 @@ def _scan_sheet_full(
             elif el.tag == c_tag:
                 if el.find(f_tag) is not None:
                     formulas.add((row, col))
-                if el.get("t") == "e":
-                    v = el.find(v_tag)
-                    errors[(row, col)] = ExcelError((v.text or "#N/A") if v is not None else "#N/A")
+                v = el.find(v_tag) if el.get("t") == "e" else None
+                if v is not None and v.text:
+                    errors[(row, col)] = ExcelError(v.text)
                 el.clear()
             elif el.tag == row_tag:
                 el.clear()

@@ -478,6 +478,106 @@ def test_error_values(tmp_path: Path, errors: dict[tuple[int, int], str], route:
     }
 
 
+CODES = ["#DIV/0!", "#N/A", "#NULL!", "#NUM!", "#REF!", "#VALUE!"]  # #NAME?: further down
+
+
+def error_scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tabs whose XML is scanned for error values (spied on)."""
+    scans: list[str] = []
+    real = xlsx_read._scan_tab
+
+    def spy(path: Path, pkg: Any, name: str, *, want_errors: bool, **kw: bool) -> Any:
+        if want_errors:
+            scans.append(name)
+        return real(path, pkg, name, want_errors=want_errors, **kw)
+
+    monkeypatch.setattr(xlsx_read, "_scan_tab", spy)
+    return scans
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_error_codes_below_the_head_come_from_fastexcels_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    """fastexcel reports each error value below the head with calamine's kind of it, which
+    names its code: the fast read puts the codes back without scanning the XML for them, at
+    their places in a tab whose cells start at C4 (fastexcel numbers its columns from the first
+    one used) and in a column left out of fastexcel's parse (read exactly). A text below the
+    head that starts with "#" is what a code calamine does not know would read as: then the XML
+    is scanned."""
+    wb, ws = new_sheet()
+    typical_tab(ws, top=4, left=3, last=160)
+    for row in ws.iter_rows(min_row=HEAD + 1):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("#"):
+                cell.value = cell.value[1:]
+    where = {(40, 4): code, (41, 5): code, (77, 6): code, (90, 11): code, (150, 3): code}
+    where |= {(row, 8): code for row in range(20, 161, 7)}  # the column with nothing else
+    where[(60, 12)] = code  # a text column
+    for (row, col), value in where.items():
+        cell = ws.cell(row=row, column=col)
+        cell.value, cell.data_type = value, "e"
+    put(ws, 100, 6, "TBD")  # the date column: mixed, read exactly
+    scans = error_scans(monkeypatch)
+    for hash_text, scanned in ((None, []), ("#1 priority", ["S"])):
+        if hash_text:
+            put(ws, 120, 12, hash_text)
+        path = save(wb, tmp_path / "codes.xlsx")
+        reads = read_both_ways(path)
+        assert reads.routes == {"S": Route.FAST}
+        sheet = reads.book.sheets[0]
+        assert {p: sheet.value(*p) for p in where} == dict.fromkeys(where, ExcelError(code))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(xlsx_read, "FAST_MIN_BYTES", 0)
+            scans.clear()
+            assert_same_workbook(xlsx_read.read_workbook(path), reads.book)
+        assert scans == scanned
+
+
+@pytest.mark.parametrize("columns", [[4], [4, 12], [3, 4, 5, 11, 12]])
+def test_name_errors_below_the_head(tmp_path: Path, parses: Parses, columns: list[int]) -> None:
+    """fastexcel refuses a tab holding #NAME? below the head, naming the column: that column
+    is read exactly, as a column of two kinds of cell is, and with more such columns than it
+    reads so the whole tab goes to python-calamine. The same grid every way."""
+    wb, ws = new_sheet()
+    typical_tab(ws, top=4, left=3, last=160)
+    where = {(row, col): "#NAME?" for col in columns for row in range(30, 161, 13)}
+    for (row, col), value in where.items():
+        cell = ws.cell(row=row, column=col)
+        cell.value, cell.data_type = value, "e"
+    reads = read_both_ways(save(wb, tmp_path / "name.xlsx"))
+    fast = len(columns) <= xlsx_fast.MAX_MIXED
+    assert reads.routes == {"S": Route.FAST if fast else Route.FALLBACK}
+    sheet = reads.book.sheets[0]
+    assert {p: sheet.value(*p) for p in where} == dict.fromkeys(where, ExcelError("#NAME?"))
+    if fast:
+        assert sorted(c + 1 for read in parses.exact for c in read) == columns
+
+
+NO_CODE = {  # id: an error cell without a code, as hand-made XML may hold it
+    "self-closed": '<c r="C50" t="e"/>',
+    "an empty value": '<c r="C50" t="e"><v></v></c>',
+    "a self-closed value": '<c r="C50" t="e"><v/></c>',
+    "a formula alone": '<c r="C50" t="e"><f>1/0</f></c>',
+}
+
+
+@pytest.mark.parametrize("cell", NO_CODE.values(), ids=NO_CODE)
+def test_an_error_cell_without_a_code_is_empty_every_way(tmp_path: Path, cell: str) -> None:
+    """calamine reads it as an empty cell, and so does the scan that puts error codes back:
+    the same grid by every route, with an error value elsewhere in the tab or not (the fast
+    read scans the XML only when fastexcel reports an error value it cannot name)."""
+    for other in ("", '<c r="C60" t="e"><v>#N/A</v></c>'):
+        xml = with_cell(sheet_xml(), "C50", cell)
+        if other:
+            xml = with_cell(xml, "C60", other)
+        reads = read_both_ways(write_package(tmp_path / "hand.xlsx", xml))
+        assert reads.routes == {"S": Route.FAST}
+        sheet = reads.book.sheets[0]
+        assert sheet.value(50, 3) == ""
+        assert sheet.value(60, 3) == (ExcelError("#N/A") if other else 60 * 1.25)
+
+
 @pytest.mark.parametrize("row", [10, 50], ids=["in the head", "below the head"])
 def test_an_error_code_calamine_does_not_know_fails_both_ways(tmp_path: Path, row: int) -> None:
     wb, ws = new_sheet()

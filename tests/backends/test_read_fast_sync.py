@@ -405,25 +405,36 @@ def test_stray_text_in_a_date_column(edited: Path) -> None:
     assert (FOLLOW_UPS_TAB, 150, day) in {(i.tab, i.row, i.column) for i in checked.fast.issues}
 
 
-def test_a_column_of_formulas_beside_the_follow_ups(generated: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lookups", [False, True], ids=["LEN", "a third VLOOKUP showing #N/A"])
+def test_a_column_of_formulas_beside_the_follow_ups(
+    generated: Path, tmp_path: Path, lookups: bool
+) -> None:
     """The benchmark's workbook with a column of formulas on every follow-up (as a team adds
-    one): each formula found, in its own column, the tab still read fast, and the same check
-    as without it."""
+    one; with `lookups`, a third of them showing #N/A): each formula found, in its own column,
+    each error value in its cell, the tab still read fast, and the same check as without it
+    (the column is not salesync's)."""
     from openpyxl import load_workbook
 
-    book = bench().with_formula_column(Path(shutil.copy(generated, tmp_path / "book.xlsx")))
+    copy = Path(shutil.copy(generated, tmp_path / "book.xlsx"))
+    book = bench().with_formula_column(copy, lookups=lookups)
     checked = check_both_ways(book)
     assert_went_fast(checked.routes, LEADS, FOLLOW_UPS_TAB)
     sheet = checked.book.sheet(FOLLOW_UPS_TAB)
     assert sheet is not None
     column = max(header_columns(generated, FOLLOW_UPS_TAB).values()) + 1  # the first one free
     assert header_columns(book, FOLLOW_UPS_TAB)[bench().FORMULA_HEADER] == column
-    assert sheet.formulas == {(row, column) for row in range(2, FOLLOW_UPS + 2)}
+    rows = range(2, FOLLOW_UPS + 2)
+    assert sheet.formulas == {(row, column) for row in rows}
+    shown = {row: sheet.value(row, column) for row in rows}
+    assert shown == {row: ExcelError("#N/A") if lookups and row % 3 == 0 else 8 for row in rows}
     plain = check_both_ways(generated).fast
     assert [i.to_record() for i in checked.fast.issues] == [i.to_record() for i in plain.issues]
     opened = load_workbook(book, read_only=True)  # another reader takes the file as it is
-    cells = next(opened[FOLLOW_UPS_TAB].iter_rows(min_row=2, max_row=2, values_only=True))
-    assert cells[column - 1] == "=LEN(B2)"
+    cells = list(opened[FOLLOW_UPS_TAB].iter_rows(min_row=2, max_row=3, values_only=True))
+    assert [row[column - 1] for row in cells] == [
+        "=LEN(B2)",
+        "=VLOOKUP(B3,Z:Z,1,FALSE)" if lookups else "=LEN(B3)",
+    ]
     opened.close()
 
 

@@ -162,13 +162,34 @@ def test_a_formula_after_an_empty_cell_is_not_that_cells() -> None:
 def test_an_error_value_in_a_cell_whose_type_comes_first() -> None:
     """`<c t="e" r="B1">`: the attribute right after the element's name is found in its cell
     (it used to be taken for the previous cell's and dropped)."""
-    region = b'<c r="A1"><v>1</v></c><c t="e" r="B1"><v>#REF!</v></c><c r="C1" t="e"/>'
+    region = (
+        b'<c r="A1"><v>1</v></c><c t="e" r="B1"><v>#REF!</v></c><c r="C1" t="e"><v>#N/A</v></c>'
+    )
     errors: dict[tuple[int, int], object] = {}
     assert xlsx_scan.scan_region(region, b"", errors, set())
     assert errors == {(1, 2): ExcelError("#REF!"), (1, 3): ExcelError("#N/A")}
     # a "t" that is not an attribute of its own is not one
     assert xlsx_scan.scan_region(b'<c r="D1" xt="e"><v>1</v></c>', b"", errors, set())
     assert len(errors) == 2
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="B1" t="e"/>',
+        '<c r="B1" t="e"><v></v></c>',
+        '<c r="B1" t="e"><v/></c>',
+        '<c r="B1" t="e"><f>1/0</f></c>',
+        '<c r="B1" t="e"><f>1/0</f><v></v></c>',
+    ],
+)
+def test_an_error_cell_without_a_code_is_no_error_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cell: str
+) -> None:
+    """calamine reads such a cell as empty: neither scan makes up a code for it."""
+    xml = f'<worksheet xmlns="{NS_MAIN}"><sheetData><row r="1">{cell}</row></sheetData></worksheet>'
+    (errors, _), (full_errors, _) = scanned(tmp_path, monkeypatch, xml.encode(), 4096)
+    assert errors == full_errors == {}
 
 
 @pytest.mark.parametrize("chunk", [61, 4096])
