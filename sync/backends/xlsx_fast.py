@@ -61,7 +61,7 @@ from sync.backends.xlsx_package import (
     open_zip,
     sheet_prefix,
 )
-from sync.backends.xlsx_scan import scan_region
+from sync.backends.xlsx_scan import CALAMINE_CODES, scan_region
 from sync.core.headers import HEADER_SCAN_ROWS
 from sync.core.model import CellValue, ColumnGrid, ExcelError, Position
 
@@ -690,20 +690,8 @@ _SAMPLE = 4096
 _ERROR_DETAIL = re.compile(r"got 'Error\((\w+)\)'?$")
 """How fastexcel reports an error value (#N/A …) in a cell, as opposed to a failed conversion:
 with calamine's name of its kind."""
-_ERROR_CODES = {
-    kind: ExcelError(code)
-    for kind, code in {
-        "Div0": "#DIV/0!",
-        "NA": "#N/A",
-        "Name": "#NAME?",
-        "Null": "#NULL!",
-        "Num": "#NUM!",
-        "Ref": "#REF!",
-        "Value": "#VALUE!",
-    }.items()
-}
-"""The code of each kind of error value calamine reads from a cell (the only text it reads as
-that kind; a cell with any other code makes it refuse the tab)."""
+_ERROR_CODES = {kind: ExcelError(code) for kind, code in CALAMINE_CODES.items()}
+"""The error value of each kind calamine reads (the only code it reads as that kind)."""
 
 
 def _texts(array: Any) -> list[CellValue]:

@@ -12,6 +12,8 @@ import contextlib
 import ctypes
 import os
 import queue
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -22,10 +24,11 @@ from sync.backends.xlsx_fast import read_grid, rust_panic
 from sync.backends.xlsx_package import (
     CT_WORKSHEET,
     Package,
+    copy_member,
     load_package_checked,
     open_zip,
 )
-from sync.backends.xlsx_scan import scan_sheet
+from sync.backends.xlsx_scan import scan_sheet, unknown_codes, with_known_codes
 from sync.core.errors import SalesyncError, WorkbookUnreadable
 from sync.core.model import (
     CellValue,
@@ -63,7 +66,11 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     calamine is still reading it instead of after: the read takes about the time of the
     largest grid rather than of the largest grid and its scan; the big worksheets start
     before python-calamine has listed the tabs. The result is the same as reading the tabs
-    one by one; the cost is that two grids are being built at once."""
+    one by one; the cost is that two grids are being built at once.
+
+    A tab calamine refuses for an error code it does not read (#SPILL!, #CALC! … which newer
+    Excel writes, in a dashboard tab as well as in a log) is read again with #N/A in their
+    place, and the codes are the scan's (`_with_known_codes`); the other tabs are not."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     path = Path(path)
@@ -105,6 +112,11 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             book = open_book()
         try:
             cells = _guarded(path, lambda: _read_grid(book, name))
+        except WorkbookUnreadable:
+            rescued = _guarded(path, lambda: _with_known_codes(path, pkg, name))
+            if rescued is None:
+                raise
+            cells = rescued
         finally:
             books.put(book)
         return cells, None if errors is None else _guarded(path, errors)
@@ -211,6 +223,40 @@ def _release_freed_memory() -> None:
     except (AttributeError, OSError, TypeError):  # TypeError: Windows has no CDLL(None)
         return
     trim(0)
+
+
+def _with_known_codes(path: Path, pkg: Package, name: str) -> list[list[CellValue]] | None:
+    """Tab `name`, which calamine refused, read by python-calamine from a temporary copy of the
+    workbook in which the tab holds #N/A in place of each error code calamine does not read
+    (#SPILL!, #CALC! … which newer Excel writes, see `xlsx_scan.KNOWN_CODES`): the codes
+    themselves come from the scan of the workbook's own XML. None when the tab holds no such
+    code (calamine refused it for another reason)."""
+    from python_calamine import CalamineWorkbook
+
+    ref = pkg.sheet(name)
+    if ref is None or ref.part not in pkg.members:
+        return None
+    with open_zip(path) as zf:
+        if not unknown_codes(zf, ref.part):
+            return None
+        with tempfile.TemporaryDirectory(prefix="salesync-") as folder:
+            copy = Path(folder, path.name)
+            with (
+                open(path, "rb") as fh,
+                zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+            ):
+                for info in zf.infolist():
+                    if info.filename != ref.part:
+                        copy_member(zf, fh, info, out)
+                        continue
+                    with out.open(info.filename, "w", force_zip64=True) as member:
+                        for piece in with_known_codes(zf, ref.part):
+                            member.write(piece)
+            book = CalamineWorkbook.from_path(str(copy))
+            try:
+                return _read_grid(book, name)
+            finally:
+                book.close()
 
 
 def _read_grid(book: Any, name: str) -> list[list[CellValue]]:

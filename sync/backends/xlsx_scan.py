@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from operator import itemgetter
 from xml.etree import ElementTree as ET
@@ -218,3 +218,65 @@ def _marker(pfx: bytes, want_errors: bool, want_formulas: bool) -> Callable[[byt
     if not want_formulas:
         return lambda data: error(data) is not None
     return lambda data: formula(data) is not None or error(data) is not None
+
+
+CALAMINE_CODES = {
+    "Div0": "#DIV/0!",
+    "NA": "#N/A",
+    "Name": "#NAME?",
+    "Null": "#NULL!",
+    "Num": "#NUM!",
+    "Ref": "#REF!",
+    "Value": "#VALUE!",
+}
+"""The error codes calamine reads, by its name of their kind (one code each). It refuses a
+workbook holding any other (#SPILL!, #CALC!, #BUSY!, #GETTING_DATA …, which newer Excel
+writes) as a whole."""
+KNOWN_CODES = frozenset(CALAMINE_CODES.values())
+
+
+def unknown_codes(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether the sheet holds an error value calamine does not read."""
+    errors, _ = scan_sheet(zf, part, want_errors=True, want_formulas=False)
+    return any(error.code not in KNOWN_CODES for error in errors.values())
+
+
+def with_known_codes(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """The sheet's XML, a region of whole cells at a time, with every error code calamine does
+    not read replaced by #N/A: its cell stays an error cell, for a reader to read the sheet;
+    the code itself is taken from the sheet as it is (`scan_sheet`)."""
+    buf = b""
+    pfx: bytes | None = None
+    for chunk in iter_chunks(zf, part):
+        buf += chunk
+        if pfx is None:
+            pfx = sheet_prefix(buf)
+            if pfx is None:
+                continue
+        cut = buf.rfind(b"<" + pfx + b"c ")
+        if cut > 0:
+            yield _known_codes(buf[:cut], pfx)
+            buf = buf[cut:]
+    yield buf if pfx is None else _known_codes(buf, pfx)
+
+
+def _known_codes(region: bytes, pfx: bytes) -> bytes:
+    cell, value = _code_res(pfx)
+
+    def known(found: re.Match[bytes]) -> bytes:
+        code = found.group(2).decode("utf-8", "replace")
+        return found.group(0) if code in KNOWN_CODES else found.group(1) + b"#N/A" + found.group(3)
+
+    return cell.sub(lambda found: value.sub(known, found.group(0)), region)
+
+
+@lru_cache(maxsize=8)
+def _code_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    p = re.escape(pfx)
+    # an error cell (t="e" among its attributes; not closed at once) and its value
+    cell = re.compile(
+        b"<" + p + rb"""c\s[^>]*?(?<=\s)t\s*=\s*["']e["'][^>]*(?<!/)>.*?</""" + p + b"c>",
+        re.S,
+    )
+    value = re.compile(b"(<" + p + b"v>)([^<]+)(</" + p + b"v>)")
+    return cell, value

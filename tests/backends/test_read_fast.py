@@ -578,21 +578,48 @@ def test_an_error_cell_without_a_code_is_empty_every_way(tmp_path: Path, cell: s
         assert sheet.value(60, 3) == (ExcelError("#N/A") if other else 60 * 1.25)
 
 
+NEWER_CODES = ["#SPILL!", "#CALC!", "#BUSY!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"]
+
+
+@pytest.mark.parametrize("code", NEWER_CODES)
 @pytest.mark.parametrize("row", [10, 50], ids=["in the head", "below the head"])
-def test_an_error_code_calamine_does_not_know_fails_both_ways(tmp_path: Path, row: int) -> None:
+def test_an_error_code_calamine_does_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: int, code: str
+) -> None:
+    """calamine refuses a tab holding a code it does not read (newer Excel's): that tab is
+    read again from a copy holding #N/A there by python-calamine, the other still the fast way;
+    the code is the workbook's, every other cell as with #N/A."""
     wb, ws = new_sheet()
     clean_tab(ws, last=100)
+    clean_tab(wb.create_sheet("T"), last=100)
     cell = ws.cell(row=row, column=2)
-    cell.value, cell.data_type = "#SPILL!", "e"
-    path = save(wb, tmp_path / "spill.xlsx")
-    messages = []
-    for threshold in (NEVER, 0):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(xlsx_read, "FAST_MIN_BYTES", threshold)
-            with pytest.raises(WorkbookUnreadable) as raised:
-                xlsx_read.read_workbook(path)
-        messages.append(str(raised.value))
-    assert messages[0] == messages[1]
+    cell.value, cell.data_type = code, "e"
+    again: list[str] = []
+    real = xlsx_read._with_known_codes
+
+    def spy(path: Path, pkg: Any, name: str) -> Any:
+        again.append(name)
+        return real(path, pkg, name)
+
+    monkeypatch.setattr(xlsx_read, "_with_known_codes", spy)
+    got = read_both_ways(save(wb, tmp_path / "newer.xlsx"))
+    assert again == ["S", "S"]  # read slow, then fast
+    assert got.routes == {"S": Route.FALLBACK, "T": Route.FAST}
+    sheet = got.book.sheet("S")
+    assert sheet is not None and sheet.value(row, 2) == ExcelError(code)
+    cell.value = "#N/A"
+    plain = read_both_ways(save(wb, tmp_path / "plain.xlsx")).book
+    plain.sheets[0].rows[row - 1][1] = ExcelError(code)
+    assert_same_workbook(got.book, plain)
+
+
+def test_a_workbook_unreadable_otherwise_says_why(tmp_path: Path) -> None:
+    """A workbook calamine refuses for another reason than an error code is not read again:
+    the message is calamine's."""
+    xml = with_cell(sheet_xml(), "C50", '<c r="C50" t="n"><v>not a number</v></c>')
+    path = write_package(tmp_path / "bad.xlsx", xml)
+    with pytest.raises(WorkbookUnreadable, match="cannot read it"):
+        xlsx_read.read_workbook(path)
 
 
 def test_formulas_with_cached_values(tmp_path: Path) -> None:

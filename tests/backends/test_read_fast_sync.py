@@ -378,7 +378,7 @@ def test_formula_in_an_owned_column(edited: Path) -> None:
 
 def test_error_values_below_the_head(edited: Path) -> None:
     """Error values in input columns (a date, an amount) below the head: fastexcel reports
-    them, the XML scan finds their codes, the tabs stay on the fast way."""
+    them with their kinds, which name their codes; the tabs stay on the fast way."""
     next_date = header_columns(edited, FOLLOW_UPS_TAB)[header("follow_ups", "next_step_date")]
     amount = header_columns(edited, LEADS)[header("leads", "expected_amount")]
     errors = {(FOLLOW_UPS_TAB, 120, next_date): "#N/A", (LEADS, 200, amount): "#DIV/0!"}
@@ -391,6 +391,39 @@ def test_error_values_below_the_head(edited: Path) -> None:
     assert read == {at: ExcelError(code) for at, code in errors.items()}
     found = {(i.tab, i.row, i.column) for i in checked.fast.issues}
     assert {(tab, row, column_letter(col)) for tab, row, col in errors} <= found
+
+
+def test_error_codes_calamine_does_not_read(edited: Path, tmp_path: Path) -> None:
+    """#SPILL! and #CALC! (newer Excel's codes, which calamine refuses a workbook for) in input
+    columns: the workbook is read all the same, those two tabs by python-calamine from a copy
+    holding #N/A there, each code from the workbook itself; each is an excel-error issue; the
+    sync writes the same bytes either way, and the cells keep their codes."""
+    next_date = header_columns(edited, FOLLOW_UPS_TAB)[header("follow_ups", "next_step_date")]
+    amount = header_columns(edited, LEADS)[header("leads", "expected_amount")]
+    errors = {(FOLLOW_UPS_TAB, 120, next_date): "#SPILL!", (LEADS, 5, amount): "#CALC!"}
+    for (tab, row, col), code in errors.items():
+        at = f"{column_letter(col)}{row}"
+        edit_cells(
+            edited, tab, {at: f'<c r="{at}" t="e"><f>FILTER(A:A,A:A=0)</f><v>{code}</v></c>'}
+        )
+    checked = check_both_ways(edited)
+    assert {at: value_at(checked.book, *at) for at in errors} == {
+        at: ExcelError(code) for at, code in errors.items()
+    }
+    found = {(i.tab, i.row, i.column, i.code) for i in checked.fast.issues}
+    assert {(tab, row, column_letter(col), "excel-error") for tab, row, col in errors} <= found
+    ran = run_both_ways(edited, tmp_path / "ran")
+    written = members(ran.fast)
+    with zipfile.ZipFile(ran.fast) as zf:
+        pkg = load_package(zf)
+    for (tab, row, col), code in errors.items():
+        ref = pkg.sheet(tab)
+        assert ref is not None
+        at = f"{column_letter(col)}{row}"
+        assert (
+            f'<c r="{at}" t="e"><f>FILTER(A:A,A:A=0)</f><v>{code}</v></c>'.encode()
+            in (written[ref.part])
+        )
 
 
 def test_stray_text_in_a_date_column(edited: Path) -> None:

@@ -204,3 +204,41 @@ def test_error_values_alone_are_what_a_full_parse_finds(
         tmp_path, monkeypatch, xml, chunk, want_formulas=False
     )
     assert errors == full_errors and len(errors) > 1 and formulas == set()
+
+
+@pytest.mark.parametrize("chunk", [7, 61, 4096])
+@pytest.mark.parametrize("pfx", ["", "x"])
+def test_codes_calamine_does_not_read_become_na(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, pfx: str
+) -> None:
+    """`with_known_codes` puts #N/A in place of each code calamine does not read, in error
+    cells only (a text "#SPILL!" stays), whatever the chunks; the rest of the XML as it was."""
+    p = pfx + ":" if pfx else ""
+    cells = [
+        f'<{p}c r="A{{r}}" t="e"><{p}f>SEQUENCE(3)</{p}f><{p}v>#SPILL!</{p}v></{p}c>',
+        f"<{p}c r='B{{r}}' s='3' t='e'><{p}v>#N/A</{p}v></{p}c>",
+        f'<{p}c r="C{{r}}" t="str"><{p}f>"#"&amp;"CALC!"</{p}f><{p}v>#CALC!</{p}v></{p}c>',
+        f'<{p}c r="D{{r}}" t="e"/>',
+        f'<{p}c r="E{{r}}"><{p}v>5</{p}v></{p}c>',
+        f'<{p}c r="F{{r}}" t="e"><{p}v>#BUSY!</{p}v></{p}c>',
+    ]
+    ns = f'xmlns{":" + pfx if pfx else ""}="{NS_MAIN}"'
+    rows = "".join(
+        f'<{p}row r="{r}">' + "".join(c.format(r=r) for c in cells) + f"</{p}row>"
+        for r in range(1, 40)
+    )
+    xml = f"<{p}worksheet {ns}><{p}sheetData>{rows}</{p}sheetData></{p}worksheet>".encode()
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sheet.xml", xml)
+    monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
+    with zipfile.ZipFile(path) as zf:
+        assert xlsx_scan.unknown_codes(zf, "sheet.xml")
+        known = b"".join(xlsx_scan.with_known_codes(zf, "sheet.xml"))
+    want = xml.replace(b">#SPILL!<", b">#N/A<").replace(b">#BUSY!<", b">#N/A<")
+    assert known == want and b"#CALC!" in known
+    path.write_bytes(b"")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sheet.xml", known)
+    with zipfile.ZipFile(path) as zf:
+        assert not xlsx_scan.unknown_codes(zf, "sheet.xml")
