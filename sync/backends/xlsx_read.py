@@ -28,7 +28,7 @@ from sync.backends.xlsx_package import (
     load_package_checked,
     open_zip,
 )
-from sync.backends.xlsx_scan import scan_sheet, unknown_codes, with_known_codes
+from sync.backends.xlsx_scan import refused, scan_sheet, with_known_codes
 from sync.core.errors import SalesyncError, WorkbookUnreadable
 from sync.core.model import (
     CellValue,
@@ -70,7 +70,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 
     A tab calamine refuses for an error code it does not read (#SPILL!, #CALC! … which newer
     Excel writes, in a dashboard tab as well as in a log) is read again with #N/A in their
-    place, and the codes are the scan's (`_with_known_codes`); the other tabs are not."""
+    place, and the codes are the scan's (`_known_codes_read`); the other tabs are not."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     path = Path(path)
@@ -106,17 +106,20 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             )
             if found is not None:
                 return found.grid, _guarded(path, errors)
+            if refused(_guarded(path, errors)):
+                # calamine refuses the tab for those codes: the fast way, on a copy without them
+                return _guarded(path, lambda: _known_codes_read(path, pkg, name)), errors()
         try:
             book = books.get_nowait()
         except queue.Empty:
             book = open_book()
+        cells: list[list[CellValue]] | ColumnGrid
         try:
             cells = _guarded(path, lambda: _read_grid(book, name))
         except WorkbookUnreadable:
-            rescued = _guarded(path, lambda: _with_known_codes(path, pkg, name))
-            if rescued is None:
-                raise
-            cells = rescued
+            if errors is not None or not _guarded(path, lambda: holds_refused(path, pkg, name)):
+                raise  # refused for another reason
+            cells = _guarded(path, lambda: _known_codes_read(path, pkg, name, fast=False))
         finally:
             books.put(book)
         return cells, None if errors is None else _guarded(path, errors)
@@ -225,38 +228,46 @@ def _release_freed_memory() -> None:
     trim(0)
 
 
-def _with_known_codes(path: Path, pkg: Package, name: str) -> list[list[CellValue]] | None:
-    """Tab `name`, which calamine refused, read by python-calamine from a temporary copy of the
-    workbook in which the tab holds #N/A in place of each error code calamine does not read
-    (#SPILL!, #CALC! … which newer Excel writes, see `xlsx_scan.KNOWN_CODES`): the codes
-    themselves come from the scan of the workbook's own XML. None when the tab holds no such
-    code (calamine refused it for another reason)."""
+def holds_refused(path: Path, pkg: Package, name: str) -> bool:
+    """Whether tab `name` holds an error code calamine refuses it for (its XML scanned)."""
+    return refused(_scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0])
+
+
+def _known_codes_read(
+    path: Path, pkg: Package, name: str, fast: bool = True
+) -> list[list[CellValue]] | ColumnGrid:
+    """The cells of tab `name`, which holds error codes calamine refuses it for, read from a
+    temporary copy of the workbook in which the tab holds #N/A in their place (the fast way
+    when `fast` and it can, else by python-calamine); the codes themselves are the scan's, from
+    the workbook's own XML. The sheet is stored in the copy as it is rewritten, uncompressed:
+    it is read once, right away; the other members are copied as they are."""
     from python_calamine import CalamineWorkbook
 
     ref = pkg.sheet(name)
-    if ref is None or ref.part not in pkg.members:
-        return None
-    with open_zip(path) as zf:
-        if not unknown_codes(zf, ref.part):
-            return None
-        with tempfile.TemporaryDirectory(prefix="salesync-") as folder:
-            copy = Path(folder, path.name)
-            with (
-                open(path, "rb") as fh,
-                zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
-            ):
-                for info in zf.infolist():
-                    if info.filename != ref.part:
-                        copy_member(zf, fh, info, out)
-                        continue
-                    with out.open(info.filename, "w", force_zip64=True) as member:
-                        for piece in with_known_codes(zf, ref.part):
-                            member.write(piece)
-            book = CalamineWorkbook.from_path(str(copy))
-            try:
-                return _read_grid(book, name)
-            finally:
-                book.close()
+    assert ref is not None  # a tab with error values has a sheet
+    with tempfile.TemporaryDirectory(prefix="salesync-") as folder:
+        copy = Path(folder, path.name)
+        with (
+            open_zip(path) as zf,
+            open(path, "rb") as fh,
+            zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as out,
+        ):
+            for info in zf.infolist():
+                if info.filename != ref.part:
+                    copy_member(zf, fh, info, out)
+                    continue
+                with out.open(info.filename, "w", force_zip64=True) as member:
+                    for piece in with_known_codes(zf, ref.part):
+                        member.write(piece)
+        if fast:
+            found = read_grid(copy, pkg, name)
+            if found is not None:
+                return found.grid
+        book = CalamineWorkbook.from_path(str(copy))
+        try:
+            return _read_grid(book, name)
+        finally:
+            book.close()
 
 
 def _read_grid(book: Any, name: str) -> list[list[CellValue]]:

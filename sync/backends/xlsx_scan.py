@@ -235,9 +235,9 @@ writes) as a whole."""
 KNOWN_CODES = frozenset(CALAMINE_CODES.values())
 
 
-def unknown_codes(zf: zipfile.ZipFile, part: str) -> bool:
-    """Whether the sheet holds an error value calamine does not read."""
-    errors, _ = scan_sheet(zf, part, want_errors=True, want_formulas=False)
+def refused(errors: dict[Position, ExcelError]) -> bool:
+    """Whether some of a sheet's error values have a code calamine does not read: it refuses
+    the sheet for them."""
     return any(error.code not in KNOWN_CODES for error in errors.values())
 
 
@@ -261,6 +261,8 @@ def with_known_codes(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
 
 
 def _known_codes(region: bytes, pfx: bytes) -> bytes:
+    if _scan_res(pfx)[1].search(region) is None:
+        return region  # no error cell (most regions): passed on as it is
     cell, value = _code_res(pfx)
 
     def known(found: re.Match[bytes]) -> bytes:

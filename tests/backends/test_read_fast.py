@@ -587,30 +587,57 @@ def test_an_error_code_calamine_does_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row: int, code: str
 ) -> None:
     """calamine refuses a tab holding a code it does not read (newer Excel's): that tab is
-    read again from a copy holding #N/A there by python-calamine, the other still the fast way;
-    the code is the workbook's, every other cell as with #N/A."""
+    read again from a copy holding #N/A there (the fast way when the tab is big enough), the
+    other tab as usual; the code is the workbook's, every other cell as with #N/A."""
     wb, ws = new_sheet()
     clean_tab(ws, last=100)
     clean_tab(wb.create_sheet("T"), last=100)
     cell = ws.cell(row=row, column=2)
     cell.value, cell.data_type = code, "e"
-    again: list[str] = []
-    real = xlsx_read._with_known_codes
-
-    def spy(path: Path, pkg: Any, name: str) -> Any:
-        again.append(name)
-        return real(path, pkg, name)
-
-    monkeypatch.setattr(xlsx_read, "_with_known_codes", spy)
+    again = spy_copies(monkeypatch)
     got = read_both_ways(save(wb, tmp_path / "newer.xlsx"))
-    assert again == ["S", "S"]  # read slow, then fast
-    assert got.routes == {"S": Route.FALLBACK, "T": Route.FAST}
+    assert again == [("S", False), ("S", True)]  # read slow, then fast
+    assert got.routes == {"S": Route.FAST, "T": Route.FAST}  # the copy of S read fast
     sheet = got.book.sheet("S")
     assert sheet is not None and sheet.value(row, 2) == ExcelError(code)
     cell.value = "#N/A"
     plain = read_both_ways(save(wb, tmp_path / "plain.xlsx")).book
     plain.sheets[0].rows[row - 1][1] = ExcelError(code)
     assert_same_workbook(got.book, plain)
+
+
+def test_an_error_code_calamine_does_not_read_in_a_tab_it_reads_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy the fast reader cannot take either (six mixed columns) is read by
+    python-calamine."""
+    wb, ws = new_sheet()
+    clean_tab(ws, last=100)
+    for col in (5, 6):
+        fill_column(ws, col, 2, 100, _number, seed=col)
+    for col in range(1, 7):
+        put(ws, 60, col, "TBD" if col > 1 else 7)
+    cell = ws.cell(row=80, column=3)
+    cell.value, cell.data_type = "#SPILL!", "e"
+    again = spy_copies(monkeypatch)
+    got = read_both_ways(save(wb, tmp_path / "newer.xlsx"))
+    assert again == [("S", False), ("S", True)]
+    assert got.routes == {"S": Route.FALLBACK}
+    sheet = got.book.sheet("S")
+    assert sheet is not None and sheet.value(80, 3) == ExcelError("#SPILL!")
+
+
+def spy_copies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """The tabs read from a copy with known codes (spied on), and whether the fast way."""
+    copies: list[tuple[str, bool]] = []
+    real = xlsx_read._known_codes_read
+
+    def spy(path: Path, pkg: Any, name: str, fast: bool = True) -> Any:
+        copies.append((name, fast))
+        return real(path, pkg, name, fast)
+
+    monkeypatch.setattr(xlsx_read, "_known_codes_read", spy)
+    return copies
 
 
 def test_a_workbook_unreadable_otherwise_says_why(tmp_path: Path) -> None:

@@ -233,7 +233,7 @@ def test_codes_calamine_does_not_read_become_na(
         zf.writestr("sheet.xml", xml)
     monkeypatch.setattr(xlsx_package, "CHUNK", chunk)
     with zipfile.ZipFile(path) as zf:
-        assert xlsx_scan.unknown_codes(zf, "sheet.xml")
+        assert xlsx_scan.refused(xlsx_scan.scan_sheet(zf, "sheet.xml")[0])
         known = b"".join(xlsx_scan.with_known_codes(zf, "sheet.xml"))
     want = xml.replace(b">#SPILL!<", b">#N/A<").replace(b">#BUSY!<", b">#N/A<")
     assert known == want and b"#CALC!" in known
@@ -241,4 +241,4 @@ def test_codes_calamine_does_not_read_become_na(
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("sheet.xml", known)
     with zipfile.ZipFile(path) as zf:
-        assert not xlsx_scan.unknown_codes(zf, "sheet.xml")
+        assert not xlsx_scan.refused(xlsx_scan.scan_sheet(zf, "sheet.xml")[0])
