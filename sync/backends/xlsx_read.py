@@ -100,7 +100,8 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             if found is not None and not found.errors_below:
                 return found.grid, found.errors
             # the scan task looks for formulas only in a tab meant for the fast way: its error
-            # values are looked for now, beside python-calamine's read when that follows
+            # values are looked for now (beside the fast way's values, or, before python-calamine
+            # reads the tab, to tell whether calamine would refuse it for their codes)
             errors = _started(
                 lambda: _scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0]
             )
@@ -108,7 +109,8 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                 return found.grid, _guarded(path, errors)
             if refused(_guarded(path, errors)):
                 # calamine refuses the tab for those codes: the fast way, on a copy without them
-                return _guarded(path, lambda: _known_codes_read(path, pkg, name)), errors()
+                copied = _guarded(path, lambda: _known_codes_read(path, pkg, name))
+                return copied, _guarded(path, errors)
         try:
             book = books.get_nowait()
         except queue.Empty:
@@ -117,7 +119,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         try:
             cells = _guarded(path, lambda: _read_grid(book, name))
         except WorkbookUnreadable:
-            if errors is not None or not _guarded(path, lambda: holds_refused(path, pkg, name)):
+            if errors is not None or not _guarded(path, lambda: _holds_refused(path, pkg, name)):
                 raise  # refused for another reason
             cells = _guarded(path, lambda: _known_codes_read(path, pkg, name, fast=False))
         finally:
@@ -228,7 +230,7 @@ def _release_freed_memory() -> None:
     trim(0)
 
 
-def holds_refused(path: Path, pkg: Package, name: str) -> bool:
+def _holds_refused(path: Path, pkg: Package, name: str) -> bool:
     """Whether tab `name` holds an error code calamine refuses it for (its XML scanned)."""
     return refused(_scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0])
 
