@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
@@ -1190,6 +1190,7 @@ def tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]]]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(tab=tabs())
+@example(tab=(4, 1, [[None] * 4] * 27 + [["", None, None, None]]))  # found in CI
 def test_any_tab_reads_the_same_both_ways(tab: tuple[int, int, list[list[Any]]]) -> None:
     top, left, rows = tab
     wb, ws = new_sheet()
@@ -1200,7 +1201,10 @@ def test_any_tab_reads_the_same_both_ways(tab: tuple[int, int, list[list[Any]]])
     with tempfile.TemporaryDirectory() as folder:
         reads = read_both_ways(save(wb, Path(folder) / "any.xlsx"))
     assert reads.routes.keys() == {"S"}
-    last = max((top + r for r, row in enumerate(rows) if row.count(None) < len(row)), default=0)
+    # openpyxl writes '' as an inline string without text, which calamine's range leaves out:
+    # a tab holding nothing else below the head has no rows there for fastexcel
+    held = [r for r, row in enumerate(rows) if any(v not in (None, "") for v in row)]
+    last = max((top + r for r in held), default=0)
     if last > HEAD:  # mixed columns too: they are read exactly
         assert reads.routes["S"] is Route.FAST
 
