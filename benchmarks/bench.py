@@ -32,7 +32,8 @@ its own:
   (nine tenths of the way), where a reader that gives each column one type first meets it;
 - `formulas`: `check` of the workbook with a column of formulas beside the follow-ups
   (`=LEN(B2)` on every row), as a team adds one to its log, and (`lookups`) with a third of
-  them `=VLOOKUP(…)` showing #N/A, error values fastexcel reports after its parse.
+  them `=VLOOKUP(…)` showing #N/A, error values fastexcel reports after its parse, and
+  (`spill`) with a single `#SPILL!` half way down instead, a code calamine refuses a sheet for.
 
 With `--google`, `run` also goes through the Google backend (the real gspread and google-auth)
 against the tests' loopback Sheets API v4 server, the workbook's tabs loaded into it, at
@@ -909,16 +910,23 @@ def with_stray_text(book: Path, row: int) -> Path:
 FORMULA_HEADER = "备注长度"  # a column a team adds to its log, under a header salesync does not own
 
 
-def with_formula_column(book: Path, lookups: bool = False) -> Path:
-    """`book` with a column of formulas beside the follow-ups (cached beside it): `=LEN(B2)`
-    and its cached value on every row after the header, in the first column past the tab's
-    cells, as a team adds one to its log; with `lookups`, every third row's formula is a
-    `=VLOOKUP(…)` that finds nothing and shows #N/A instead. The sheet's XML is edited as text,
-    every other part copied as it is (salesync's writer writes values, never formulas)."""
+FORMULA_KINDS = ("formulas", "lookups", "spill")
+FORMULA_KEYS = ("check", "lookups", "spill")  # their measurements in a result's "formulas"
+
+
+def with_formula_column(book: Path, kind: str = "formulas") -> Path:
+    """`book` with a column of formulas beside the follow-ups (cached beside it), in the first
+    column past the tab's cells, as a team adds one to its log: `formulas`, `=LEN(B2)` and its
+    cached value on every row after the header; `lookups`, every third row's formula a
+    `=VLOOKUP(…)` that finds nothing and shows #N/A instead; `spill`, one `=SEQUENCE(3)` half
+    way down showing #SPILL! (a code calamine refuses a sheet for) and nothing else. The
+    sheet's XML is edited as text, every other part copied as it is (salesync's writer writes
+    values, never formulas)."""
     from sync.backends.xlsx import DEFLATE_LEVEL
     from sync.backends.xlsx_package import col_letters, letters_col
 
-    out = book.with_name(f"{book.stem}-{'lookups' if lookups else 'formulas'}.xlsx")
+    assert kind in FORMULA_KINDS, kind
+    out = book.with_name(f"{book.stem}-{kind}.xlsx")
     if out.exists():
         return out
     part = _sheet_parts(book)[STRAY_TAB]
@@ -928,13 +936,18 @@ def with_formula_column(book: Path, lookups: bool = False) -> Path:
         assert dimension is not None, "the generator writes the dimension"
         first, last, height = dimension.groups()
         col = col_letters(letters_col(last) + 1).encode()
+        middle = str(int(height) // 2 + 1).encode()
 
         def add(row: re.Match[bytes]) -> bytes:
             r = row.group(1)
             if r == b"1":
                 cell = b'<c r="' + col + b'1" t="inlineStr"><is><t>'
                 cell += FORMULA_HEADER.encode() + b"</t></is></c>"
-            elif lookups and int(r) % 3 == 0:
+            elif kind == "spill":
+                if r != middle:
+                    return row.group(0)
+                cell = b'<c r="' + col + r + b'" t="e"><f>SEQUENCE(3)</f><v>#SPILL!</v></c>'
+            elif kind == "lookups" and int(r) % 3 == 0:
                 cell = b'<c r="' + col + r + b'" t="e"><f>VLOOKUP(B' + r + b",Z:Z,1,FALSE)</f>"
                 cell += b"<v>#N/A</v></c>"
             else:
@@ -991,7 +1004,9 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
     say(f"[{n:,}] check with a column of formulas in the follow-ups …")
     formulas = {"check": _subprocess("check", with_formula_column(book))}
     say(f"[{n:,}] check with lookups showing #N/A on a third of them …")
-    formulas["lookups"] = _subprocess("check", with_formula_column(book, lookups=True))
+    formulas["lookups"] = _subprocess("check", with_formula_column(book, "lookups"))
+    say(f"[{n:,}] check with a #SPILL! half way down the follow-ups …")
+    formulas["spill"] = _subprocess("check", with_formula_column(book, "spill"))
     return {
         "follow_ups": n,
         "saved_by": "LibreOffice" if libreoffice else "the generator (inline text)",
@@ -1178,17 +1193,17 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     if any("stray" in r for r in results):
         console.print(stray)
     formulas = Table(title="check with a column of formulas (=LEN(B2) …) beside the follow-ups")
-    for col in ("follow-ups", "check s", "with formulas s", "a third #N/A s", "peak MB"):
+    for col in ("follow-ups", "check s", "with formulas s", "a third #N/A s", "a #SPILL! s"):
         formulas.add_column(col, justify="right")
+    formulas.add_column("peak MB", justify="right")
     for r in results:
         if "formulas" in r:
-            found, lookups = r["formulas"]["check"], r["formulas"].get("lookups")
+            found = r["formulas"]
             formulas.add_row(
                 f"{r['follow_ups']:,}",
                 f"{r['check']['seconds']:.2f}",
-                f"{found['seconds']:.2f}",
-                f"{lookups['seconds']:.2f}" if lookups else "",
-                f"{max(found['peak_rss_mb'], lookups['peak_rss_mb'] if lookups else 0):.0f}",
+                *(f"{found[k]['seconds']:.2f}" if k in found else "" for k in FORMULA_KEYS),
+                f"{max(found[k]['peak_rss_mb'] for k in FORMULA_KEYS if k in found):.0f}",
             )
     if any("formulas" in r for r in results):
         console.print(formulas)

@@ -449,7 +449,7 @@ def test_a_column_of_formulas_beside_the_follow_ups(
     from openpyxl import load_workbook
 
     copy = Path(shutil.copy(generated, tmp_path / "book.xlsx"))
-    book = bench().with_formula_column(copy, lookups=lookups)
+    book = bench().with_formula_column(copy, "lookups" if lookups else "formulas")
     checked = check_both_ways(book)
     assert_went_fast(checked.routes, LEADS, FOLLOW_UPS_TAB)
     sheet = checked.book.sheet(FOLLOW_UPS_TAB)
@@ -469,6 +469,24 @@ def test_a_column_of_formulas_beside_the_follow_ups(
         "=VLOOKUP(B3,Z:Z,1,FALSE)" if lookups else "=LEN(B3)",
     ]
     opened.close()
+
+
+def test_a_spill_half_way_down_the_follow_ups(generated: Path, tmp_path: Path) -> None:
+    """The benchmark's `spill` workbook: one #SPILL! (a code calamine refuses a sheet for) half
+    way down the follow-ups, in a column salesync does not own. The tab is read from a copy
+    without it, the fast way; the code is in its cell; the check is the one without it."""
+    copy = Path(shutil.copy(generated, tmp_path / "book.xlsx"))
+    book = bench().with_formula_column(copy, "spill")
+    checked = check_both_ways(book)
+    assert_went_fast(checked.routes, LEADS, FOLLOW_UPS_TAB)
+    sheet = checked.book.sheet(FOLLOW_UPS_TAB)
+    assert sheet is not None
+    column = max(header_columns(generated, FOLLOW_UPS_TAB).values()) + 1
+    middle = (FOLLOW_UPS + 1) // 2 + 1
+    assert sheet.formulas == {(middle, column)}
+    assert sheet.value(middle, column) == ExcelError("#SPILL!")
+    plain = check_both_ways(generated).fast
+    assert [i.to_record() for i in checked.fast.issues] == [i.to_record() for i in plain.issues]
 
 
 def test_issues_tab_read_back_as_a_column_grid(edited: Path) -> None:
