@@ -511,7 +511,9 @@ def test_error_codes_below_the_head_come_from_fastexcels_report(
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("#"):
                 cell.value = cell.value[1:]
-    where = {(40, 4): code, (41, 5): code, (77, 6): code, (90, 11): code, (150, 3): code}
+    # a number, a whole number, a date, a moment, a time, a duration, a bool, a text column
+    cells = [(40, 4), (41, 5), (77, 6), (50, 7), (55, 9), (65, 10), (90, 11), (150, 3)]
+    where = dict.fromkeys(cells, code)
     where |= {(row, 8): code for row in range(20, 161, 7)}  # the column with nothing else
     where[(60, 12)] = code  # a text column
     for (row, col), value in where.items():
