@@ -891,7 +891,8 @@ def resaved(book: Path, say: Any) -> Path:
 
 
 STRAY = "待定"  # what people type in a date they cannot give yet
-STRAY_TAB, STRAY_COL = "跟进记录", 8  # the follow-ups' next-step date
+FOLLOW_UPS_TAB = next(tab for tab, table in TABS.items() if table == "follow_ups")
+STRAY_COL = 8  # the follow-ups' next-step date
 
 
 def with_stray_text(book: Path, row: int) -> Path:
@@ -902,7 +903,7 @@ def with_stray_text(book: Path, row: int) -> Path:
 
     out = book.with_name(f"{book.stem}-stray-{row}.xlsx")
     if not out.exists():
-        plan = WritePlan(cells={STRAY_TAB: [CellWrite(row, STRAY_COL, STRAY)]})
+        plan = WritePlan(cells={FOLLOW_UPS_TAB: [CellWrite(row, STRAY_COL, STRAY)]})
         apply_plan(book, plan, out=out)
     return out
 
@@ -929,7 +930,7 @@ def with_formula_column(book: Path, kind: str = "formulas") -> Path:
     out = book.with_name(f"{book.stem}-{kind}.xlsx")
     if out.exists():
         return out
-    part = _sheet_parts(book)[STRAY_TAB]
+    part = _sheet_parts(book)[FOLLOW_UPS_TAB]
     with zipfile.ZipFile(book) as zin:
         xml = zin.read(part)
         dimension = re.search(rb'<dimension ref="([A-Z]+\d+):([A-Z]+)(\d+)"', xml)
