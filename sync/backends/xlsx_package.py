@@ -28,6 +28,10 @@ NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 REL_OFFICE_DOC = NS_REL + "/officeDocument"
+NS_STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+"""A workbook saved as Strict Open XML (ISO/IEC 29500 strict) has its elements here, and its
+relationships' types under http://purl.oclc.org/ooxml/officeDocument/relationships/."""
+REL_STRICT_OFFICE_DOC = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 REL_WORKSHEET = NS_REL + "/worksheet"
 REL_STYLES = NS_REL + "/styles"
 REL_CALC_CHAIN = NS_REL + "/calcChain"
@@ -197,7 +201,7 @@ def load_package(zf: zipfile.ZipFile) -> Package:
     workbook_part = "xl/workbook.xml"
     if "_rels/.rels" in members:
         for rel in _parse_xml(zf, "_rels/.rels"):
-            if rel.get("Type") == REL_OFFICE_DOC:
+            if rel.get("Type") in (REL_OFFICE_DOC, REL_STRICT_OFFICE_DOC):
                 workbook_part = _resolve_target("", rel.get("Target", ""))
                 break
     if workbook_part not in members:
@@ -218,6 +222,13 @@ def load_package(zf: zipfile.ZipFile) -> Package:
     by_id = {rid: part for rid, _, part in rels}
     content_types = _content_types(zf)
     root = _parse_xml(zf, workbook_part)
+    if root.tag == f"{{{NS_STRICT_MAIN}}}workbook":
+        # calamine reads it, but its sheets, formulas and error values would go unseen here,
+        # and a sync's new parts would mix namespaces: refused, rather than half read
+        raise WorkbookUnreadable(
+            "saved as Strict Open XML, which salesync does not read: open it in Excel and save "
+            "it as an Excel Workbook (.xlsx)"
+        )
     sheets: list[_SheetRef] = []
     sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
     for el in sheets_el if sheets_el is not None else []:

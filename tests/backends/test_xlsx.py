@@ -10,6 +10,7 @@ import subprocess
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -296,6 +297,41 @@ def test_read_missing_and_garbage(tmp_path: Path) -> None:
         zf.writestr("hello.txt", "hi")
     with pytest.raises(WorkbookUnreadable):
         read_workbook(not_a_workbook)
+
+
+STRICT = {  # transitional namespaces → Strict Open XML's (ISO/IEC 29500 strict), as Excel saves
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+    ),
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships"
+    ),
+}
+
+
+def test_strict_open_xml_is_refused_with_what_to_do(tmp_path: Path, cli: Any) -> None:
+    """A workbook saved as Strict Open XML: python-calamine reads its cells, but salesync
+    would miss its sheets' formulas and error values and could not write it, so both commands
+    refuse it, saying how to save it instead, and leave the file as it is."""
+    from sync.demo import build_demo_workbook
+
+    plain = tmp_path / "plain.xlsx"
+    build_demo_workbook(plain)
+    strict = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(strict, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zin.infolist():
+            data = zin.read(info)
+            for old, new in STRICT.items():
+                data = data.replace(old, new)
+            out.writestr(info, data)
+    assert CalamineWorkbook.from_path(str(strict)).sheet_names  # readable as cells
+    before = strict.read_bytes()
+    for command in ("check", "run"):
+        result = cli(command, str(strict))
+        assert result.code == 2, (command, result)
+        said = " ".join(result.stderr.split())  # as the terminal wraps it
+        assert "Strict Open XML" in said and "Excel Workbook (.xlsx)" in said
+    assert strict.read_bytes() == before
 
 
 def test_open_backend(tmp_path: Path) -> None:
