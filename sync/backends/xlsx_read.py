@@ -102,9 +102,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             # the scan task looks for formulas only in a tab meant for the fast way: its error
             # values are looked for now (beside the fast way's values, or, before python-calamine
             # reads the tab, to tell whether calamine would refuse it for their codes)
-            errors = _started(
-                lambda: _scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0]
-            )
+            errors = _started(lambda: _error_values(path, pkg, name))
             if found is not None:
                 return found.grid, _guarded(path, errors)
             if refused(_guarded(path, errors)):
@@ -119,7 +117,9 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         try:
             cells = _guarded(path, lambda: _read_grid(book, name))
         except WorkbookUnreadable:
-            if errors is not None or not _guarded(path, lambda: _holds_refused(path, pkg, name)):
+            if errors is not None or not refused(
+                _guarded(path, lambda: _error_values(path, pkg, name))
+            ):
                 raise  # refused for another reason
             cells = _guarded(path, lambda: _known_codes_read(path, pkg, name, fast=False))
         finally:
@@ -230,9 +230,9 @@ def _release_freed_memory() -> None:
     trim(0)
 
 
-def _holds_refused(path: Path, pkg: Package, name: str) -> bool:
-    """Whether tab `name` holds an error code calamine refuses it for (its XML scanned)."""
-    return refused(_scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0])
+def _error_values(path: Path, pkg: Package, name: str) -> dict[Position, ExcelError]:
+    """Tab `name`'s error values alone, from a scan of its XML."""
+    return _scan_tab(path, pkg, name, want_errors=True, want_formulas=False)[0]
 
 
 def _known_codes_read(

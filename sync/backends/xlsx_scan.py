@@ -58,6 +58,7 @@ def scan_region(
     has_error = want_errors and error_re.search(region) is not None
     if not has_formula and not has_error:
         return True
+    code_re = _code_res(pfx)[1]  # an error cell's value
     cell_open, bare_open = b"<" + pfx + b"c ", b"<" + pfx + b"c>"
     cell_close = b"</" + pfx + b"c>"
 
@@ -111,10 +112,10 @@ def scan_region(
         end = region.find(cell_close, tag_end)
         closed = region[tag_end - 1 : tag_end] == b"/"  # `<c … t="e"/>`: no value of its own
         body = region[tag_end + 1 : end] if end >= 0 and not closed else b""
-        vm = re.search(b"<" + re.escape(pfx) + rb"v>([^<]+)</", body)
+        vm = code_re.search(body)
         if vm is None:
             continue  # no code: calamine reads the cell as empty, and so does every route
-        errors[pos] = ExcelError(vm.group(1).decode("utf-8", "replace"))
+        errors[pos] = ExcelError(vm.group(2).decode("utf-8", "replace"))
     return True
 
 
@@ -275,7 +276,7 @@ def _known_codes(region: bytes, pfx: bytes) -> bytes:
 @lru_cache(maxsize=8)
 def _code_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
     p = re.escape(pfx)
-    # an error cell (t="e" among its attributes; not closed at once) and its value
+    # an error cell (t="e" among its attributes; not closed at once) and its value, the code
     cell = re.compile(
         b"<" + p + rb"""c\s[^>]*?(?<=\s)t\s*=\s*["']e["'][^>]*(?<!/)>.*?</""" + p + b"c>",
         re.S,
