@@ -14,10 +14,12 @@ what was typed. So a tab goes the fast way only where that cannot happen:
   that holds two kinds of cell (a "TBD" among dates, a phone typed as a number among texts) is
   left out of it and read by python-calamine alone, from a copy of the sheet that holds only
   that column's cells (`_exact_columns`), beside fastexcel's parse (so is a column holding
-  #NAME?, which fastexcel refuses wherever it is). fastexcel names such a column only when it
-  refuses the whole tab: the columns its first `SAMPLE_BYTES` already mix are left out from the
-  start, and one mixed only further down costs a second parse (up to `MAX_MIXED` such columns;
-  with more the tab is read by python-calamine);
+  #NAME?, which fastexcel refuses wherever it is, and one holding a cell it reports it could
+  not convert: a text that reads as '' among numbers or dates, which its inference took for an
+  empty cell). fastexcel names such a column only when it refuses the whole tab or reports the
+  cell: the columns its first `SAMPLE_BYTES` already mix are left out from the start, and one
+  mixed only further down costs a second parse (up to `MAX_MIXED` such columns; with more the
+  tab is read by python-calamine);
 - each Arrow column becomes the values python-calamine gives for the kind: '' for an empty
   cell, a datetime.date for a whole-day date, a datetime.time for a serial below 1, a
   datetime.timedelta for a duration; a text column that repeats a few values a lot shares one
@@ -29,12 +31,12 @@ what was typed. So a tab goes the fast way only where that cannot happen:
   for the codes as it does for python-calamine.
 
 `read_grid` answers None whenever it cannot vouch for the result (more mixed columns than it
-reads exactly, a mixed column's cells written without `r` as their first attribute, a value
-fastexcel could not convert, a date past year 9999 or at serial 1, a 1904 date system, a kind
-it does not know, rows without numbers, a tab no longer than its head), and the caller reads
-the tab with python-calamine. One difference is known and accepted: a date serial a
-float's hair off a whole day (formula arithmetic leaves them) reads as a date here and as a
-datetime at midnight through python-calamine; the core takes the two alike (see the tests).
+reads exactly, a mixed column's cells written without `r` as their first attribute, a date
+past year 9999 or at serial 1, a 1904 date system, a kind it does not know, rows without
+numbers, a tab no longer than its head), and the caller reads the tab with python-calamine.
+One difference is known and accepted: a date serial a float's hair off a whole day (formula
+arithmetic leaves them) reads as a date here and as a datetime at midnight through
+python-calamine; the core takes the two alike (see the tests).
 """
 
 from __future__ import annotations
@@ -225,15 +227,18 @@ def _mixed_columns(
     mixed: set[int] = set()
     while True:
         try:
-            _below_head(sample, name, mixed)
+            below = _below_head(sample, name, mixed)
         except _MixedColumn as exc:
-            if exc.column is None or exc.column in mixed or len(mixed) >= MAX_MIXED:
-                return None
-            mixed.add(exc.column)
-            continue
+            found = None if exc.column is None else {exc.column}
         except fastexcel.FastExcelError:
-            pass  # the whole tab will tell
-        return mixed
+            return mixed  # the whole tab will tell
+        else:
+            found = _reported(below.errors, below.columns).unconverted
+            if not found:
+                return mixed
+        if found is None or found & mixed or len(mixed | found) > MAX_MIXED:
+            return None
+        mixed |= found
 
 
 class _MixedColumn(Exception):
@@ -601,24 +606,25 @@ def _body(
     while True:
         try:
             infos, batch, errors = _below_head(str(path), name, mixed)
-            break
         except _MixedColumn as exc:
-            # a column mixed only below the sample: read exactly, beside fastexcel's new parse
-            if exc.column is None or exc.column in mixed or len(mixed) >= MAX_MIXED:
-                return None
-            if reloads == MAX_RELOADS:
-                return None
-            reloads += 1
-            mixed.add(exc.column)
-            mixed_found({exc.column})
+            found = None if exc.column is None else {exc.column}
         except fastexcel.FastExcelError:
             return None
-    # fastexcel leaves error cells empty and reports them with their kind. A value it could
-    # not convert (a date serial past year 9999) is lost: that tab goes the exact way.
-    named = _named_errors(errors.errors if errors is not None else [], infos)
-    if named is None:
-        return None
-    found, unnamed = named
+        else:
+            reported = _reported(errors, infos)
+            found = reported.unconverted
+            if not found:
+                break
+        # columns mixed only below the sample, or holding a cell fastexcel could not convert:
+        # read exactly, beside fastexcel's new parse
+        if found is None or found & mixed or len(mixed | found) > MAX_MIXED:
+            return None
+        if reloads == MAX_RELOADS:
+            return None
+        reloads += 1
+        mixed |= found
+        mixed_found(found)
+    unnamed = reported.unnamed
     columns: dict[int, list[CellValue]] = {}
     for info, array in zip(infos, batch.columns, strict=True):
         values = _values(array)
@@ -628,29 +634,40 @@ def _body(
             # an error code calamine does not know would read as its text: the XML tells
             unnamed = bool(pc.any(pc.starts_with(array, "#")).as_py())
         columns[info.absolute_index] = values
-    return _Rows(columns, batch.num_rows, found, unnamed)
+    return _Rows(columns, batch.num_rows, reported.errors, unnamed)
 
 
-def _named_errors(
-    reported: Sequence[Any], infos: Sequence[Any]
-) -> tuple[dict[Position, ExcelError], bool] | None:
-    """The error values fastexcel reported below the head, by position, with the code each
-    one's kind names, and whether some kind names none here (then the XML tells); None when a
-    report is not of an error value but of a value fastexcel could not convert."""
+class _Reported(NamedTuple):
+    """What fastexcel reported of the cells below the head it left empty."""
+
+    errors: dict[Position, ExcelError]  # the error values, with the code each one's kind names
+    unnamed: bool  # whether some kind names no code here (then the XML tells)
+    unconverted: set[int] | None  # the columns (0-based from A) of the cells it could not
+    # convert (a text that reads as '', which its inference took for an empty cell, among
+    # numbers or dates): their values are lost; None when it did not say which column
+
+
+def _reported(errors: Any, infos: Sequence[Any]) -> _Reported:
+    """fastexcel's reports (`errors`, None for none) on the columns `infos`, sorted out."""
     absolute = {info.index: info.absolute_index for info in infos}
     found: dict[Position, ExcelError] = {}
     unnamed = False
-    for error in reported:
+    unconverted: set[int] | None = set()
+    for error in errors.errors if errors is not None else ():
+        row, col = error.offset_position
         said = _ERROR_DETAIL.search(error.detail)
         if said is None:
-            return None
+            if unconverted is not None and col in absolute:
+                unconverted.add(absolute[col])
+            else:
+                unconverted = None
+            continue
         code = _ERROR_CODES.get(said.group(1))
-        row, col = error.offset_position
         if code is None or col not in absolute:
             unnamed = True
             continue
         found[(HEAD_ROWS + row + 1, absolute[col] + 1)] = code
-    return found, unnamed
+    return _Reported(found, unnamed, unconverted)
 
 
 def _is_text(array: Any) -> bool:

@@ -369,6 +369,33 @@ def test_a_mixed_column_is_left_out_of_fastexcels_parse(
     assert reads.book.sheets[0].rows[row - 1][2] == "TBD"
 
 
+EMPTY_TEXTS = {  # id: (column, a text cell's body that reads as '')
+    "spaces among numbers, as openpyxl writes them": ("C", "<is><t>   </t></is>"),
+    "no text among dates": ("D", "<is><t/></is>"),
+}
+
+
+@pytest.mark.parametrize(("col", "body"), EMPTY_TEXTS.values(), ids=EMPTY_TEXTS)
+@pytest.mark.parametrize(
+    ("row", "whole"), [(100, [{-1}]), (2400, [set(), {-1}])], ids=["in the sample", "below it"]
+)
+def test_a_text_that_reads_as_empty_among_numbers_or_dates(
+    tmp_path: Path, parses: Parses, col: str, body: str, row: int, whole: list[set[int]]
+) -> None:
+    """A text cell that reads as '' (no text, or spaces without xml:space="preserve"): fastexcel's
+    inference takes it for an empty cell and then reports it could not convert it. The column
+    is read exactly, as a mixed one (once more without it when the report comes from the whole
+    tab's parse), not the whole tab by python-calamine."""
+    cell = f'<c r="{col}{row}" t="inlineStr">{body}</c>'
+    xml = with_cell(sheet_xml(rows=2500, dimension=None), f"{col}{row}", cell)
+    reads = read_both_ways(write_package(tmp_path / "empty-text.xlsx", xml))
+    index = ord(col) - ord("A")
+    assert reads.routes == {"S": Route.FAST}
+    assert parses.whole == [{index} if w == {-1} else w for w in whole]
+    assert parses.exact == [[index]]
+    assert reads.book.sheets[0].rows[row - 1][index] == ""
+
+
 def test_several_mixed_columns_are_read_exactly_together(tmp_path: Path, parses: Parses) -> None:
     """Mixed columns the sample shows are read in one copy of the sheet, side by side; an error
     value in one of them is found there too."""
@@ -1193,6 +1220,7 @@ def tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]]]:
 )
 @given(tab=tabs())
 @example(tab=(4, 1, [[None] * 4] * 27 + [["", None, None, None]]))  # found in CI
+@example(tab=(4, 1, [[None]] * 29 + [["   "], [False]]))  # found in CI
 def test_any_tab_reads_the_same_both_ways(tab: tuple[int, int, list[list[Any]]]) -> None:
     top, left, rows = tab
     wb, ws = new_sheet()
