@@ -3,6 +3,7 @@
     python benchmarks/bench.py                          # 10,000 and 100,000 follow-ups
     python benchmarks/bench.py --sizes 10000,100000,1048575 --out benchmarks/out/latest.json
     python benchmarks/bench.py --google                 # and through the Google backend
+    python benchmarks/bench.py --sizes 1048575 --repeat 3   # medians of three rounds
 
 For each size it writes a realistic workbook (the demo's vocabulary: 12 reps in three regions,
 industrial customers, leads through every stage; follow-ups at the given count, leads about a
@@ -23,7 +24,10 @@ its own:
   package rewritten with the sheets that `run` changed decompressed and recompressed (zip work
   only, no XML changes; every other member copied raw; zipfile with zlib-ng, the sync's zlib,
   at the sync's level) and fsync'ed;
-- the ratios run / (read + rezip) and check / read, and each step's peak RSS;
+- the ratios run / (read + rezip) and check / read, and each step's peak RSS; with
+  `--repeat N`, `check`, `run`, `read` and `rezip` are taken in N rounds, one after the other
+  in each, and each is reported as its median measurement, every round's times and ratios
+  beside (`rounds`): on a shared machine a single round's ratio moves by a tenth or more;
 - `later`: the sync of the next day on the workbook `run` wrote (what a team runs every
   day: its owned columns exist, a few thousand values change, the Issues tab is rewritten),
   against its own floor (that workbook read, its changed sheets rezipped);
@@ -969,34 +973,36 @@ def stray_rows(n: int) -> dict[str, int]:
     return {"near": min(100, n + 1), "far": n * 9 // 10 + 1}
 
 
-def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[str, Any]:
+def bench_size(
+    n: int, work: Path, say: Any, libreoffice: bool = False, repeat: int = 1
+) -> dict[str, Any]:
     book, rows, gen_seconds = workbook(n, work, say)
     if libreoffice:
         book = resaved(book, say)
-    say(f"[{n:,}] check …")
-    check = _subprocess("check", book)
     target = work / f"run-{n}.xlsx"
     say(f"[{n:,}] the commands: salesync check, salesync run …")
     check_command = _subprocess("command-check", book)
     shutil.copy(book, target)
     run_command = _subprocess("command-run", target)
-    shutil.copy(book, target)
-    say(f"[{n:,}] run …")
-    run = _subprocess("run", target)
+    rounds = []
+    for i in range(repeat):
+        step = f" (round {i + 1} of {repeat})" if repeat > 1 else ""
+        say(f"[{n:,}] check, run, floor: read, rezip{step} …")
+        rounds.append(_round(book, target))
+    check, run, read, rezip = (
+        _median([r[k] for r in rounds]) for k in ("check", "run", "read", "rezip")
+    )
+    floor = read["seconds"] + rezip["seconds"]
     say(f"[{n:,}] later: the next day's sync of that workbook …")
     later = _subprocess("later", target)
     later_read = _subprocess("read", target)
     later_rezip = _subprocess("rezip", target, json.dumps(later["changed_sheets"]))
     later_floor = later_read["seconds"] + later_rezip["seconds"]
     target.unlink()
-    say(f"[{n:,}] floor: read …")
-    read = _subprocess("read", book)
+    say(f"[{n:,}] floor: the reads for reference …")
     sequential = _subprocess("read-sequential", book)
     # the library the sync itself reads with, when the floor's reader is another
     calamine = None if "calamine" in read["reader"] else _subprocess("read-calamine", book)
-    say(f"[{n:,}] floor: rezip …")
-    rezip = _subprocess("rezip", book, json.dumps(run["changed_sheets"]))
-    floor = read["seconds"] + rezip["seconds"]
     say(f"[{n:,}] check with a stray text in a date column …")
     stray = {
         where: {"row": row, "check": _subprocess("check", with_stray_text(book, row))}
@@ -1032,6 +1038,7 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
             # against the zip work of recompressing those sheets
             "write_to_rezip": round(run["steps"].get("write", 0.0) / rezip["seconds"], 2),
         },
+        **({"rounds": [_round_summary(r) for r in rounds]} if repeat > 1 else {}),
         "later": {
             "run": later,
             "floor": {"read": later_read, "rezip": later_rezip, "seconds": later_floor},
@@ -1039,6 +1046,35 @@ def bench_size(n: int, work: Path, say: Any, libreoffice: bool = False) -> dict[
         },
         "stray": stray,
         "formulas": formulas,
+    }
+
+
+def _round(book: Path, target: Path) -> dict[str, dict[str, Any]]:
+    """One round of the measurements the targets compare: `check`, `run` on a fresh copy (left
+    in `target`, synced), and the floor's `read` and `rezip` of the sheets `run` changed, one
+    right after the other so that the machine's mood of the moment weighs on all four."""
+    check = _subprocess("check", book)
+    shutil.copy(book, target)
+    run = _subprocess("run", target)
+    read = _subprocess("read", book)
+    rezip = _subprocess("rezip", book, json.dumps(run["changed_sheets"]))
+    return {"check": check, "run": run, "read": read, "rezip": rezip}
+
+
+def _median(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The measurement of median time among `found` (of an even count, the faster of the two
+    in the middle): a measurement as it was taken, peak and steps included, not a blend."""
+    ranked = sorted(found, key=lambda m: float(m["seconds"]))
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _round_summary(r: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A round's times and its own ratios."""
+    floor = r["read"]["seconds"] + r["rezip"]["seconds"]
+    return {
+        **{k: round(float(m["seconds"]), 3) for k, m in r.items()},
+        "run_to_floor": round(r["run"]["seconds"] / floor, 2),
+        "check_to_read": round(r["check"]["seconds"] / r["read"]["seconds"], 2),
     }
 
 
@@ -1117,6 +1153,19 @@ def _commands(r: dict[str, Any]) -> str:
     return f"{commands['check']['seconds']:.2f}/{commands['run']['seconds']:.2f}"
 
 
+def _rounds_line(r: dict[str, Any]) -> str:
+    """The spread of a size's rounds: the table shows each measurement's median."""
+    rounds = r["rounds"]
+
+    def spread(key: str, unit: str) -> str:
+        values = sorted(x[key] for x in rounds)
+        return f"{key} {values[0]:.2f}–{values[-1]:.2f}{unit}"
+
+    parts = [spread(k, " s") for k in ("check", "run", "read", "rezip")]
+    parts += [spread(k, "×") for k in ("run_to_floor", "check_to_read")]
+    return f"{r['follow_ups']:,} follow-ups, {len(rounds)} rounds: " + ", ".join(parts)
+
+
 def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -1159,6 +1208,9 @@ def print_table(results: list[dict[str, Any]], info: dict[str, Any]) -> None:
     console = Console(width=160)
     if results:
         console.print(table)
+    for r in results:
+        if "rounds" in r:
+            console.print(_rounds_line(r))
     later = Table(title="the next day's sync of the synced workbook")
     columns = ("follow-ups", "cells written", "run s", "read/check/write s", "floor s", "run/floor")
     for col in columns:
@@ -1235,6 +1287,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure each workbook as LibreOffice saves it (text in a shared-strings table)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure check, run and the floor this many times over, one round after the "
+        "other, and report each one's median (and every round's ratios)",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
@@ -1258,7 +1317,9 @@ def main(argv: list[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    results = [bench_size(n, work, say, args.saved_by_libreoffice) for n in sizes]
+    if args.repeat < 1:
+        parser.error("--repeat must be 1 or more")
+    results = [bench_size(n, work, say, args.saved_by_libreoffice, args.repeat) for n in sizes]
     report: dict[str, Any] = {
         "when": datetime.now().isoformat(timespec="seconds"),
         "machine": info,
