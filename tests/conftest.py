@@ -10,8 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 REQUIRE_LIBREOFFICE = os.environ.get("SALESYNC_REQUIRE_LIBREOFFICE") == "1"
+
+# CI (`.ci/run`) runs the property tests derandomized: each test draws the same examples on
+# every run, so that a run's outcome depends on the code alone and a rare example cannot turn
+# one run red and the next green. Runs without the variable draw new examples each time, to
+# explore; a failing example found so is kept as an @example.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True)
+settings.load_profile(os.environ.get("SALESYNC_HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
