@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import queue
 import tempfile
@@ -249,18 +250,31 @@ def _known_codes_read(
     assert ref is not None  # a tab with error values has a sheet
     with tempfile.TemporaryDirectory(prefix="salesync-") as folder:
         copy = Path(folder, path.name)
-        with (
-            open_zip(path) as zf,
-            open(path, "rb") as fh,
-            zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as out,
-        ):
-            for info in zf.infolist():
-                if info.filename != ref.part:
-                    copy_member(zf, fh, info, out)
-                    continue
-                with out.open(info.filename, "w", force_zip64=True) as member:
-                    for piece in with_known_codes(zf, ref.part):
-                        member.write(piece)
+        size = 0  # the sheet's XML, stored as it is rewritten
+        try:
+            with (
+                open_zip(path) as zf,
+                open(path, "rb") as fh,
+                zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as out,
+            ):
+                for info in zf.infolist():
+                    if info.filename != ref.part:
+                        copy_member(zf, fh, info, out)
+                        continue
+                    size = info.file_size
+                    with out.open(info.filename, "w", force_zip64=True) as member:
+                        for piece in with_known_codes(zf, ref.part):
+                            member.write(piece)
+        except OSError as exc:
+            if exc.errno not in _NO_ROOM:
+                raise
+            raise WorkbookUnreadable(
+                f"{path}: tab {name!r} holds error values calamine does not read (#SPILL!, "
+                f"#CALC! …), so it is read from a copy of the workbook holding that tab's "
+                f"{_size(size)} of XML uncompressed, in the temporary folder "
+                f"{Path(folder).parent}, and there was no room for it ({exc.strerror}): make "
+                "room there, or set TMPDIR to a folder with room, and run again"
+            ) from exc
         if fast:
             found = read_grid(copy, pkg, name)
             if found is not None:
@@ -270,6 +284,14 @@ def _known_codes_read(
             return _read_grid(book, name)
         finally:
             book.close()
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.0f} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+"""A write that found no room: a full disk, a file too large for it, a quota."""
 
 
 def _read_grid(book: Any, name: str) -> list[list[CellValue]]:

@@ -11,7 +11,9 @@ says so, and fails when the tab quietly fell back.
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import random
 import re
 import tempfile
@@ -654,6 +656,50 @@ def test_an_error_code_calamine_does_not_read_in_a_tab_it_reads_exactly(
     assert got.routes == {"S": Route.FALLBACK}
     sheet = got.book.sheet("S")
     assert sheet is not None and sheet.value(80, 3) == ExcelError("#SPILL!")
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (errno.ENOSPC, r"no room for it .*set TMPDIR to a folder with room"),
+        (errno.EACCES, r"cannot read it \(\[Errno 13\]"),
+    ],
+    ids=["no room", "another failure"],
+)
+def test_the_copy_for_an_error_code_calamine_does_not_read_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: int, said: str
+) -> None:
+    """A temporary folder without room for the copy (a small /tmp at a million rows) is named
+    with what to do, not reported as an unreadable workbook; the copy is not left behind and
+    the workbook is as it was."""
+    wb, ws = new_sheet()
+    clean_tab(ws, last=100)
+    cell = ws.cell(row=50, column=2)
+    cell.value, cell.data_type = "#SPILL!", "e"
+    path = save(wb, tmp_path / "newer.xlsx")
+    before = path.read_bytes()
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+
+    class Full(zipfile.ZipFile):
+        def open(self, name: Any, mode: Any = "r", *args: Any, **kwargs: Any) -> Any:
+            handle = super().open(name, mode, *args, **kwargs)
+            if mode == "w" and name.startswith("xl/worksheets/"):
+
+                def write(data: Any) -> int:
+                    raise OSError(failure, os.strerror(failure))
+
+                handle.write = write
+            return handle
+
+    monkeypatch.setattr(zipfile, "ZipFile", Full)
+    with pytest.raises(WorkbookUnreadable, match=said) as raised:
+        xlsx_read.read_workbook(path)
+    if failure == errno.ENOSPC:
+        assert "'S'" in str(raised.value) and str(temp) in str(raised.value)
+    assert list(temp.iterdir()) == []
+    assert path.read_bytes() == before
 
 
 def spy_copies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
