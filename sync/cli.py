@@ -121,14 +121,19 @@ def _sync(
 ) -> int:
     """Run the job on `target` and print its result; `job` holds sync_workbook's options."""
     from .backends import open_backend
-    from .job import gc_paused, sync_workbook
-    from .report import print_report, write_json
+    from .collector import gc_paused
 
     moment = _as_of(as_of)
     # the collector stays off through the report too: after a large workbook's sync, each of
     # its passes would walk millions of cells for cycles the job does not make
     with _reported(), gc_paused():
         backend = open_backend(target, excel=excel, protect=protect)
+        start_read = getattr(backend, "start_read", None)
+        if start_read is not None:
+            start_read()  # a file: its sheets are parsed while the rules' modules load
+        from .job import sync_workbook
+        from .report import print_report, write_json
+
         if as_json or not err.is_terminal:
             result = sync_workbook(backend, write=write, as_of=moment, **job)
         else:

@@ -15,17 +15,16 @@ One function, `sync_workbook`, runs the whole pipeline against any backend (an o
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from .collector import gc_paused as gc_paused
 from .core.calendar import BusinessCalendar
 from .core.errors import LayoutError
 from .core.headers import Binding, bind_workbook
@@ -222,22 +221,6 @@ def check_workbook(
         metrics=metrics,
         referrals=leads.records(),
     )
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Run a block with the cyclic garbage collector off (as it was before, after).
-
-    Reference counting still frees everything that is not in a cycle; the core builds almost
-    no cycles, and a collection pass over a large workbook's cells costs more than the rules.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _settings(binding: Binding) -> tuple[TableData | None, Settings, list[Issue]]:

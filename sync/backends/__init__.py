@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sync.backends.targets import is_google_target
 from sync.core.errors import SalesyncError
 
 if TYPE_CHECKING:
@@ -39,9 +40,9 @@ def open_backend(
         raise SalesyncError(
             "give a workbook (a .xlsx/.xlsm path or a Google Sheet URL or id) or --excel"
         )
-    from sync.backends.gsheets import GoogleSheetsBackend, is_google_target
-
     if is_google_target(target):
+        from sync.backends.gsheets import GoogleSheetsBackend
+
         return GoogleSheetsBackend(target, protect_owned=protect)
     suffix = Path(target).suffix.lower()
     if suffix in _XLSX_SUFFIXES:

@@ -51,10 +51,7 @@ spreadsheet in two requests: a metadata read, then one batch update (tabs, bold 
 headers, drop-downs, number formats, SLA conditional formats, Settings defaults, owned tabs,
 protection, the Dashboard with its charts). It never writes into a tab that has content.
 
->>> parse_spreadsheet_id("https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit#gid=0")
-'1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'
->>> parse_spreadsheet_id("report.xlsx") is None
-True
+A target is told to be a Google Sheet by `sync.backends.targets`.
 """
 
 from __future__ import annotations
@@ -64,13 +61,14 @@ import hashlib
 import json
 import math
 import random
-import re
 import time as clock
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sync.backends.targets import is_google_target as is_google_target
+from sync.backends.targets import parse_spreadsheet_id
 from sync.core.errors import ExtraMissing, SalesyncError, WorkbookNotFound
 from sync.core.model import (
     CellValue,
@@ -126,8 +124,6 @@ VALUE_PARAMS = {
     "dateTimeRenderOption": "SERIAL_NUMBER",
     "majorDimension": "ROWS",
 }
-_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
-_URL = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _RUN_BYTES = 512 * 1024  # one updateCells request stays well below the body limit
 _MAX_GAP = 32  # rows without a write inside one block of cells: cheaper than a new request
 
@@ -150,19 +146,6 @@ class QuotaExceeded(GoogleApiError):
 
 class SheetChanged(SalesyncError):
     """The inputs changed between reading and writing; nothing was written."""
-
-
-def parse_spreadsheet_id(target: str) -> str | None:
-    """The spreadsheet id in a Google Sheets URL, or `target` itself when it looks like one."""
-    text = target.strip()
-    found = _URL.search(text)
-    if found:
-        return found.group(1)
-    return text if _ID.match(text) and "." not in text else None
-
-
-def is_google_target(target: str) -> bool:
-    return parse_spreadsheet_id(target) is not None
 
 
 # --------------------------------------------------------------------------- transport

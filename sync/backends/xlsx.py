@@ -74,7 +74,7 @@ from sync.backends.xlsx_package import (
     writestr,
     xml_attr,
 )
-from sync.backends.xlsx_read import read_workbook
+from sync.backends.xlsx_read import read_workbook, started
 from sync.backends.xlsx_scan import scan_sheet
 from sync.backends.xlsx_splice import find_styles, patch_sheet
 from sync.backends.xlsx_styles import StyleBook
@@ -91,12 +91,22 @@ class XlsxBackend:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._ahead: Callable[[], RawWorkbook] | None = None
 
     def __repr__(self) -> str:
         return f"XlsxBackend({str(self.path)!r})"
 
+    def start_read(self) -> None:
+        """Start reading the workbook on a thread of its own; the next `read` gives what it
+        read (or raises what it raised). The command starts it before it loads the rules'
+        modules (pandas …), which then load while the reader's threads parse the sheets."""
+        if self._ahead is None:
+            path = self.path
+            self._ahead = started(lambda: read_workbook(path), "salesync-read-ahead")
+
     def read(self) -> RawWorkbook:
-        return read_workbook(self.path)
+        ahead, self._ahead = self._ahead, None
+        return ahead() if ahead is not None else read_workbook(self.path)
 
     adds_dashboard = True  # renders WritePlan.dashboard (xlsx_dashboard)
 

@@ -64,8 +64,7 @@ from sync.backends.xlsx_package import (
     sheet_prefix,
 )
 from sync.backends.xlsx_scan import CALAMINE_CODES, scan_region
-from sync.core.headers import HEADER_SCAN_ROWS
-from sync.core.model import CellValue, ColumnGrid, ExcelError, Position
+from sync.core.model import HEADER_SCAN_ROWS, CellValue, ColumnGrid, ExcelError, Position
 
 HEAD_ROWS = HEADER_SCAN_ROWS
 """The rows read exactly by python-calamine: the header row is never below them."""

@@ -20,8 +20,7 @@ from zlib_ng import zlib_ng
 
 from sync.backends.xlsx_bulk import MAX_COLS
 from sync.core.errors import WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
-from sync.core.headers import column_letter, column_number
-from sync.core.model import Position
+from sync.core.model import Position, column_letter, column_number
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -103,7 +103,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
             # the scan task looks for formulas only in a tab meant for the fast way: its error
             # values are looked for now (beside the fast way's values, or, before python-calamine
             # reads the tab, to tell whether calamine would refuse it for their codes)
-            errors = _started(lambda: _error_values(path, pkg, name))
+            errors = started(lambda: _error_values(path, pkg, name))
             if found is not None:
                 return found.grid, _guarded(path, errors)
             if refused(_guarded(path, errors)):
@@ -197,9 +197,9 @@ _Grid = tuple[list[list[CellValue]] | ColumnGrid, dict[Position, ExcelError] | N
 _T = TypeVar("_T")
 
 
-def _started(work: Callable[[], _T]) -> Callable[[], _T]:
+def started(work: Callable[[], _T], name: str = "salesync-read-errors") -> Callable[[], _T]:
     """`work` started on a thread of its own; the call returned waits for its result."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="salesync-read-errors")
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
     future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result

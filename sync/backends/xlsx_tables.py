@@ -23,7 +23,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
-from sync.core.headers import column_letter, column_number
+from sync.core.model import column_letter, column_number
 
 __all__ = ["REL_TABLE", "extend_table", "table_parts"]
 

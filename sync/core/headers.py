@@ -23,11 +23,16 @@ from functools import cache
 from itertools import pairwise
 
 from .issues import Issue, make_issue
+
+# the header rows and the A1 helpers are defined beside the grids, in `model`, for the backends,
+# which read a workbook without loading the rules' modules (pandas …)
+from .model import HEADER_SCAN_ROWS as HEADER_SCAN_ROWS
 from .model import CellValue, RawSheet
+from .model import column_letter as column_letter
+from .model import column_number as column_number
 from .schema import LANGS, SCHEMA, Lang, Schema, Table
 from .text import fold
 
-HEADER_SCAN_ROWS = 30  # how far down a title block may push the header row
 MIN_HEADER_MATCHES = 2
 
 
@@ -58,23 +63,6 @@ class Binding:
     lang: Lang
     issues: list[Issue]
     unbound_sheets: list[str]
-
-
-def column_letter(col: int) -> str:
-    """1 → A, 27 → AA."""
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_number(letters: str | bytes) -> int:
-    """A → 1, aa → 27 (text or ASCII bytes, either case): `column_letter` reversed."""
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + (ord(ch) if isinstance(ch, str) else ch) - 64
-    return col
 
 
 def cell_text(value: CellValue) -> str:

@@ -31,6 +31,27 @@ CellValue = str | float | int | bool | date | datetime | time | timedelta | Exce
 Position = tuple[int, int]
 """(row, column), both 1-based, as the spreadsheet numbers them: (1, 1) is A1."""
 
+HEADER_SCAN_ROWS = 30
+"""How far down a title block may push the header row: the rows binding searches for it (and
+the rows the fast reader reads exactly, `sync.backends.xlsx_fast`)."""
+
+
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_number(letters: str | bytes) -> int:
+    """A → 1, aa → 27 (text or ASCII bytes, either case): `column_letter` reversed."""
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + (ord(ch) if isinstance(ch, str) else ch) - 64
+    return col
+
 
 class ColumnGrid(Sequence[list[CellValue]]):
     """A grid kept column by column, every row as wide as the grid: what a columnar reader

@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from sync.core.errors import (
     WorkbookUnreadable,
 )
 from sync.core.model import CellWrite, ExcelError, TabWrite, WritePlan
+from tests.conftest import write_xlsx
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -339,6 +341,54 @@ def test_open_backend(tmp_path: Path) -> None:
     assert isinstance(open_backend(str(tmp_path / "a.XLSM")), XlsxBackend)
     with pytest.raises(SalesyncError, match=r"\.csv"):
         open_backend("data.csv")
+
+
+def test_a_read_started_ahead_is_the_read(tmp_path: Path) -> None:
+    """`start_read` reads on a thread of its own; the next `read` gives what it read, and a
+    read after that reads the file again."""
+    path = tmp_path / "ahead.xlsx"
+    write_xlsx(path, {"Leads": [["id", "name"], ["L-1", "甲"]]})
+    backend = XlsxBackend(path)
+    backend.start_read()
+    backend.start_read()  # once is enough: a second call starts nothing more
+    assert backend.read() == read_workbook(path)
+    write_xlsx(path, {"Leads": [["id", "name"], ["L-2", "乙"]]})
+    again = backend.read()
+    assert again == read_workbook(path) and again.sheets[0].rows[1] == ["L-2", "乙"]
+
+
+def test_a_read_started_ahead_raises_when_read(tmp_path: Path) -> None:
+    """What the read ahead could not read is said by `read`, as a read would say it."""
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip")
+    backend = XlsxBackend(path)
+    backend.start_read()  # says nothing yet
+    with pytest.raises(WorkbookUnreadable) as ahead:
+        backend.read()
+    with pytest.raises(WorkbookUnreadable) as plain:
+        backend.read()
+    assert str(ahead.value) == str(plain.value)
+
+
+IMPORTS = """
+import sys
+from sync.backends import open_backend
+backend = open_backend(sys.argv[1])
+backend.start_read()
+backend.read()
+print(",".join(m for m in ("pandas", "gspread", "google.auth", "xlwings") if m in sys.modules))
+"""
+
+
+def test_reading_a_file_loads_neither_the_rules_nor_google(tmp_path: Path) -> None:
+    """The command starts reading a file before it loads the rules' modules (pandas …), so
+    that they load while the sheets are parsed: the read itself must not need them."""
+    path = tmp_path / "light.xlsx"
+    write_xlsx(path, {"Leads": [["id"], ["L-1"]]})
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, str(path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
 
 
 # --------------------------------------------------------------------------- applying
