@@ -269,8 +269,8 @@ def _known_codes_read(
             if exc.errno not in _NO_ROOM:
                 raise
             raise WorkbookUnreadable(
-                f"{path}: tab {name!r} holds error values calamine does not read (#SPILL!, "
-                f"#CALC! …), so it is read from a copy of the workbook holding that tab's "
+                f"{path}: tab {name!r} holds error values of newer Excel (#SPILL!, #CALC! …), "
+                f"so it is read from a copy of the workbook holding that tab's "
                 f"{_size(size)} of XML uncompressed, in the temporary folder "
                 f"{Path(folder).parent}, and there was no room for it ({exc.strerror}): make "
                 "room there, or set TMPDIR to a folder with room, and run again"
