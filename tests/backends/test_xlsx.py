@@ -630,6 +630,36 @@ def test_failure_leaves_the_original_and_no_temp_files(
     assert dir_listing(rich.parent) == listing
 
 
+@pytest.mark.parametrize("segment", [1 << 20, 64], ids=["one segment", "many segments"])
+def test_a_full_disk_while_compressed_segments_are_written(
+    rich: Path, monkeypatch: pytest.MonkeyPatch, segment: int
+) -> None:
+    """A write of compressed segments into the scratch file that fails (no room left) fails
+    the sync, which leaves the workbook as it was and no temporary file."""
+    data = rich.read_bytes()
+    listing = dir_listing(rich.parent)
+    real = xlsx_mod.tempfile.NamedTemporaryFile
+
+    def scratch(*args: Any, **kwargs: Any) -> Any:
+        made = real(*args, **kwargs)
+        if kwargs.get("suffix") == ".parts":
+
+            def full(data: bytes) -> int:
+                raise OSError(28, "No space left on device")
+
+            made.write = full
+        return made
+
+    monkeypatch.setattr(xlsx_mod.tempfile, "NamedTemporaryFile", scratch)
+    monkeypatch.setattr(xlsx_mod, "_SEGMENT", segment)
+    monkeypatch.setattr(xlsx_mod, "_MAX_SEGMENT", segment * 2)  # cut wherever it falls
+    plan = WritePlan(cells={"Leads": [CellWrite(r, 8, f"x{r}") for r in range(2, 40)]})
+    with pytest.raises(OSError, match="No space"):
+        apply_plan(rich, plan)
+    assert rich.read_bytes() == data
+    assert dir_listing(rich.parent) == listing
+
+
 def test_failure_mid_write_leaves_no_temp_files(
     rich: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
