@@ -690,7 +690,7 @@ def test_the_copy_for_an_error_code_calamine_does_not_read_cannot_be_written(
                 def write(data: Any) -> int:
                     raise OSError(failure, os.strerror(failure))
 
-                handle.write = write
+                handle.write = write  # type: ignore[method-assign]
             return handle
 
     monkeypatch.setattr(zipfile, "ZipFile", Full)
@@ -1242,21 +1242,29 @@ KINDS = {
 }
 
 
-@st.composite
-def tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]]]:
-    """(first row, first column, rows): columns of one kind each, into which up to two cells
-    of any kind are put (so that a column or two may be mixed)."""
-    height = draw(st.integers(HEAD + 1, 120))
+def drawn_tab(
+    draw: st.DrawFn, tallest: int, widest: int, strays: int, stray: st.SearchStrategy[Any]
+) -> tuple[int, int, list[list[Any]]]:
+    """(first row, first column, rows): up to `widest` columns of one kind each, up to
+    `tallest` rows, into which up to `strays` cells drawn from `stray` are put anywhere (so
+    that a column or two may be mixed)."""
+    height = draw(st.integers(HEAD + 1, tallest))
     columns = []
-    for kind in draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=6)):
+    for kind in draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=widest)):
         cell = st.none() | KINDS[kind]
         columns.append(draw(st.lists(cell, min_size=height, max_size=height)))
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, strays))):
         col = draw(st.integers(0, len(columns) - 1))
         row = draw(st.integers(0, height - 1))
-        columns[col][row] = draw(KINDS[draw(st.sampled_from(sorted(KINDS)))])
+        columns[col][row] = draw(stray)
     top, left = draw(st.integers(1, 4)), draw(st.integers(1, 3))
     return top, left, [list(r) for r in zip(*columns, strict=True)]
+
+
+@st.composite
+def tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]]]:
+    """Tabs of up to 120 rows and six columns with up to two cells of any kind put in."""
+    return drawn_tab(draw, 120, 6, 2, st.sampled_from(sorted(KINDS)).flatmap(KINDS.__getitem__))
 
 
 @settings(
@@ -1300,17 +1308,7 @@ STRAYS = st.one_of(
 def tall_tabs(draw: st.DrawFn) -> tuple[int, int, list[list[Any]]]:
     """`tabs`, taller, with up to four cells of any kind or an error value put anywhere in it
     (most of them below the few rows the sample holds when the sample is small)."""
-    height = draw(st.integers(HEAD + 1, 160))
-    columns = []
-    for kind in draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=5)):
-        cell = st.none() | KINDS[kind]
-        columns.append(draw(st.lists(cell, min_size=height, max_size=height)))
-    for _ in range(draw(st.integers(0, 4))):
-        col = draw(st.integers(0, len(columns) - 1))
-        row = draw(st.integers(0, height - 1))
-        columns[col][row] = draw(STRAYS)
-    top, left = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    return top, left, [list(r) for r in zip(*columns, strict=True)]
+    return drawn_tab(draw, 160, 5, 4, STRAYS)
 
 
 @settings(

@@ -647,7 +647,7 @@ def test_a_full_disk_while_compressed_segments_are_written(
             def full(data: bytes) -> int:
                 raise OSError(28, "No space left on device")
 
-            made.write = full
+            made.write = full  # type: ignore[method-assign,assignment]
         return made
 
     monkeypatch.setattr(xlsx_mod.tempfile, "NamedTemporaryFile", scratch)
