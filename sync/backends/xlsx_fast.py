@@ -235,9 +235,15 @@ def _mixed_columns(
             found = _reported(below.errors, below.columns).unconverted
             if not found:
                 return mixed
-        if found is None or found & mixed or len(mixed | found) > MAX_MIXED:
+        if found is None or not _joins(found, mixed):
             return None
         mixed |= found
+
+
+def _joins(found: set[int], mixed: set[int]) -> bool:
+    """Whether columns `found` mixed may join `mixed`, the columns read exactly: none found
+    again, no more than `MAX_MIXED` in all."""
+    return not found & mixed and len(mixed | found) <= MAX_MIXED
 
 
 class _MixedColumn(Exception):
@@ -616,7 +622,7 @@ def _body(
                 break
         # columns mixed only below the sample, or holding a cell fastexcel could not convert:
         # read exactly, beside fastexcel's new parse
-        if found is None or found & mixed or len(mixed | found) > MAX_MIXED:
+        if found is None or not _joins(found, mixed):
             return None
         if reloads == MAX_RELOADS:
             return None

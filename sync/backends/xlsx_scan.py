@@ -213,7 +213,8 @@ def _scan_sheet(
 
 def _marker(pfx: bytes, want_errors: bool, want_formulas: bool) -> Callable[[bytes], bool]:
     """Whether some XML may hold a formula (when wanted) or an error value (when wanted)."""
-    formula, error = _scan_res(pfx)[0].search, _scan_res(pfx)[1].search
+    formula_re, error_re, _ = _scan_res(pfx)
+    formula, error = formula_re.search, error_re.search
     if not want_errors:
         return lambda data: formula(data) is not None
     if not want_formulas:
