@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 issues at or above --fail-on, 2 usage or access errors.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
@@ -124,36 +125,77 @@ def _sync(
     from .collector import gc_paused
 
     moment = _as_of(as_of)
+    step = ["read"]  # the step the sync is in, for the line an interrupt prints
     # the collector stays off through the report too: after a large workbook's sync, each of
     # its passes would walk millions of cells for cycles the job does not make
-    with _reported(), gc_paused():
-        backend = open_backend(target, excel=excel, protect=protect)
-        start_read = getattr(backend, "start_read", None)
-        if start_read is not None:
-            start_read()  # a file: its sheets are parsed while the rules' modules load
-        from .job import sync_workbook
-        from .report import print_report, write_json
+    try:
+        with _reported(), gc_paused():
+            backend = open_backend(target, excel=excel, protect=protect)
+            start_read = getattr(backend, "start_read", None)
+            if start_read is not None:
+                start_read()  # a file: its sheets are parsed while the rules' modules load
+            from .job import sync_workbook
+            from .report import print_report, write_json
 
-        if as_json or not err.is_terminal:
-            result = sync_workbook(backend, write=write, as_of=moment, **job)
-        else:
-            with err.status("…") as status:
+            if as_json or not err.is_terminal:
                 result = sync_workbook(
-                    backend,
-                    write=write,
-                    as_of=moment,
-                    progress=lambda name: status.update(f"salesync: {name} {target or 'Excel'}"),
-                    **job,
+                    backend, write=write, as_of=moment, progress=step.append, **job
                 )
-        if as_json:
-            # not rich's print_json, which parses and highlights every token (at 100,000
-            # follow-ups: 13 s of a 15 s check)
-            write_json(result.to_json(), out.file)
-        else:
-            print_report(result, out, wrote_requested=write)
-        if _left_to_exit is not None:
-            _left_to_exit.append(result)
-        return _exit_code(result, fail_on)
+            else:
+                with err.status("…") as status:
+
+                    def progress(name: str) -> None:
+                        step.append(name)
+                        status.update(f"salesync: {name} {target or 'Excel'}")
+
+                    result = sync_workbook(
+                        backend, write=write, as_of=moment, progress=progress, **job
+                    )
+            step.append("done")
+            if as_json:
+                # not rich's print_json, which parses and highlights every token (at 100,000
+                # follow-ups: 13 s of a 15 s check)
+                write_json(result.to_json(), out.file)
+            else:
+                print_report(result, out, wrote_requested=write)
+    except KeyboardInterrupt:
+        err.print(f"salesync: {_interrupted(step[-1], target, excel)}", markup=False)
+        raise typer.Exit(INTERRUPTED) from None
+    if _left_to_exit is not None:
+        _left_to_exit.append(result)
+    return _exit_code(result, fail_on)
+
+
+INTERRUPTED = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+
+
+def _interrupted(step: str, target: str | None, excel: bool) -> str:
+    """What Ctrl-C left behind, said at the step it stopped the sync in."""
+    from .backends.targets import is_google_target
+
+    if step == "done":
+        return "interrupted after the sync had finished"
+    if step != "write":
+        return (
+            f"interrupted while {'reading' if step == 'read' else 'checking'}: nothing was written"
+        )
+    if excel or target is None:
+        return (
+            "interrupted while writing into Excel: some owned cells may hold new values; "
+            "the workbook is not saved (close it without saving, or run salesync again)"
+        )
+    if is_google_target(target):
+        return (
+            "interrupted while writing to the Google Sheet: a write that fits one request is "
+            "applied whole or not at all, a bigger one may be partly done; run salesync again "
+            "to finish it"
+        )
+    return (
+        f"interrupted while writing: {target} is as it was or fully synced, never half "
+        "written (the file is replaced in one step); run salesync again to be sure it is "
+        "up to date"
+    )
 
 
 @app.command()
@@ -312,7 +354,7 @@ def entry() -> None:
     (it takes the memory back at once). So the command leaves its result alive, the output is
     flushed, the atexit handlers run, and the process exits without tearing the interpreter
     down, as mypy does. An exception ends it the usual way, with its traceback; so does an
-    exit while a thread other than the main one still runs."""
+    exit while a thread other than the main one still runs, except after Ctrl-C (see below)."""
     global _left_to_exit
     _left_to_exit = []
     try:
@@ -321,6 +363,12 @@ def entry() -> None:
         code = done.code
     else:
         code = None
+    if code == INTERRUPTED and not _copies_being_read():
+        # Ctrl-C: the reader's threads may be deep in a sheet's parse (seconds at a million
+        # rows, in native code that cannot be stopped) and hold nothing to write or remove
+        # (a write is removed on the way out): the process ends without waiting for them
+        _flushed()
+        os._exit(code)
     if threading.active_count() > 1:
         raise SystemExit(code)
     if code is not None and not isinstance(code, int):
@@ -333,6 +381,20 @@ def entry() -> None:
         raise SystemExit(code) from None
     atexit._run_exitfuncs()
     os._exit(code or 0)
+
+
+def _copies_being_read() -> bool:
+    """Whether a reader's thread holds a temporary copy of a workbook, which it removes once
+    its parse is done (see `xlsx_read.copies_being_read`)."""
+    reader = sys.modules.get("sync.backends.xlsx_read")
+    return reader is not None and reader.copies_being_read()
+
+
+def _flushed() -> None:
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import os
 import queue
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -248,7 +248,7 @@ def _known_codes_read(
 
     ref = pkg.sheet(name)
     assert ref is not None  # a tab with error values has a sheet
-    with tempfile.TemporaryDirectory(prefix="salesync-") as folder:
+    with _being_read(tempfile.TemporaryDirectory(prefix="salesync-")) as folder:
         copy = Path(folder, path.name)
         size = 0  # the sheet's XML, stored as it is rewritten
         try:
@@ -284,6 +284,27 @@ def _known_codes_read(
             return _read_grid(book, name)
         finally:
             book.close()
+
+
+_COPIES: set[str] = set()
+"""The temporary folders of the workbook copies being read (`_known_codes_read`)."""
+
+
+@contextlib.contextmanager
+def _being_read(folder: tempfile.TemporaryDirectory[str]) -> Iterator[str]:
+    """`folder`'s path, known to `copies_being_read` until the folder is removed."""
+    try:
+        with folder as where:
+            _COPIES.add(where)
+            yield where
+    finally:
+        _COPIES.discard(folder.name)  # once the folder is gone
+
+
+def copies_being_read() -> bool:
+    """Whether a thread is reading a temporary copy of a workbook, which it removes once done:
+    a process that ends sooner (Ctrl-C) waits for it rather than leave the copy behind."""
+    return bool(_COPIES)
 
 
 def _size(n: int) -> str:
