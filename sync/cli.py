@@ -294,7 +294,10 @@ def init(
             raise SalesyncError(f"{target}: the workbook name must end in .xlsx")
         if target.exists() and not force:
             raise SalesyncError(f"{target} already exists; pass --force to replace it")
-        write_blank_workbook(target, lang)
+        try:
+            write_blank_workbook(target, lang)
+        except OSError as error:
+            raise SalesyncError(f"{target}: cannot write it ({error})") from error
     out.print(f"{target} ({lang.value})")
 
 
@@ -303,14 +306,19 @@ def template(
     out_dir: Annotated[
         Path, typer.Option("--out", help="The folder to write the templates into.")
     ] = Path("workbook_templates"),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace template files that were filled in or edited."),
+    ] = False,
 ) -> None:
     """Write the workbook templates, one a language (salesync-zh-Hans.xlsx, salesync-zh-Hant.xlsx,
-    salesync-en.xlsx), generated from the schema: the same bytes every time."""
+    salesync-en.xlsx), generated from the schema: the same bytes every time. A template file
+    there that differs (filled in, edited) is replaced only with --force."""
     from .templates import write_templates
 
     with _reported():
         try:
-            paths = write_templates(out_dir)
+            paths = write_templates(out_dir, force=force)
         except OSError as error:
             raise SalesyncError(f"{out_dir}: cannot write the templates ({error})") from error
     for path in paths:
@@ -324,12 +332,22 @@ def demo(
     ] = Path("salesync-demo.xlsx"),
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the sample.")] = Lang.ZH_HANS,
     as_json: JsonOpt = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing file that is not a demo workbook."),
+    ] = False,
 ) -> None:
     """Write a realistic sample workbook (a 12-rep team over a year, with a few deliberate
-    mistakes), sync it, and print the summary."""
-    from .demo import build_demo_workbook
+    mistakes), sync it, and print the summary. A demo workbook already there is replaced;
+    another file only with --force."""
+    from .demo import build_demo_workbook, is_demo_workbook
 
     with _reported():
+        if out_path.exists() and not force and not is_demo_workbook(out_path):
+            raise SalesyncError(
+                f"{out_path} already exists and is not a workbook salesync demo wrote; "
+                "pass --force to replace it, or choose another --out"
+            )
         manifest = build_demo_workbook(out_path, lang=lang)
     _sync(
         str(out_path),

@@ -11,12 +11,14 @@ spreadsheet row and field where the sync job must report it.
 from __future__ import annotations
 
 import random
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import opencc
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -68,6 +70,22 @@ class DemoManifest:
 
 
 DEMO_AS_OF = datetime(2026, 11, 20, 18, 0)
+DEMO_TITLE = "salesync demo"
+"""The demo workbook's title (its document properties): what `salesync demo` may replace."""
+_DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+
+
+def is_demo_workbook(path: str | Path) -> bool:
+    """Whether the file at `path` is a workbook `salesync demo` wrote (synced or not: a sync
+    keeps the document properties as they are)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            title = ET.fromstring(zf.read("docProps/core.xml")).find(_DC_TITLE)
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
+        return False
+    return title is not None and title.text == DEMO_TITLE
+
+
 START = datetime(2025, 12, 1, 9, 0)
 # size: leads, repeat deals (no lead), tickets, unassigned leads, follow-ups per lead (scale)
 SIZES = {"standard": (400, 25, 60, 8, 1.0), "small": (60, 4, 10, 2, 0.65)}
@@ -828,54 +846,55 @@ def build_demo_workbook(
     convert: Callable[[str], str] = (
         opencc.OpenCC("s2tw").convert if lang is Lang.ZH_HANT else (lambda s: s)
     )
-    workbook, styles = new_workbook(path)
-    first_data_row: dict[str, int] = {}  # 1-based spreadsheet row of each tab's first data row
-    for table in SCHEMA.data_tables:
-        ws = workbook.add_worksheet(table.title(lang))
-        columns = _columns(table.name, table.fields)
-        header_row = 2 if table.name == "leads" else 0
-        if table.name == "leads":
-            ws.write_string(0, 0, LEADS_TITLE[lang], styles.title)
-        rows = t.get(table.name, [])
-        heads, widths, formats = table_layout(table, lang, styles)
-        by_field = {
-            f.name: (h, w, fm)
-            for f, h, w, fm in zip(table.fields, heads, widths, formats, strict=True)
-        }
-        layout = [
-            by_field[f.name] if f else ((EXTRA_COLUMNS[table.name][1][lang], False), 16.0, None)
-            for f in columns
-        ]
-        last = header_row + max(len(rows), len(SETTING_KEYS) if table.name == "settings" else 0)
-        write_header(
-            ws,
-            header_row,
-            [x[0] for x in layout],
-            styles,
-            [x[1] for x in layout],
-            [x[2] for x in layout],
-            last_row=max(last, header_row + 1),
+    with new_workbook(path, title=DEMO_TITLE) as (workbook, styles):
+        first_data_row: dict[str, int] = {}  # 1-based spreadsheet row of each tab's first data row
+        for table in SCHEMA.data_tables:
+            ws = workbook.add_worksheet(table.title(lang))
+            columns = _columns(table.name, table.fields)
+            header_row = 2 if table.name == "leads" else 0
+            if table.name == "leads":
+                ws.write_string(0, 0, LEADS_TITLE[lang], styles.title)
+            rows = t.get(table.name, [])
+            heads, widths, formats = table_layout(table, lang, styles)
+            by_field = {
+                f.name: (h, w, fm)
+                for f, h, w, fm in zip(table.fields, heads, widths, formats, strict=True)
+            }
+            layout = [
+                by_field[f.name] if f else ((EXTRA_COLUMNS[table.name][1][lang], False), 16.0, None)
+                for f in columns
+            ]
+            last = header_row + max(len(rows), len(SETTING_KEYS) if table.name == "settings" else 0)
+            write_header(
+                ws,
+                header_row,
+                [x[0] for x in layout],
+                styles,
+                [x[1] for x in layout],
+                [x[2] for x in layout],
+                last_row=max(last, header_row + 1),
+            )
+            first_data_row[table.name] = header_row + 2
+            if table.name == "settings":
+                written = write_settings_rows(ws, header_row + 1, lang, styles)
+                sections = settings_sections(lang)
+                sections[-1] = assignment_rule_rows(lang)  # the demo team's own rules
+                write_settings_sections(ws, header_row + 1 + written, lang, styles, sections)
+                continue
+            add_validations(ws, header_row + 1, max(VALIDATION_LAST_ROW - 1, last), columns, lang)
+            refs = {f.name: c for c, f in enumerate(columns) if f}
+            for i, row in enumerate(rows):
+                r = header_row + 1 + i
+                for c, f in enumerate(columns):
+                    value = row.get(f.name if f else EXTRA)
+                    _put(ws, r, c, value, f, styles, convert, refs)
+        # The owned tabs as the template has them, and its Dashboard, whose charts read them: the
+        # sync that follows fills the tabs and the charts follow.
+        for title, grid in extras.owned_tab_grids(lang).items():
+            extras.write_owned_tab(workbook.add_worksheet(title), grid, styles.owned_header)
+        extras.write_dashboard(
+            workbook, workbook.add_worksheet(extras.DASHBOARD[lang]), lang, styles
         )
-        first_data_row[table.name] = header_row + 2
-        if table.name == "settings":
-            written = write_settings_rows(ws, header_row + 1, lang, styles)
-            sections = settings_sections(lang)
-            sections[-1] = assignment_rule_rows(lang)  # the demo team's own rules
-            write_settings_sections(ws, header_row + 1 + written, lang, styles, sections)
-            continue
-        add_validations(ws, header_row + 1, max(VALIDATION_LAST_ROW - 1, last), columns, lang)
-        refs = {f.name: c for c, f in enumerate(columns) if f}
-        for i, row in enumerate(rows):
-            r = header_row + 1 + i
-            for c, f in enumerate(columns):
-                value = row.get(f.name if f else EXTRA)
-                _put(ws, r, c, value, f, styles, convert, refs)
-    # The owned tabs as the template has them, and its Dashboard, whose charts read them: the
-    # sync that follows fills the tabs and the charts follow.
-    for title, grid in extras.owned_tab_grids(lang).items():
-        extras.write_owned_tab(workbook.add_worksheet(title), grid, styles.owned_header)
-    extras.write_dashboard(workbook, workbook.add_worksheet(extras.DASHBOARD[lang]), lang, styles)
-    workbook.close()
 
     def row_of(table: str, target: Row) -> int:
         index = next(i for i, r in enumerate(t[table]) if r is target)

@@ -37,7 +37,6 @@ import os
 import posixpath
 import queue
 import re
-import stat
 import tempfile
 import threading
 import zipfile
@@ -64,13 +63,12 @@ from sync.backends.xlsx_package import (
     Segments,
     _rels_part,
     add_deflated,
-    check_locks,
     copy_member,
-    fsync_dir,
     iter_chunks,
     load_package_checked,
     open_zip,
     relative_target,
+    replacing,
     writestr,
     xml_attr,
 )
@@ -80,7 +78,7 @@ from sync.backends.xlsx_splice import find_styles, patch_sheet
 from sync.backends.xlsx_styles import StyleBook
 from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.backends.xlsx_tabs import check_tab_name, tab_xml
-from sync.core.errors import SalesyncError, WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
+from sync.core.errors import SalesyncError, WorkbookNotFound, WorkbookUnreadable
 from sync.core.model import RawWorkbook, WritePlan
 
 __all__ = ["XlsxBackend", "apply_plan", "read_workbook"]
@@ -122,15 +120,10 @@ def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None)
     dst = Path(out) if out is not None else src
     if not src.exists():
         raise WorkbookNotFound(f"{src}: no such file")
-    check_locks(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
-    mode = stat.S_IMODE((dst if dst.exists() else src).stat().st_mode)
-    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
-        dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
-    )
     scratch_path: Path | None = None
     try:
-        with open_zip(src) as zin:
+        with replacing(dst, like=src) as tmp, open_zip(src) as zin:
             pkg = load_package_checked(zin, src)
             scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed in finally
                 dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".parts", delete=False
@@ -138,24 +131,6 @@ def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None)
             scratch_path = Path(scratch.name)
             with scratch:
                 _rewrite(zin, pkg, plan, tmp, scratch, src)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-        tmp.close()
-        os.chmod(tmp.name, mode)
-        try:
-            os.replace(tmp.name, dst)
-        except PermissionError as exc:
-            raise WorkbookLocked(
-                f"{dst.name} cannot be replaced ({exc.strerror}); close it in Excel or "
-                "LibreOffice, check its permissions, and run again"
-            ) from exc
-        fsync_dir(folder)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.close()
-        with contextlib.suppress(OSError):
-            os.unlink(tmp.name)
-        raise
     finally:
         if scratch_path is not None:
             with contextlib.suppress(OSError):

@@ -4,16 +4,19 @@ and adding zip members (raw where zipfile's internals allow), lock files and the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
+import stat
 import struct
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
+from typing import IO, cast
 from xml.etree import ElementTree as ET
 
 from zlib_ng import zlib_ng
@@ -610,6 +613,48 @@ def check_locks(target: Path) -> None:
             raise WorkbookLocked(
                 f"{name} is open in {app} (lock file {lock.name}); close it and run again"
             )
+
+
+@contextlib.contextmanager
+def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
+    """A temporary file beside `dst` (`.~salesync-NAME-….tmp`) to write the new `dst` into.
+    When the block ends it takes `dst`'s place in one step, on disk first, with the permissions
+    of `dst` (else of `like`; a new file gets a new file's); when the block fails it is
+    removed and `dst` is as it was. Refuses a workbook open in Excel or LibreOffice."""
+    check_locks(dst)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    was = dst if dst.exists() or like is None else like
+    mode = stat.S_IMODE(was.stat().st_mode) if was.exists() else _new_file_mode()
+    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
+        dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
+    )
+    try:
+        yield tmp
+        tmp.flush()
+        os.fsync(tmp.fileno())
+        tmp.close()
+        os.chmod(tmp.name, mode)
+        try:
+            os.replace(tmp.name, dst)
+        except PermissionError as exc:
+            raise WorkbookLocked(
+                f"{dst.name} cannot be replaced ({exc.strerror}); close it in Excel or "
+                "LibreOffice, check its permissions, and run again"
+            ) from exc
+        fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name)
+        raise
+
+
+def _new_file_mode() -> int:
+    """The permissions a file created now gets (0o666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def fsync_dir(folder: Path) -> None:

@@ -13,16 +13,20 @@ The helpers here are shared with `sync.demo`: the demo looks like a template use
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, overload
 
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from sync.backends.xlsx_package import replacing
+from sync.core.errors import SalesyncError
 from sync.core.schema import LANGS, SCHEMA, SETTING_KEYS, Field, Kind, Lang, Setting, Table
 
 FIXED_CREATED = datetime(2026, 1, 1, 0, 0, 0)  # stamped in every workbook: same bytes each time
@@ -106,13 +110,22 @@ class Styles:
         return self.number(column_format_hint(field))
 
 
-def new_workbook(path: Path) -> tuple[Workbook, Styles]:
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    workbook.set_properties({"created": FIXED_CREATED, "title": "salesync"})
-    return workbook, Styles(workbook)
+@contextmanager
+def new_workbook(
+    path: Path | BinaryIO, title: str = "salesync"
+) -> Iterator[tuple[Workbook, Styles]]:
+    """An xlsxwriter workbook that becomes the file at `path` whole when the block ends:
+    written beside it and put in its place in one step (`replacing`), or, should the block
+    fail, not at all (a file already there stays as it was). `path` may be an open binary
+    file instead, written as the block ends."""
+    with replacing(path) if isinstance(path, Path) else nullcontext(path) as fh:
+        workbook = xlsxwriter.Workbook(
+            fh,
+            {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        workbook.set_properties({"created": FIXED_CREATED, "title": title})
+        yield workbook, Styles(workbook)
+        workbook.close()
 
 
 def write_header(
@@ -259,40 +272,75 @@ def write_blank_workbook(path: str | Path, lang: Lang) -> Path:
     return write_template(path, lang)
 
 
-def write_templates(out_dir: str | Path) -> list[Path]:
-    """Every language's template into `out_dir` (created): salesync-zh-Hans.xlsx …"""
+def write_templates(out_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Every language's template into `out_dir` (created): salesync-zh-Hans.xlsx … A template
+    file already there is the same bytes every time, so one that differs was filled in or
+    edited (or written by another version of salesync): unless `force`, none is written and
+    SalesyncError names them."""
     out = Path(out_dir)
+    paths = {lang: out / TEMPLATE_FILES[lang] for lang in LANGS}
+    if not force:
+        edited = [
+            path.name
+            for lang, path in paths.items()
+            if path.exists() and path.read_bytes() != template_bytes(lang)
+        ]
+        if edited:
+            raise SalesyncError(
+                f"{out}: {', '.join(edited)} differ{'s' if len(edited) == 1 else ''} from the "
+                "template salesync writes (filled in or edited, or from another version): "
+                "pass --force to replace them, or choose another --out"
+            )
     out.mkdir(parents=True, exist_ok=True)
-    return [write_template(out / TEMPLATE_FILES[lang], lang) for lang in LANGS]
+    return [write_template(path, lang) for lang, path in paths.items()]
 
 
+def template_bytes(lang: Lang) -> bytes:
+    """The template of `lang` as the file's bytes."""
+    buffer = io.BytesIO()
+    write_template(buffer, lang)
+    return buffer.getvalue()
+
+
+@overload
 def write_template(
     path: str | Path, lang: Lang, data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
-) -> Path:
-    """The template of `lang` at `path` (overwritten); the same bytes every time. `data`
-    (table name → rows as field → value) fills the data tabs: a template users filled in."""
+) -> Path: ...
+@overload
+def write_template(
+    path: BinaryIO, lang: Lang, data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+) -> BinaryIO: ...
+def write_template(
+    path: str | Path | BinaryIO,
+    lang: Lang,
+    data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Path | BinaryIO:
+    """The template of `lang` at `path` (replaced in one step) or into an open binary file;
+    the same bytes every time. `data` (table name → rows as field → value) fills the data
+    tabs: a template users filled in."""
     from . import extras
 
-    path = Path(path)
-    workbook, styles = new_workbook(path)
-    for table in SCHEMA.data_tables:
-        ws = workbook.add_worksheet(table.title(lang))
-        if table.name == "settings":
-            columns, widths, formats = table_layout(table, lang, styles)
-            write_header(ws, 0, columns, styles, widths, formats)
-            written = write_settings_rows(ws, 1, lang, styles)
-            write_settings_sections(ws, 1 + written, lang, styles)
-            write_score_calculator(ws, 1 + written, lang, styles)
-        else:
-            rows = (data or {}).get(table.name, ())
-            write_data_tab(workbook, ws, table, lang, styles, rows)
-    for title, grid in extras.owned_tab_grids(lang).items():
-        extras.write_owned_tab(workbook.add_worksheet(title), grid, styles.owned_header)
-    extras.write_dashboard(workbook, workbook.add_worksheet(extras.DASHBOARD[lang]), lang, styles)
-    extras.write_holidays(workbook, workbook.add_worksheet(extras.HOLIDAYS[lang]), lang, styles)
-    extras.write_instructions(workbook.add_worksheet(extras.INSTRUCTIONS[lang]), lang, styles)
-    extras.write_xlwings_conf(workbook.add_worksheet(extras.XLWINGS_CONF))
-    workbook.close()
+    path = Path(path) if isinstance(path, str) else path
+    with new_workbook(path) as (workbook, styles):
+        for table in SCHEMA.data_tables:
+            ws = workbook.add_worksheet(table.title(lang))
+            if table.name == "settings":
+                columns, widths, formats = table_layout(table, lang, styles)
+                write_header(ws, 0, columns, styles, widths, formats)
+                written = write_settings_rows(ws, 1, lang, styles)
+                write_settings_sections(ws, 1 + written, lang, styles)
+                write_score_calculator(ws, 1 + written, lang, styles)
+            else:
+                rows = (data or {}).get(table.name, ())
+                write_data_tab(workbook, ws, table, lang, styles, rows)
+        for title, grid in extras.owned_tab_grids(lang).items():
+            extras.write_owned_tab(workbook.add_worksheet(title), grid, styles.owned_header)
+        extras.write_dashboard(
+            workbook, workbook.add_worksheet(extras.DASHBOARD[lang]), lang, styles
+        )
+        extras.write_holidays(workbook, workbook.add_worksheet(extras.HOLIDAYS[lang]), lang, styles)
+        extras.write_instructions(workbook.add_worksheet(extras.INSTRUCTIONS[lang]), lang, styles)
+        extras.write_xlwings_conf(workbook.add_worksheet(extras.XLWINGS_CONF))
     return path
 
 
