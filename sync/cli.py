@@ -294,10 +294,7 @@ def init(
             raise SalesyncError(f"{target}: the workbook name must end in .xlsx")
         if target.exists() and not force:
             raise SalesyncError(f"{target} already exists; pass --force to replace it")
-        try:
-            write_blank_workbook(target, lang)
-        except OSError as error:
-            raise SalesyncError(f"{target}: cannot write it ({error})") from error
+        write_blank_workbook(target, lang)
     out.print(f"{target} ({lang.value})")
 
 

@@ -5,6 +5,7 @@ and adding zip members (raw where zipfile's internals allow), lock files and the
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import re
@@ -22,7 +23,12 @@ from xml.etree import ElementTree as ET
 from zlib_ng import zlib_ng
 
 from sync.backends.xlsx_bulk import MAX_COLS
-from sync.core.errors import WorkbookLocked, WorkbookNotFound, WorkbookUnreadable
+from sync.core.errors import (
+    WorkbookLocked,
+    WorkbookNotFound,
+    WorkbookUnreadable,
+    WorkbookUnwritable,
+)
 from sync.core.model import Position, column_letter, column_number
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -625,9 +631,12 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
     folder = dst.parent if str(dst.parent) else Path(".")
     was = dst if dst.exists() or like is None else like
     mode = stat.S_IMODE(was.stat().st_mode) if was.exists() else _new_file_mode()
-    tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
-        dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
-    )
+    try:
+        tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
+            dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
+        )
+    except OSError as exc:
+        raise _unwritable(dst, folder, exc) from exc
     try:
         yield tmp
         tmp.flush()
@@ -642,12 +651,29 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
                 "LibreOffice, check its permissions, and run again"
             ) from exc
         fsync_dir(folder)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.close()
         with contextlib.suppress(OSError):
             os.unlink(tmp.name)
+        if isinstance(exc, OSError):
+            raise _unwritable(dst, folder, exc) from exc
         raise
+
+
+NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+"""A write that found no room: a full disk, a file too large for it, a quota."""
+
+
+def _unwritable(dst: Path, folder: Path, exc: OSError) -> WorkbookUnwritable:
+    """What a failed write of `dst` says: the cause, and that the file is as it was."""
+    if exc.errno in NO_ROOM:
+        return WorkbookUnwritable(
+            f"{dst}: no room to write it ({exc.strerror}): the new workbook is written beside "
+            f"the old one before it takes its place; make room in {folder} and run again "
+            f"({dst.name} is as it was)"
+        )
+    return WorkbookUnwritable(f"{dst}: cannot write it ({exc}); {dst.name} is as it was")
 
 
 def _new_file_mode() -> int:

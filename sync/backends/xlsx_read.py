@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import os
 import queue
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 from sync.backends.xlsx_fast import read_grid, rust_panic
 from sync.backends.xlsx_package import (
     CT_WORKSHEET,
+    NO_ROOM,
     Package,
     copy_member,
     load_package_checked,
@@ -266,7 +266,7 @@ def _known_codes_read(
                         for piece in with_known_codes(zf, ref.part):
                             member.write(piece)
         except OSError as exc:
-            if exc.errno not in _NO_ROOM:
+            if exc.errno not in NO_ROOM:
                 raise
             raise WorkbookUnreadable(
                 f"{path}: tab {name!r} holds error values of newer Excel (#SPILL!, #CALC! …), "
@@ -309,10 +309,6 @@ def copies_being_read() -> bool:
 
 def _size(n: int) -> str:
     return f"{n / 2**20:,.0f} MiB" if n >= 2**20 else f"{n:,} bytes"
-
-
-_NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
-"""A write that found no room: a full disk, a file too large for it, a quota."""
 
 
 def _read_grid(book: Any, name: str) -> list[list[CellValue]]:

@@ -21,6 +21,10 @@ class WorkbookLocked(SalesyncError):
     """The workbook is open in another program, or the file cannot be replaced."""
 
 
+class WorkbookUnwritable(SalesyncError):
+    """The new workbook could not be written (no room, no permission): the old one is as it was."""
+
+
 class LayoutError(SalesyncError):
     """No tab of the workbook could be recognised as a salesync tab."""
 

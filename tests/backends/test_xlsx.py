@@ -26,6 +26,7 @@ from sync.core.errors import (
     WorkbookLocked,
     WorkbookNotFound,
     WorkbookUnreadable,
+    WorkbookUnwritable,
 )
 from sync.core.model import CellWrite, ExcelError, TabWrite, WritePlan
 from tests.conftest import write_xlsx
@@ -624,7 +625,9 @@ def test_failure_leaves_the_original_and_no_temp_files(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(xlsx_mod.os, "replace", boom)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(
+        WorkbookUnwritable, match=r"no room to write it \(No space left on device\)"
+    ):
         apply_plan(rich, WritePlan(cells={"Leads": [CellWrite(3, 8, "x")]}))
     assert rich.read_bytes() == data
     assert dir_listing(rich.parent) == listing
@@ -654,7 +657,9 @@ def test_a_full_disk_while_compressed_segments_are_written(
     monkeypatch.setattr(xlsx_mod, "_SEGMENT", segment)
     monkeypatch.setattr(xlsx_mod, "_MAX_SEGMENT", segment * 2)  # cut wherever it falls
     plan = WritePlan(cells={"Leads": [CellWrite(r, 8, f"x{r}") for r in range(2, 40)]})
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(
+        WorkbookUnwritable, match=r"no room to write it \(No space left on device\)"
+    ):
         apply_plan(rich, plan)
     assert rich.read_bytes() == data
     assert dir_listing(rich.parent) == listing

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,7 +80,9 @@ def test_init_force_that_fails_part_way_leaves_the_file_as_it_was(
     failed = cli("init", str(path), "--force")
     assert failed.code == 2
     assert failed.stderr == (
-        f"salesync: error: {path}: cannot write it ([Errno 28] No space left on device)\n"
+        f"salesync: error: {path}: no room to write it (No space left on device): the new "
+        f"workbook is written beside the old one before it takes its place; make room in "
+        f"{tmp_path} and run again (pipeline.xlsx is as it was)\n"
     )
     assert path.read_bytes() == b"a filled-in workbook"
     assert _entries(tmp_path) == ["pipeline.xlsx"]
@@ -141,3 +144,24 @@ def test_template_refuses_to_replace_a_filled_in_template(cli: Cli, tmp_path: Pa
     assert cli("template", "--out", str(out), "--force").code == 0
     assert filled.read_bytes() == template_bytes(Lang.EN)
     assert _entries(out) == sorted(TEMPLATE_FILES[lang] for lang in LANGS)
+
+
+def test_a_sync_that_cannot_write_beside_the_workbook_says_so_in_one_line(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a folder where the file may be changed but no file created (a shared folder's rights)
+    path = tmp_path / "demo.xlsx"
+    build_demo_workbook(path)
+    before = path.read_bytes()
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".~salesync-demo.xlsx-1"))
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", denied)
+    done = cli("run", str(path), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
+    assert done.code == 2 and "Traceback" not in done.stderr
+    assert done.stderr.endswith(
+        f"salesync: error: {path}: cannot write it ([Errno 13] Permission denied: "
+        f"'{tmp_path / '.~salesync-demo.xlsx-1'}'); demo.xlsx is as it was\n"
+    )
+    assert path.read_bytes() == before and _entries(tmp_path) == ["demo.xlsx"]
