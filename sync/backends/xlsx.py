@@ -61,6 +61,7 @@ from sync.backends.xlsx_package import (
     Deflated,
     Package,
     Segments,
+    Version,
     _rels_part,
     add_deflated,
     copy_member,
@@ -69,6 +70,8 @@ from sync.backends.xlsx_package import (
     open_zip,
     relative_target,
     replacing,
+    version,
+    version_of,
     writestr,
     xml_attr,
 )
@@ -78,7 +81,7 @@ from sync.backends.xlsx_splice import find_styles, patch_sheet
 from sync.backends.xlsx_styles import StyleBook
 from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.backends.xlsx_tabs import check_tab_name, tab_xml
-from sync.core.errors import SalesyncError, WorkbookNotFound, WorkbookUnreadable
+from sync.core.errors import SalesyncError, WorkbookChanged, WorkbookNotFound, WorkbookUnreadable
 from sync.core.model import RawWorkbook, WritePlan
 
 __all__ = ["XlsxBackend", "apply_plan", "read_workbook"]
@@ -89,7 +92,8 @@ class XlsxBackend:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._ahead: Callable[[], RawWorkbook] | None = None
+        self._ahead: Callable[[], tuple[Version, RawWorkbook]] | None = None
+        self._read_as: Version | None = None  # the version the last read found
 
     def __repr__(self) -> str:
         return f"XlsxBackend({str(self.path)!r})"
@@ -99,21 +103,36 @@ class XlsxBackend:
         read (or raises what it raised). The command starts it before it loads the rules'
         modules (pandas …), which then load while the reader's threads parse the sheets."""
         if self._ahead is None:
-            path = self.path
-            self._ahead = started(lambda: read_workbook(path), "salesync-read-ahead")
+            self._ahead = started(self._read, "salesync-read-ahead")
 
     def read(self) -> RawWorkbook:
         ahead, self._ahead = self._ahead, None
-        return ahead() if ahead is not None else read_workbook(self.path)
+        self._read_as, workbook = ahead() if ahead is not None else self._read()
+        return workbook
+
+    def _read(self) -> tuple[Version, RawWorkbook]:
+        # the version first: a change after it (even while the sheets are parsed) stops the
+        # write, and one before it is read
+        read_as = version_of(self.path)
+        return read_as, read_workbook(self.path)
 
     adds_dashboard = True  # renders WritePlan.dashboard (xlsx_dashboard)
 
     def apply(self, plan: WritePlan, *, out: Path | None = None) -> None:
-        apply_plan(self.path, plan, out=out)
+        """Write `plan`, made from what `read` read: WorkbookChanged, and nothing written, if
+        the file changed since (saved by another program, or another sync, meanwhile)."""
+        apply_plan(self.path, plan, out=out, read_as=self._read_as)
 
 
-def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None) -> None:
-    """Write `plan` into the workbook at `path` (or into a copy at `out`), all or nothing."""
+def apply_plan(
+    path: str | Path,
+    plan: WritePlan,
+    out: str | Path | None = None,
+    *,
+    read_as: Version | None = None,
+) -> None:
+    """Write `plan` into the workbook at `path` (or into a copy at `out`), all or nothing;
+    with `read_as`, only if the workbook is still that version (else WorkbookChanged)."""
     if plan.is_empty():
         return
     src = Path(path)
@@ -124,6 +143,11 @@ def apply_plan(path: str | Path, plan: WritePlan, out: str | Path | None = None)
     scratch_path: Path | None = None
     try:
         with replacing(dst, like=src) as tmp, open_zip(src) as zin:
+            if read_as is not None and version(zin) != read_as:
+                raise WorkbookChanged(
+                    f"{src}: changed since salesync read it (saved by another program, or "
+                    "another sync, meanwhile); nothing was written: run salesync again"
+                )
             pkg = load_package_checked(zin, src)
             scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed in finally
                 dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".parts", delete=False

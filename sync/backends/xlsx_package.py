@@ -278,6 +278,21 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise WorkbookUnreadable(f"{path}: cannot read it ({exc.strerror or exc})") from exc
 
 
+Version = tuple[tuple[str, int, int, int], ...]
+"""What tells one version of a workbook from another: each member's name, CRC-32 and sizes."""
+
+
+def version(zf: zipfile.ZipFile) -> Version:
+    """The workbook's `Version`, from its zip directory alone (milliseconds at any size): any
+    change to a part's bytes changes its CRC-32."""
+    return tuple((i.filename, i.CRC, i.compress_size, i.file_size) for i in zf.infolist())
+
+
+def version_of(path: Path) -> Version:
+    with open_zip(path) as zf:
+        return version(zf)
+
+
 def load_package_checked(zf: zipfile.ZipFile, path: Path) -> Package:
     try:
         return load_package(zf)

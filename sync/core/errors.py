@@ -25,6 +25,11 @@ class WorkbookUnwritable(SalesyncError):
     """The new workbook could not be written (no room, no permission): the old one is as it was."""
 
 
+class WorkbookChanged(SalesyncError):
+    """The workbook changed between the read and the write (another program or sync saved it):
+    nothing was written."""
+
+
 class LayoutError(SalesyncError):
     """No tab of the workbook could be recognised as a salesync tab."""
 

@@ -23,6 +23,7 @@ from sync.backends import xlsx as xlsx_mod
 from sync.backends.xlsx import XlsxBackend, apply_plan, read_workbook
 from sync.core.errors import (
     SalesyncError,
+    WorkbookChanged,
     WorkbookLocked,
     WorkbookNotFound,
     WorkbookUnreadable,
@@ -613,6 +614,40 @@ def test_out_writes_a_copy(rich: Path, tmp_path: Path) -> None:
     XlsxBackend(rich).apply(WritePlan(cells={"Leads": [CellWrite(3, 8, "x")]}), out=target)
     assert rich.read_bytes() == data
     assert openpyxl.load_workbook(target)["Leads"]["H3"].value == "x"
+
+
+def test_a_workbook_saved_by_another_program_meanwhile_is_not_written(rich: Path) -> None:
+    """The plan was made from what the read found: once the file changed (rows inserted, a
+    column moved …), its rows and columns may no longer be where the plan writes."""
+    backend = XlsxBackend(rich)
+    backend.read()
+    other = openpyxl.load_workbook(rich)
+    other["Leads"]["Z9"] = "typed meanwhile"
+    other.save(rich)  # another program saves the workbook while the sync runs
+    saved = rich.read_bytes()
+    listing = dir_listing(rich.parent)
+    with pytest.raises(WorkbookChanged) as refused:
+        backend.apply(WritePlan(cells={"Leads": [CellWrite(3, 8, "x")]}))
+    assert str(refused.value) == (
+        f"{rich}: changed since salesync read it (saved by another program, or another sync, "
+        "meanwhile); nothing was written: run salesync again"
+    )
+    assert rich.read_bytes() == saved and dir_listing(rich.parent) == listing
+
+
+def test_of_two_syncs_at_once_the_second_to_write_writes_nothing(rich: Path) -> None:
+    first, second = XlsxBackend(rich), XlsxBackend(rich)
+    first.read()
+    second.read()
+    first.apply(WritePlan(cells={"Leads": [CellWrite(3, 8, "first")]}))
+    written = rich.read_bytes()
+    with pytest.raises(WorkbookChanged):
+        second.apply(WritePlan(cells={"Leads": [CellWrite(3, 8, "second")]}))
+    assert rich.read_bytes() == written
+    again = XlsxBackend(rich)  # read again, it writes
+    assert again.read().sheet("Leads") is not None
+    again.apply(WritePlan(cells={"Leads": [CellWrite(3, 8, "second")]}))
+    assert openpyxl.load_workbook(rich)["Leads"]["H3"].value == "second"
 
 
 def test_failure_leaves_the_original_and_no_temp_files(

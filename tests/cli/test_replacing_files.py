@@ -9,9 +9,12 @@ import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
 
+from sync import job
 from sync.backends.xlsx_package import replacing
 from sync.core.errors import WorkbookLocked
 from sync.core.schema import LANGS, Lang
@@ -165,3 +168,28 @@ def test_a_sync_that_cannot_write_beside_the_workbook_says_so_in_one_line(
         f"'{tmp_path / '.~salesync-demo.xlsx-1'}'); demo.xlsx is as it was\n"
     )
     assert path.read_bytes() == before and _entries(tmp_path) == ["demo.xlsx"]
+
+
+def test_a_sync_writes_nothing_into_a_workbook_saved_meanwhile(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "demo.xlsx"
+    build_demo_workbook(path)
+    check = job.check_workbook
+
+    def saved_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = check(*args, **kwargs)
+        other = openpyxl.load_workbook(path)  # a colleague's save, while the sync runs
+        other.active["A2"] = "L-NEW"
+        other.save(path)
+        return result
+
+    monkeypatch.setattr(job, "check_workbook", saved_meanwhile)
+    done = cli("run", str(path), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
+    assert done.code == 2 and done.stdout == ""
+    assert done.stderr == (
+        f"salesync: error: {path}: changed since salesync read it (saved by another program, "
+        "or another sync, meanwhile); nothing was written: run salesync again\n"
+    )
+    assert openpyxl.load_workbook(path).active["A2"].value == "L-NEW"
+    assert _entries(tmp_path) == ["demo.xlsx"]
