@@ -641,8 +641,14 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
     """A temporary file beside `dst` (`.~salesync-NAME-….tmp`) to write the new `dst` into.
     When the block ends it takes `dst`'s place in one step, on disk first, with the permissions
     of `dst` (else of `like`; a new file gets a new file's); when the block fails it is
-    removed and `dst` is as it was. Refuses a workbook open in Excel or LibreOffice."""
+    removed and `dst` is as it was. Refuses a workbook open in Excel or LibreOffice. A `dst`
+    that is a symbolic link has the file it points to replaced, the link kept."""
     check_locks(dst)
+    if dst.is_symlink():
+        dst = (
+            dst.resolve()
+        )  # not the link itself: that would leave the workbook behind it as it was
+        check_locks(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
     was = dst if dst.exists() or like is None else like
     mode = stat.S_IMODE(was.stat().st_mode) if was.exists() else _new_file_mode()

@@ -193,3 +193,22 @@ def test_a_sync_writes_nothing_into_a_workbook_saved_meanwhile(
     )
     assert openpyxl.load_workbook(path).active["A2"].value == "L-NEW"
     assert _entries(tmp_path) == ["demo.xlsx"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_a_workbook_behind_a_symbolic_link_is_synced_and_the_link_kept(
+    cli: Cli, tmp_path: Path
+) -> None:
+    real = tmp_path / "shared" / "pipeline.xlsx"
+    real.parent.mkdir()
+    build_demo_workbook(real)
+    link = tmp_path / "pipeline.xlsx"
+    link.symlink_to(real)
+    before = real.read_bytes()
+    done = cli("run", str(link), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
+    assert done.code == 0, done.stderr
+    assert link.is_symlink() and link.resolve() == real  # the link still points to the file
+    assert real.read_bytes() != before  # which holds the sync's cells
+    again = cli("run", str(link), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
+    assert "没有需要写回的内容" in again.stdout
+    assert _entries(real.parent) == ["pipeline.xlsx"]
