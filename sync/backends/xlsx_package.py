@@ -652,6 +652,7 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
     folder = dst.parent if str(dst.parent) else Path(".")
     was = dst if dst.exists() or like is None else like
     mode = stat.S_IMODE(was.stat().st_mode) if was.exists() else _new_file_mode()
+    owner = (was.stat().st_uid, was.stat().st_gid) if was.exists() else None
     try:
         tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
             dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
@@ -664,6 +665,8 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
         os.fsync(tmp.fileno())
         tmp.close()
         os.chmod(tmp.name, mode)
+        if owner is not None:
+            _keep_owner(tmp.name, *owner)
         try:
             os.replace(tmp.name, dst)
         except PermissionError as exc:
@@ -695,6 +698,23 @@ def _unwritable(dst: Path, folder: Path, exc: OSError) -> WorkbookUnwritable:
             f"({dst.name} is as it was)"
         )
     return WorkbookUnwritable(f"{dst}: cannot write it ({exc}); {dst.name} is as it was")
+
+
+def _keep_owner(path: str, uid: int, gid: int) -> None:
+    """Give the new file the old one's owner and group where this process may (a teammate's
+    sync of a shared workbook keeps it theirs and the group's), else at least the group; a
+    process without the right leaves the file its own, as any editor's save does."""
+    chown = getattr(os, "chown", None)  # not on Windows, whose files keep no such owner
+    if chown is None:
+        return
+    now = os.stat(path)
+    if (now.st_uid, now.st_gid) == (uid, gid):
+        return
+    try:
+        chown(path, uid, gid)
+    except OSError:
+        with contextlib.suppress(OSError):
+            chown(path, -1, gid)
 
 
 def _new_file_mode() -> int:

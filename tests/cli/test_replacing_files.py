@@ -61,6 +61,19 @@ def test_a_replaced_file_keeps_its_permissions_and_a_new_one_gets_the_umask(
     assert _entries(tmp_path) == ["new.xlsx", "old.xlsx"]
 
 
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0, reason="giving a file to another user takes root"
+)
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path: Path) -> None:
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(b"a teammate's workbook")
+    os.chown(path, 4321, 4322)
+    with replacing(path) as fh:
+        fh.write(b"synced")
+    found = path.stat()
+    assert (found.st_uid, found.st_gid) == (4321, 4322) and path.read_bytes() == b"synced"
+
+
 def test_a_workbook_open_in_excel_is_not_replaced(tmp_path: Path) -> None:
     path = tmp_path / "book.xlsx"
     path.write_bytes(b"open")
