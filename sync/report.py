@@ -22,6 +22,9 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "rows": "行数",
         "total": "合计",
         "more": "……另有 {n} 条，见“问题清单”工作表",
+        "more_unwritten": (
+            "……另有 {n} 条：salesync run 会把全部问题写入“问题清单”工作表，--json 可列出全部"
+        ),
         "wrote": "已写回 {cells} 个单元格{tabs}到 {source}",
         "tabs": "和工作表 {names} ",
         "clean": "没有需要写回的内容：工作簿已是最新。",
@@ -34,6 +37,9 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "rows": "列數",
         "total": "合計",
         "more": "……另有 {n} 條，見「問題清單」工作表",
+        "more_unwritten": (
+            "……另有 {n} 條：salesync run 會把全部問題寫入「問題清單」工作表，--json 可列出全部"
+        ),
         "wrote": "已寫回 {cells} 個儲存格{tabs}到 {source}",
         "tabs": "和工作表 {names} ",
         "clean": "沒有需要寫回的內容：活頁簿已是最新。",
@@ -46,6 +52,9 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "rows": "Rows",
         "total": "Total",
         "more": "… and {n} more in the Issues tab",
+        "more_unwritten": (
+            "… and {n} more: salesync run writes them all to the Issues tab, --json lists them all"
+        ),
         "wrote": "Wrote {cells} cells {tabs}to {source}",
         "tabs": "and tab(s) {names} ",
         "clean": "Nothing to write: the workbook is up to date.",
@@ -107,7 +116,10 @@ def print_report(result: SyncResult, console: Console, *, wrote_requested: bool)
             highlight=False,
         )
     if len(result.issues) > len(shown):
-        console.print(words["more"].format(n=len(result.issues) - len(shown)))
+        # the Issues tab holds them once a run has written it (or found it up to date); a check
+        # leaves it as the last run wrote it, or empty
+        more = words["more" if wrote_requested else "more_unwritten"]
+        console.print(more.format(n=len(result.issues) - len(shown)))
 
     cells = summary["cells_to_write"]
     if result.wrote:

@@ -133,6 +133,32 @@ def test_demo_command_writes_and_syncs_a_sample(cli: Callable, tmp_path: Path) -
     assert "没有需要写回的内容" in again.stdout
 
 
+@pytest.mark.parametrize(
+    ("lang", "unwritten", "written"),
+    [
+        ("zh-Hans", "条：salesync run 会把全部问题写入“问题清单”工作表", "条，见“问题清单”工作表"),
+        (
+            "zh-Hant",
+            "條：salesync run 會把全部問題寫入「問題清單」工作表",
+            "條，見「問題清單」工作表",
+        ),
+        ("en", "more: salesync run writes them all to the Issues tab", "more in the Issues tab"),
+    ],
+)
+def test_the_issues_not_shown_are_found_where_they_are(
+    cli: Callable, tmp_path: Path, lang: str, unwritten: str, written: str
+) -> None:
+    # a check leaves the Issues tab as it was (empty here): it points to `run` and --json;
+    # once a run wrote the tab (or found it up to date) it points to the tab
+    path = build_demo_workbook(tmp_path / "demo.xlsx").path
+    args = ("--as-of", "2026-11-20T18:00", "--fail-on", "never", "--lang", lang)
+    checked = cli("check", str(path), *args).stdout.splitlines()
+    assert unwritten in checked[-2] and written not in checked[-2]
+    for _ in range(2):  # written, then up to date
+        ran = cli("run", str(path), *args).stdout.splitlines()
+        assert written in ran[-2] and unwritten not in ran[-2]
+
+
 @pytest.mark.parametrize("command", ["check", "run", "init", "template", "demo"])
 def test_every_command_has_help_and_is_documented(cli: Callable, command: str) -> None:
     result = cli(command, "--help")
