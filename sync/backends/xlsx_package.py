@@ -690,14 +690,18 @@ NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _unwritable(dst: Path, folder: Path, exc: OSError) -> WorkbookUnwritable:
-    """What a failed write of `dst` says: the cause, and that the file is as it was."""
+    """What a failed write of `dst` says: the cause, and that the file is as it was (or that
+    nothing was written, for a new one)."""
+    left = f"{dst.name} is as it was" if dst.exists() else "nothing was written"
+    if not folder.is_dir():
+        return WorkbookUnwritable(f"{dst}: cannot write it: there is no folder {folder}")
     if exc.errno in NO_ROOM:
         return WorkbookUnwritable(
             f"{dst}: no room to write it ({exc.strerror}): the new workbook is written beside "
             f"the old one before it takes its place; make room in {folder} and run again "
-            f"({dst.name} is as it was)"
+            f"({left})"
         )
-    return WorkbookUnwritable(f"{dst}: cannot write it ({exc}); {dst.name} is as it was")
+    return WorkbookUnwritable(f"{dst}: cannot write it ({exc}); {left}")
 
 
 def _keep_owner(path: str, uid: int, gid: int) -> None:

@@ -225,3 +225,16 @@ def test_a_workbook_behind_a_symbolic_link_is_synced_and_the_link_kept(
     again = cli("run", str(link), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
     assert "没有需要写回的内容" in again.stdout
     assert _entries(real.parent) == ["pipeline.xlsx"]
+
+
+def test_a_workbook_in_a_folder_that_does_not_exist_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    for args in (("demo", "--out", str(missing / "d.xlsx")), ("init", str(missing / "i.xlsx"))):
+        done = cli(*args)
+        assert done.code == 2
+        name = args[-1]
+        assert (
+            done.stderr
+            == f"salesync: error: {name}: cannot write it: there is no folder {missing}\n"
+        )
+    assert not missing.exists()
