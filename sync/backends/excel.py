@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sync.core.errors import ExtraMissing, SalesyncError, WorkbookNotFound
+from sync.core.errors import ExtraMissing, SalesyncError, WorkbookChanged, WorkbookNotFound
 from sync.core.model import (
     CellValue,
     CellWrite,
@@ -119,10 +119,6 @@ class ExcelUnavailable(SalesyncError):
 
 class ExcelAccessError(SalesyncError):
     """Excel refused a call (a cell being edited, a modal dialog open, a protected sheet …)."""
-
-
-class WorkbookChanged(SalesyncError):
-    """The inputs changed between reading and writing; nothing was written."""
 
 
 # --------------------------------------------------------------------------- values

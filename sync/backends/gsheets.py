@@ -69,7 +69,7 @@ from typing import Any
 
 from sync.backends.targets import is_google_target as is_google_target
 from sync.backends.targets import parse_spreadsheet_id
-from sync.core.errors import ExtraMissing, SalesyncError, WorkbookNotFound
+from sync.core.errors import ExtraMissing, SalesyncError, WorkbookChanged, WorkbookNotFound
 from sync.core.model import (
     CellValue,
     CellWrite,
@@ -144,7 +144,7 @@ class QuotaExceeded(GoogleApiError):
     """Google kept answering 429 after every retry."""
 
 
-class SheetChanged(SalesyncError):
+class SheetChanged(WorkbookChanged):
     """The inputs changed between reading and writing; nothing was written."""
 
 

@@ -26,8 +26,9 @@ class WorkbookUnwritable(SalesyncError):
 
 
 class WorkbookChanged(SalesyncError):
-    """The workbook changed between the read and the write (another program or sync saved it):
-    nothing was written."""
+    """The workbook changed between the read and the write (another program, person or sync
+    saved or edited it meanwhile): nothing was written. Every backend raises it (Google's as
+    `SheetChanged`)."""
 
 
 class LayoutError(SalesyncError):

@@ -635,6 +635,13 @@ def test_a_workbook_saved_by_another_program_meanwhile_is_not_written(rich: Path
     assert rich.read_bytes() == saved and dir_listing(rich.parent) == listing
 
 
+def test_every_backend_reports_a_change_meanwhile_as_one_error() -> None:
+    from sync.backends import excel, gsheets
+
+    assert excel.WorkbookChanged is WorkbookChanged
+    assert issubclass(gsheets.SheetChanged, WorkbookChanged)
+
+
 def test_of_two_syncs_at_once_the_second_to_write_writes_nothing(rich: Path) -> None:
     first, second = XlsxBackend(rich), XlsxBackend(rich)
     first.read()
