@@ -15,7 +15,7 @@ import queue
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -202,7 +202,15 @@ def started(work: Callable[[], _T], name: str = "salesync-read-errors") -> Calla
     pool = ThreadPoolExecutor(1, thread_name_prefix=name)
     future = pool.submit(work)
     pool.shutdown(wait=False)
-    return future.result
+
+    def result() -> _T:
+        # in short waits: on Windows Ctrl-C interrupts a wait for a thread only between two
+        # (a wait without a timeout there ends only with the thread's work, seconds at 1M)
+        while not future.done():
+            wait([future], timeout=0.1)
+        return future.result()
+
+    return result
 
 
 def _guarded(path: Path, work: Callable[[], _T]) -> _T:
