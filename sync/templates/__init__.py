@@ -274,25 +274,30 @@ def write_blank_workbook(path: str | Path, lang: Lang) -> Path:
 
 def write_templates(out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Every language's template into `out_dir` (created): salesync-zh-Hans.xlsx … A template
-    file already there is the same bytes every time, so one that differs was filled in or
-    edited (or written by another version of salesync): unless `force`, none is written and
-    SalesyncError names them."""
+    is the same bytes every time, so a file there that holds them is left as it is, and one
+    that differs was filled in or edited (or written by another version of salesync): unless
+    `force`, none is written and SalesyncError names them."""
     out = Path(out_dir)
     paths = {lang: out / TEMPLATE_FILES[lang] for lang in LANGS}
-    if not force:
-        edited = [
-            path.name
-            for lang, path in paths.items()
-            if path.exists() and path.read_bytes() != template_bytes(lang)
-        ]
-        if edited:
-            raise SalesyncError(
-                f"{out}: {', '.join(edited)} differ{'s' if len(edited) == 1 else ''} from the "
-                "template salesync writes (filled in or edited, or from another version): "
-                "pass --force to replace them, or choose another --out"
-            )
+    fresh = {lang: template_bytes(lang) for lang in LANGS}
+    stale = {lang: path for lang, path in paths.items() if _differs(path, fresh[lang])}
+    edited = [path.name for path in stale.values() if path.exists()]
+    if edited and not force:
+        raise SalesyncError(
+            f"{out}: {', '.join(edited)} differ{'s' if len(edited) == 1 else ''} from the "
+            "template salesync writes (filled in or edited, or from another version): "
+            "pass --force to replace them, or choose another --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
-    return [write_template(path, lang) for lang, path in paths.items()]
+    for lang, path in stale.items():
+        with replacing(path) as fh:
+            fh.write(fresh[lang])
+    return list(paths.values())
+
+
+def _differs(path: Path, content: bytes) -> bool:
+    """Whether the file at `path` does not hold `content` (a missing file does not)."""
+    return not path.exists() or path.stat().st_size != len(content) or path.read_bytes() != content
 
 
 def template_bytes(lang: Lang) -> bytes:

@@ -145,7 +145,9 @@ def test_a_file_that_is_not_a_workbook_is_not_a_demo(tmp_path: Path) -> None:
 def test_template_refuses_to_replace_a_filled_in_template(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "t"
     assert cli("template", "--out", str(out)).code == 0
+    stamps = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()}
     assert cli("template", "--out", str(out)).code == 0  # the same bytes: nothing to refuse
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.iterdir()} == stamps
     filled = out / TEMPLATE_FILES[Lang.EN]
     filled.write_bytes(filled.read_bytes() + b"\0")  # a template someone went on to fill in
     before = {p.name: p.read_bytes() for p in out.iterdir()}
