@@ -23,6 +23,7 @@ from xml.etree import ElementTree as ET
 import opencc
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from sync.backends.xlsx_package import replacing
 from sync.core.customers import company_key
 from sync.core.schema import (
     ASSIGN_METHOD,
@@ -846,7 +847,7 @@ def build_demo_workbook(
     convert: Callable[[str], str] = (
         opencc.OpenCC("s2tw").convert if lang is Lang.ZH_HANT else (lambda s: s)
     )
-    with new_workbook(path, title=DEMO_TITLE) as (workbook, styles):
+    with replacing(path) as fh, new_workbook(fh, title=DEMO_TITLE) as (workbook, styles):
         first_data_row: dict[str, int] = {}  # 1-based spreadsheet row of each tab's first data row
         for table in SCHEMA.data_tables:
             ws = workbook.add_worksheet(table.title(lang))

@@ -645,14 +645,13 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
     that is a symbolic link has the file it points to replaced, the link kept."""
     check_locks(dst)
     if dst.is_symlink():
-        dst = (
-            dst.resolve()
-        )  # not the link itself: that would leave the workbook behind it as it was
+        # the file it points to: replacing the link would leave that workbook as it was
+        dst = dst.resolve()
         check_locks(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
     was = dst if dst.exists() or like is None else like
-    mode = stat.S_IMODE(was.stat().st_mode) if was.exists() else _new_file_mode()
-    owner = (was.stat().st_uid, was.stat().st_gid) if was.exists() else None
+    found = was.stat() if was.exists() else None
+    mode = stat.S_IMODE(found.st_mode) if found else _new_file_mode()
     try:
         tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed, renamed or removed below
             dir=folder, prefix=f".~salesync-{dst.name}-", suffix=".tmp", delete=False
@@ -665,8 +664,8 @@ def replacing(dst: Path, like: Path | None = None) -> Iterator[IO[bytes]]:
         os.fsync(tmp.fileno())
         tmp.close()
         os.chmod(tmp.name, mode)
-        if owner is not None:
-            _keep_owner(tmp.name, *owner)
+        if found is not None:
+            _keep_owner(tmp.name, found.st_uid, found.st_gid)
         try:
             os.replace(tmp.name, dst)
         except PermissionError as exc:

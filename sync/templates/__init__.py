@@ -16,10 +16,10 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, overload
+from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
@@ -111,21 +111,15 @@ class Styles:
 
 
 @contextmanager
-def new_workbook(
-    path: Path | BinaryIO, title: str = "salesync"
-) -> Iterator[tuple[Workbook, Styles]]:
-    """An xlsxwriter workbook that becomes the file at `path` whole when the block ends:
-    written beside it and put in its place in one step (`replacing`), or, should the block
-    fail, not at all (a file already there stays as it was). `path` may be an open binary
-    file instead, written as the block ends."""
-    with replacing(path) if isinstance(path, Path) else nullcontext(path) as fh:
-        workbook = xlsxwriter.Workbook(
-            fh,
-            {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
-        )
-        workbook.set_properties({"created": FIXED_CREATED, "title": title})
-        yield workbook, Styles(workbook)
-        workbook.close()
+def new_workbook(fh: IO[bytes], title: str = "salesync") -> Iterator[tuple[Workbook, Styles]]:
+    """An xlsxwriter workbook, written into the open binary file `fh` when the block ends (a
+    file on disk goes through `replacing`, which puts it in its place whole, or not at all)."""
+    workbook = xlsxwriter.Workbook(
+        fh, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    workbook.set_properties({"created": FIXED_CREATED, "title": title})
+    yield workbook, Styles(workbook)
+    workbook.close()
 
 
 def write_header(
@@ -303,30 +297,28 @@ def _differs(path: Path, content: bytes) -> bool:
 def template_bytes(lang: Lang) -> bytes:
     """The template of `lang` as the file's bytes."""
     buffer = io.BytesIO()
-    write_template(buffer, lang)
+    _write_template(buffer, lang)
     return buffer.getvalue()
 
 
-@overload
 def write_template(
     path: str | Path, lang: Lang, data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
-) -> Path: ...
-@overload
-def write_template(
-    path: BinaryIO, lang: Lang, data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
-) -> BinaryIO: ...
-def write_template(
-    path: str | Path | BinaryIO,
-    lang: Lang,
-    data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-) -> Path | BinaryIO:
-    """The template of `lang` at `path` (replaced in one step) or into an open binary file;
-    the same bytes every time. `data` (table name → rows as field → value) fills the data
-    tabs: a template users filled in."""
+) -> Path:
+    """The template of `lang` at `path`, replaced in one step; the same bytes every time.
+    `data` (table name → rows as field → value) fills the data tabs: a template users filled
+    in."""
+    path = Path(path)
+    with replacing(path) as fh:
+        _write_template(fh, lang, data)
+    return path
+
+
+def _write_template(
+    fh: IO[bytes], lang: Lang, data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+) -> None:
     from . import extras
 
-    path = Path(path) if isinstance(path, str) else path
-    with new_workbook(path) as (workbook, styles):
+    with new_workbook(fh) as (workbook, styles):
         for table in SCHEMA.data_tables:
             ws = workbook.add_worksheet(table.title(lang))
             if table.name == "settings":
@@ -346,7 +338,6 @@ def write_template(
         extras.write_holidays(workbook, workbook.add_worksheet(extras.HOLIDAYS[lang]), lang, styles)
         extras.write_instructions(workbook.add_worksheet(extras.INSTRUCTIONS[lang]), lang, styles)
         extras.write_xlwings_conf(workbook.add_worksheet(extras.XLWINGS_CONF))
-    return path
 
 
 def write_data_tab(

@@ -20,13 +20,10 @@ from sync.core.errors import WorkbookLocked
 from sync.core.schema import LANGS, Lang
 from sync.demo import build_demo_workbook, is_demo_workbook
 from sync.templates import TEMPLATE_FILES, extras, template_bytes, write_template
+from tests.backends.test_xlsx import dir_listing
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
-
-
-def _entries(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
 
 
 def test_a_replacement_that_fails_leaves_the_file_as_it_was_and_nothing_beside_it(
@@ -38,7 +35,7 @@ def test_a_replacement_that_fails_leaves_the_file_as_it_was_and_nothing_beside_i
         fh.write(b"half a workbook")
         raise RuntimeError("the disk is full")
     assert path.read_bytes() == b"what the team typed"
-    assert _entries(tmp_path) == ["book.xlsx"]
+    assert dir_listing(tmp_path) == ["book.xlsx"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
@@ -58,7 +55,7 @@ def test_a_replaced_file_keeps_its_permissions_and_a_new_one_gets_the_umask(
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "new.xlsx").stat().st_mode) == 0o640
-    assert _entries(tmp_path) == ["new.xlsx", "old.xlsx"]
+    assert dir_listing(tmp_path) == ["new.xlsx", "old.xlsx"]
 
 
 @pytest.mark.skipif(
@@ -101,7 +98,7 @@ def test_init_force_that_fails_part_way_leaves_the_file_as_it_was(
         f"{tmp_path} and run again (pipeline.xlsx is as it was)\n"
     )
     assert path.read_bytes() == b"a filled-in workbook"
-    assert _entries(tmp_path) == ["pipeline.xlsx"]
+    assert dir_listing(tmp_path) == ["pipeline.xlsx"]
 
 
 def test_init_force_replaces_the_file_with_the_template(cli: Cli, tmp_path: Path) -> None:
@@ -109,7 +106,7 @@ def test_init_force_replaces_the_file_with_the_template(cli: Cli, tmp_path: Path
     path.write_bytes(b"a filled-in workbook")
     assert cli("init", str(path), "--force", "--lang", "en").code == 0
     assert path.read_bytes() == template_bytes(Lang.EN)
-    assert _entries(tmp_path) == ["pipeline.xlsx"]
+    assert dir_listing(tmp_path) == ["pipeline.xlsx"]
 
 
 def test_demo_refuses_to_replace_a_workbook_it_did_not_write(cli: Cli, tmp_path: Path) -> None:
@@ -133,7 +130,7 @@ def test_demo_replaces_its_own_workbook_synced_or_not(cli: Cli, tmp_path: Path) 
     assert cli("demo", "--out", str(path)).code == 0  # replaced, then synced
     assert is_demo_workbook(path)  # the sync keeps the document's properties
     assert cli("demo", "--out", str(path)).code == 0
-    assert _entries(tmp_path) == ["salesync-demo.xlsx"]
+    assert dir_listing(tmp_path) == ["salesync-demo.xlsx"]
 
 
 def test_a_file_that_is_not_a_workbook_is_not_a_demo(tmp_path: Path) -> None:
@@ -161,7 +158,7 @@ def test_template_refuses_to_replace_a_filled_in_template(cli: Cli, tmp_path: Pa
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # none written
     assert cli("template", "--out", str(out), "--force").code == 0
     assert filled.read_bytes() == template_bytes(Lang.EN)
-    assert _entries(out) == sorted(TEMPLATE_FILES[lang] for lang in LANGS)
+    assert dir_listing(out) == sorted(TEMPLATE_FILES[lang] for lang in LANGS)
 
 
 def test_a_sync_that_cannot_write_beside_the_workbook_says_so_in_one_line(
@@ -182,7 +179,7 @@ def test_a_sync_that_cannot_write_beside_the_workbook_says_so_in_one_line(
         f"salesync: error: {path}: cannot write it ([Errno 13] Permission denied: "
         f"'{tmp_path / '.~salesync-demo.xlsx-1'}'); demo.xlsx is as it was\n"
     )
-    assert path.read_bytes() == before and _entries(tmp_path) == ["demo.xlsx"]
+    assert path.read_bytes() == before and dir_listing(tmp_path) == ["demo.xlsx"]
 
 
 def test_a_sync_writes_nothing_into_a_workbook_saved_meanwhile(
@@ -207,7 +204,7 @@ def test_a_sync_writes_nothing_into_a_workbook_saved_meanwhile(
         "or another sync, meanwhile); nothing was written: run salesync again\n"
     )
     assert openpyxl.load_workbook(path).active["A2"].value == "L-NEW"
-    assert _entries(tmp_path) == ["demo.xlsx"]
+    assert dir_listing(tmp_path) == ["demo.xlsx"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links")
@@ -226,7 +223,7 @@ def test_a_workbook_behind_a_symbolic_link_is_synced_and_the_link_kept(
     assert real.read_bytes() != before  # which holds the sync's cells
     again = cli("run", str(link), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
     assert "没有需要写回的内容" in again.stdout
-    assert _entries(real.parent) == ["pipeline.xlsx"]
+    assert dir_listing(real.parent) == ["pipeline.xlsx"]
 
 
 def test_a_workbook_in_a_folder_that_does_not_exist_is_one_line(cli: Cli, tmp_path: Path) -> None:
