@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -31,6 +31,10 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "checked": "只检查，未写入（{cells} 个单元格待更新）。",
         "none": "没有发现问题。",
         "title": "salesync · {source} · {as_of}",
+        "alike": "（同类另有 {n} 处{cells}）",
+        "alike_cells": "：{cells}",
+        "cells_sep": "、",
+        "cells_more": "…",
     },
     Lang.ZH_HANT: {
         "tab": "工作表",
@@ -46,6 +50,10 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "checked": "只檢查，未寫入（{cells} 個儲存格待更新）。",
         "none": "沒有發現問題。",
         "title": "salesync · {source} · {as_of}",
+        "alike": "（同類另有 {n} 處{cells}）",
+        "alike_cells": "：{cells}",
+        "cells_sep": "、",
+        "cells_more": "…",
     },
     Lang.EN: {
         "tab": "Tab",
@@ -61,22 +69,73 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "checked": "Checked only, nothing written ({cells} cells would change).",
         "none": "No issues found.",
         "title": "salesync · {source} · {as_of}",
+        "alike": " ({n} more like it{cells})",
+        "alike_cells": ": {cells}",
+        "cells_sep": ", ",
+        "cells_more": " …",
     },
 }
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SHOWN_ISSUES = 15
+"""Issues a report shows, one of each kind (`_kind`): the worst kinds first."""
+SHOWN_CELLS = 3
+"""Cells named after a shown issue, of the others of its kind (the rest only counted)."""
 
 
-def _first_shown(issues: list[Issue], order: tuple[Severity, ...]) -> list[Issue]:
-    """The `SHOWN_ISSUES` issues shown: the worst first, each severity in `Issue.sort_key`
-    order; picked without sorting them all (a large workbook has hundreds of thousands)."""
-    shown: list[Issue] = []
-    for severity in order:
-        of = [i for i in issues if i.severity is severity]
-        shown += heapq.nsmallest(SHOWN_ISSUES - len(shown), of, key=Issue.sort_key)
-        if len(shown) == SHOWN_ISSUES:
-            break
-    return shown
+class Shown(NamedTuple):
+    """A line of the report: the first issue of its kind, how many more of that kind there
+    are, and where the next `SHOWN_CELLS` of them are."""
+
+    issue: Issue
+    alike: int
+    cells: list[str]
+
+
+def _kind(issue: Issue) -> tuple[Any, ...]:
+    """Issues of a kind say the same of one column of one tab: the same code (and SLA rule),
+    severity, tab and column; only their rows and values differ."""
+    return issue.severity, issue.code, issue.rule, issue.tab, issue.column
+
+
+def first_shown(issues: list[Issue], order: tuple[Severity, ...]) -> list[Shown]:
+    """The `SHOWN_ISSUES` lines shown: the first issue (in `Issue.sort_key` order) of each
+    kind, the worst severity first, kinds of a severity in the order of their first issues.
+
+    A large workbook has hundreds of thousands of issues, most of a few kinds: showing the
+    first fifteen would show one kind fifteen times (a misspelt source type on fifteen rows),
+    and none of the others. One pass groups them; only each kind's first few are sorted."""
+    kinds: dict[tuple[Any, ...], list[Issue]] = {}
+    for issue in issues:
+        kind = _kind(issue)
+        found = kinds.get(kind)
+        if found is None:
+            kinds[kind] = [issue]
+        else:
+            found.append(issue)
+    rank = {severity: n for n, severity in enumerate(order)}
+    heads = [
+        (rank[kind[0]], heapq.nsmallest(1 + SHOWN_CELLS, group, key=Issue.sort_key), len(group))
+        for kind, group in kinds.items()
+        if kind[0] in rank
+    ]
+    heads.sort(key=lambda head: (head[0], head[1][0].sort_key()))
+    return [
+        Shown(first[0], size - 1, [f"{i.column or ''}{i.row}" for i in first[1:] if i.row])
+        for _, first, size in heads[:SHOWN_ISSUES]
+    ]
+
+
+def _alike(shown: Shown, words: Mapping[str, str]) -> str:
+    """What follows a shown issue: how many more of its kind, and where the first are."""
+    if not shown.alike:
+        return ""
+    cells = ""
+    if shown.cells:
+        named = words["cells_sep"].join(shown.cells)
+        if shown.alike > len(shown.cells):
+            named += words["cells_more"]
+        cells = words["alike_cells"].format(cells=named)
+    return words["alike"].format(n=shown.alike, cells=cells)
 
 
 def print_report(result: SyncResult, console: Console, *, wrote_requested: bool) -> None:
@@ -105,14 +164,19 @@ def print_report(result: SyncResult, console: Console, *, wrote_requested: bool)
     )
     console.print(table)
 
-    shown = _first_shown(result.issues, order)
+    shown = first_shown(result.issues, order)
     if not shown:
         console.print(words["none"])
-    for issue in shown:
+    for line in shown:
+        issue = line.issue
         where = issue.tab + (f"!{issue.column or ''}{issue.row}" if issue.row else "")
         label = SEVERITY.label(issue.severity.value, result.lang)
         console.print(
-            Text.assemble((label, _STYLE[issue.severity]), f" {where}  {issue.message}"),
+            Text.assemble(
+                (label, _STYLE[issue.severity]),
+                f" {where}  {issue.message}",
+                (_alike(line, words), "dim"),
+            ),
             highlight=False,
         )
     if len(result.issues) > len(shown):

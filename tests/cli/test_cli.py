@@ -12,6 +12,7 @@ import pytest
 import typer
 
 from sync.cli import app
+from sync.core.issues import Issue
 from sync.demo import build_demo_workbook
 
 SLA_OUTCOMES = {"sla-breached", "sla-overdue", "calendar-estimated"}
@@ -239,26 +240,39 @@ def test_run_excel_syncs_the_active_workbook(
 def test_the_report_shows_the_worst_issues_first_and_counts_them_per_tab(
     cli: Callable, tmp_path: Path
 ) -> None:
-    """The report picks its first issues and counts them without sorting or scanning them all
-    once per tab: the same lines and counts as a full sort and a count per tab give."""
+    """The report picks its lines and counts them without sorting or scanning them all once
+    per tab: the same lines and counts as a full sort, grouped, and a count per tab give."""
     import json
     import random
+    from itertools import groupby
 
     from sync.backends import open_backend
     from sync.core.issues import count_by_severity
     from sync.core.schema import Severity
     from sync.job import sync_workbook
-    from sync.report import SHOWN_ISSUES, _first_shown
+    from sync.report import SHOWN_CELLS, SHOWN_ISSUES, Shown, first_shown
 
     manifest = build_demo_workbook(tmp_path / "demo.xlsx")
     result = sync_workbook(open_backend(str(manifest.path)), write=False, as_of=manifest.as_of)
     assert len({i.severity for i in result.issues}) == 3 and len(result.issues) > SHOWN_ISSUES
+
+    def kind(i: Issue) -> tuple[object, ...]:
+        return (-i.severity.rank, i.code, i.rule or "", i.tab, i.column or "")
+
     order = (Severity.ERROR, Severity.WARNING, Severity.INFO)
     shuffled = list(result.issues)
     random.Random(7).shuffle(shuffled)
     for issues in (result.issues, shuffled, shuffled[:5]):
-        by_sort = sorted(issues, key=lambda i: (-i.severity.rank, i.sort_key()))
-        assert _first_shown(issues, order) == by_sort[:SHOWN_ISSUES]
+        # the naive way: sort them all, group each kind's, order the kinds by their first
+        ordered = sorted(issues, key=lambda i: (kind(i), i.sort_key()))
+        kinds = [list(group) for _, group in groupby(ordered, key=kind)]
+        kinds.sort(key=lambda group: (-group[0].severity.rank, group[0].sort_key()))
+        naive = [
+            Shown(g[0], len(g) - 1, [f"{i.column or ''}{i.row}" for i in g[1 : 1 + SHOWN_CELLS]])
+            for g in kinds
+        ]
+        assert first_shown(issues, order) == naive[:SHOWN_ISSUES]
+    assert len(set(map(kind, result.issues))) > SHOWN_ISSUES  # more kinds than lines
     summary = result.summary()
     for name, data in result.tables.items():
         naive = count_by_severity(i for i in result.issues if i.table == name)
@@ -276,3 +290,29 @@ def test_the_report_shows_the_worst_issues_first_and_counts_them_per_tab(
     assert all(
         line.startswith('    {"code": ') for line in lines[first : first + len(result.issues)]
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "five", "two"),
+    [
+        ("en", " (4 more like it: C3, C4, C5 …)", " (1 more like it: B5)"),
+        ("zh-Hans", "（同类另有 4 处：C3、C4、C5…）", "（同类另有 1 处：B5）"),
+        ("zh-Hant", "（同類另有 4 處：C3、C4、C5…）", "（同類另有 1 處：B5）"),
+    ],
+)
+def test_the_report_shows_each_kind_of_issue_once_with_where_the_others_are(
+    cli: Callable, xlsx: Callable, lang: str, five: str, two: str
+) -> None:
+    # five blank customers, two unknown sources, one duplicate id: three lines, not eight
+    rows = [["Lead ID", "Source", "Customer"]]
+    rows += [[f"L{n}", "Website", None] for n in range(1, 6)]  # rows 2-6
+    rows[3][1] = rows[4][1] = "Billboard"  # rows 4 and 5
+    rows.append(["L1", "Website", "Acme"])  # row 7
+    path = xlsx({"Leads": rows})
+    report = cli("check", str(path), "--as-of", "2026-06-30T18:00", "--lang", lang)
+    lines = [line for line in report.stdout.splitlines() if "Leads!" in line]
+    assert [line.split()[1] for line in lines] == ["Leads!C2", "Leads!B4", "Leads!A7"]
+    assert lines[0].endswith(five) and lines[1].endswith(two)
+    assert "L1" in lines[2] and not lines[2].endswith(("）", ")"))  # the only one of its kind
+    # 8 issues in Leads and 7 tabs missing (a line each): 10 lines, 5 more in the count
+    assert " 5 " in report.stdout.splitlines()[-2]
