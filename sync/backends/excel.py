@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -362,7 +363,7 @@ class ExcelBackend:
         hidden = sheet.visible not in _NOT_HIDDEN
         return RawSheet(str(sheet.name), _trim(grid), hidden=hidden, formulas=frozenset(formulas))
 
-    def _values_now(self, sheet: Any, formulas: frozenset[Position]) -> list[list[CellValue]]:
+    def _values_now(self, sheet: Any, formulas: AbstractSet[Position]) -> list[list[CellValue]]:
         values, _, _ = self._read_block(sheet)
         return _trim(
             [

@@ -63,7 +63,7 @@ from sync.backends.xlsx_package import (
     open_zip,
     sheet_prefix,
 )
-from sync.backends.xlsx_scan import CALAMINE_CODES, scan_region
+from sync.backends.xlsx_scan import CALAMINE_CODES, FormulaFinds, scan_region
 from sync.core.model import HEADER_SCAN_ROWS, CellValue, ColumnGrid, ExcelError, Position
 
 HEAD_ROWS = HEADER_SCAN_ROWS
@@ -188,7 +188,7 @@ def _head(
     """The tab's first `HEAD_ROWS` rows read by python-calamine and their error values; None
     when its cells are not numbered or python-calamine cannot read them."""
     errors: dict[Position, ExcelError] = {}
-    if not scan_region(opening.head, opening.pfx, errors, set()):
+    if not scan_region(opening.head, opening.pfx, errors, FormulaFinds()):
         return None
     rows = _calamine_rows(_package_with(zf, pkg, part, opening.head, opening.strings), name)
     if rows is None:
@@ -360,7 +360,7 @@ def _exact_columns(
             return None
         copy = _package_with(zf, pkg, part, xml, _used_strings(zf, pkg, xml, opening.pfx))
     found: dict[Position, ExcelError] = {}
-    if not scan_region(xml, opening.pfx, found, set()):
+    if not scan_region(xml, opening.pfx, found, FormulaFinds()):
         return None
     rows = _calamine_rows(copy, name)
     if rows is None:

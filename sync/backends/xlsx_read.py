@@ -35,6 +35,7 @@ from sync.core.model import (
     CellValue,
     ColumnGrid,
     ExcelError,
+    FormulaCells,
     Position,
     RawSheet,
     RawWorkbook,
@@ -188,7 +189,7 @@ def _has_fastexcel() -> bool:
     return True
 
 
-_Scanned = tuple[dict[Position, ExcelError], set[Position]]
+_Scanned = tuple[dict[Position, ExcelError], FormulaCells]
 """A tab's error values and formula positions, as its XML has them."""
 
 _Grid = tuple[list[list[CellValue]] | ColumnGrid, dict[Position, ExcelError] | None]
@@ -333,7 +334,7 @@ def _scan_tab(
     when wanted)."""
     ref = pkg.sheet(name)
     if ref is None or ref.part not in pkg.members:
-        return {}, set()
+        return {}, FormulaCells()
     with open_zip(path) as zf:
         return scan_sheet(zf, ref.part, want_errors=want_errors, want_formulas=want_formulas)
 
@@ -354,5 +355,5 @@ def _sheet(
         name=meta.name,
         rows=rows,
         hidden=meta.visible != SheetVisibleEnum.Visible,
-        formulas=frozenset(formulas),
+        formulas=formulas,
     )

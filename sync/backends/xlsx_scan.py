@@ -11,18 +11,18 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from operator import itemgetter
 from xml.etree import ElementTree as ET
+
+import numpy as np
 
 from sync.backends.xlsx_package import (
     NS_MAIN,
     _attrs,
     iter_chunks,
-    letters_col,
     parse_ref,
     sheet_prefix,
 )
-from sync.core.model import ExcelError, Position
+from sync.core.model import ExcelError, FormulaCells, Position
 
 
 @lru_cache(maxsize=8)
@@ -34,16 +34,75 @@ def _scan_res(pfx: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Patt
     error = re.compile(rb"""t\s*=\s*["']e["']""")
     # a formula as every writer puts it: first in a cell whose reference comes first (the
     # attributes taken possessively: a cell without a formula is given up at once)
-    cell = b"<" + p + rb'c r="([A-Z]{1,3})(\d+)"[^>]*+(?<!/)>'
+    cell = b"<" + p + rb'c r="([A-Z]{1,3}\d+)"[^>]*+(?<!/)>'
     formula_cell = re.compile(cell + b"<" + p + rb"f[\s>/]")
     return formula, error, formula_cell
+
+
+class FormulaFinds:
+    """The formula cells a scan finds: one position at a time, or a region's references in
+    bulk (`add_refs`: a column of formulas puts thousands in a region), read a column of
+    references at a time rather than a Python tuple each."""
+
+    def __init__(self) -> None:
+        self._one: list[Position] = []
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+
+    def add(self, position: Position) -> None:
+        self._one.append(position)
+
+    def add_refs(self, refs: list[bytes]) -> None:
+        """Cells by their references (`AB12`: letters, then digits)."""
+        found = _positions(refs)
+        if found is None:  # a row number longer than any sheet's
+            for ref in refs:
+                pos = parse_ref(ref)
+                if pos is not None:
+                    self._one.append(pos)
+            return
+        self._rows.append(found[0])
+        self._cols.append(found[1])
+
+    def cells(self) -> FormulaCells:
+        if self._one:
+            flat = np.array(self._one, dtype=np.int64).reshape(-1, 2)
+            self._rows.append(flat[:, 0])
+            self._cols.append(flat[:, 1])
+            self._one = []
+        if not self._rows:
+            return FormulaCells()
+        return FormulaCells.from_arrays(np.concatenate(self._rows), np.concatenate(self._cols))
+
+
+_REF_BYTES = 10
+"""The longest reference a sheet may hold: XFD1048576."""
+
+
+def _positions(refs: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows and columns of references `AB12` (letters, then digits), read side by side as
+    the rows of a byte matrix; None when one is longer than `_REF_BYTES`."""
+    if not refs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    chars = np.array(refs)
+    width = chars.dtype.itemsize
+    if width > _REF_BYTES:
+        return None
+    codes = chars.view(np.uint8).reshape(len(refs), width).astype(np.int64)  # 0 pads
+    letter, digit = (codes >= 65) & (codes <= 90), (codes >= 48) & (codes <= 57)
+    rows = np.zeros(len(refs), np.int64)
+    cols = np.zeros(len(refs), np.int64)
+    for j in range(width):
+        cols = np.where(letter[:, j], cols * 26 + codes[:, j] - 64, cols)
+        rows = np.where(digit[:, j], rows * 10 + codes[:, j] - 48, rows)
+    return rows, cols
 
 
 def scan_region(
     region: bytes,
     pfx: bytes,
     errors: dict[Position, ExcelError],
-    formulas: set[Position],
+    formulas: FormulaFinds,
     *,
     want_errors: bool = True,
     want_formulas: bool = True,
@@ -79,10 +138,9 @@ def scan_region(
         # A column of formulas puts thousands in a region: when each one is the first thing in
         # its cell, whose reference comes first, one pass reads every reference, without a
         # look around each formula.
-        cells = formula_cell_re.findall(region)
-        if len(cells) == len(formula_re.findall(region)):
-            rows = map(int, map(itemgetter(1), cells))
-            formulas.update(zip(rows, map(letters_col, map(itemgetter(0), cells)), strict=True))
+        refs = formula_cell_re.findall(region)
+        if len(refs) == len(formula_re.findall(region)):
+            formulas.add_refs(refs)
             has_formula = False
     for m in formula_re.finditer(region) if has_formula else ():
         start = cell_start(m.start())
@@ -121,7 +179,7 @@ def scan_region(
 
 def _scan_sheet_full(
     zf: zipfile.ZipFile, part: str
-) -> tuple[dict[Position, ExcelError], set[Position]]:
+) -> tuple[dict[Position, ExcelError], FormulaCells]:
     """Slow path for sheets whose cells lack `r` attributes: an iterparse counting positions."""
     errors: dict[Position, ExcelError] = {}
     formulas: set[Position] = set()
@@ -147,28 +205,28 @@ def _scan_sheet_full(
                 el.clear()
             elif el.tag == row_tag:
                 el.clear()
-    return errors, formulas
+    return errors, FormulaCells.of(formulas)
 
 
 def scan_sheet(
     zf: zipfile.ZipFile, part: str, *, want_errors: bool = True, want_formulas: bool = True
-) -> tuple[dict[Position, ExcelError], set[Position]]:
+) -> tuple[dict[Position, ExcelError], FormulaCells]:
     """The sheet's error values (unless not `want_errors`: none) and formula cells (unless not
     `want_formulas`: none)."""
     errors, formulas = _scan_sheet(zf, part, want_errors, want_formulas)
-    return errors if want_errors else {}, formulas if want_formulas else set()
+    return errors if want_errors else {}, formulas if want_formulas else FormulaCells()
 
 
 def _scan_sheet(
     zf: zipfile.ZipFile, part: str, want_errors: bool, want_formulas: bool
-) -> tuple[dict[Position, ExcelError], set[Position]]:
+) -> tuple[dict[Position, ExcelError], FormulaCells]:
     """The sheet's error cells and formula cells (each looked for only when wanted).
 
     Most of a big sheet's chunks hold neither: one regex search tells so, and such a chunk
     is passed over without being copied into a region; only the cell it ends inside is kept
     for the next."""
     errors: dict[Position, ExcelError] = {}
-    formulas: set[Position] = set()
+    formulas = FormulaFinds()
     buf = b""
     pfx: bytes | None = None
     marked: Callable[[bytes], bool] = bool
@@ -208,7 +266,7 @@ def _scan_sheet(
         )
     ):
         return _scan_sheet_full(zf, part)
-    return errors, formulas
+    return errors, formulas.cells()
 
 
 def _marker(pfx: bytes, want_errors: bool, want_formulas: bool) -> Callable[[bytes], bool]:

@@ -8,11 +8,14 @@ core never sees a file, a URL or an Excel process.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any, NamedTuple, overload
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,73 @@ class ColumnGrid(Sequence[list[CellValue]]):
         return None
 
 
+class FormulaCells(AbstractSet[Position]):
+    """The positions of a tab's formula cells, kept by column: each column's rows ascending,
+    as an array. A formula filled down a million rows is a million positions; as a set of
+    tuples they cost a Python object each to make and a hash each to look up, while the core
+    looks them up a column at a time (`columns`). Compares equal to the set of the same
+    positions.
+
+    >>> cells = FormulaCells.of([(9, 2), (3, 2), (4, 7)])
+    >>> (3, 2) in cells, (3, 7) in cells, len(cells), cells == {(3, 2), (9, 2), (4, 7)}
+    (True, False, 3, True)
+    >>> {col: rows.tolist() for col, rows in cells.columns.items()}
+    {2: [3, 9], 7: [4]}
+    """
+
+    __slots__ = ("_columns", "_size")
+
+    def __init__(self, columns: Mapping[int, np.ndarray] | None = None) -> None:
+        """`columns`: column → its rows, ascending and distinct (int64 arrays, not empty)."""
+        self._columns = dict(columns or {})
+        self._size = sum(map(len, self._columns.values()))
+
+    @classmethod
+    def of(cls, positions: Iterable[Position]) -> FormulaCells:
+        found = positions if isinstance(positions, AbstractSet) else set(positions)
+        flat = np.fromiter(chain.from_iterable(found), np.int64, 2 * len(found))
+        return cls.from_arrays(flat[0::2], flat[1::2])
+
+    @classmethod
+    def from_arrays(cls, rows: np.ndarray, cols: np.ndarray) -> FormulaCells:
+        """The cells at `rows[i]`, `cols[i]` (in any order; repeats count once)."""
+        order = np.lexsort((rows, cols))  # by column, then row
+        rows, cols = rows[order], cols[order]
+        fresh = np.ones(len(rows), dtype=bool)
+        fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols = rows[fresh], cols[fresh]
+        starts = [0, *(np.flatnonzero(np.diff(cols)) + 1).tolist()]
+        stops = [*starts[1:], len(rows)]
+        return cls({int(cols[a]): rows[a:b] for a, b in zip(starts, stops, strict=True) if b > a})
+
+    @property
+    def columns(self) -> Mapping[int, np.ndarray]:
+        """Column → its formula rows, ascending (shared: read them, never change them)."""
+        return self._columns
+
+    def __contains__(self, position: object) -> bool:
+        if not isinstance(position, tuple) or len(position) != 2:
+            return False
+        row, col = position
+        rows = self._columns.get(col)
+        if rows is None:
+            return False
+        at = int(np.searchsorted(rows, row))
+        return at < len(rows) and bool(rows[at] == row)
+
+    def __iter__(self) -> Iterator[Position]:
+        for col, rows in self._columns.items():
+            yield from zip(rows.tolist(), repeat(col))
+
+    def __len__(self) -> int:
+        return self._size
+
+    __hash__ = AbstractSet._hash
+
+    def __repr__(self) -> str:
+        return f"FormulaCells({len(self)} cells in columns {sorted(self._columns)})"
+
+
 @dataclass(slots=True)
 class RawSheet:
     """One tab as a grid. rows[0] is spreadsheet row 1 and rows[r][c] is column c+1.
@@ -133,7 +203,7 @@ class RawSheet:
     name: str
     rows: list[list[CellValue]] | ColumnGrid
     hidden: bool = False
-    formulas: frozenset[Position] = frozenset()
+    formulas: AbstractSet[Position] = frozenset()
 
     def value(self, row: int, col: int) -> CellValue:
         if isinstance(self.rows, ColumnGrid):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import operator
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +32,7 @@ from .model import (
     ColumnGrid,
     DashboardWrite,
     ExcelError,
+    FormulaCells,
     TabWrite,
     WritableValue,
     WritePlan,
@@ -222,9 +222,10 @@ class _Layout:
         self.lines = lines_under(self.bound)  # the rows under the header, as read
         lengths = row_lengths(self.lines)
         self.shortest, self.longest = min(lengths, default=0), max(lengths, default=0)
-        self.formula_rows: dict[int, set[int]] = defaultdict(set)  # column → its formula rows
-        for row, col in self.bound.sheet.formulas:
-            self.formula_rows[col].add(row)
+        formulas = self.bound.sheet.formulas
+        if not isinstance(formulas, FormulaCells):
+            formulas = FormulaCells.of(formulas)
+        self.formula_rows = formulas.columns  # column → its formula rows, ascending
         self.next_free = self._rightmost() + 1
 
     def _rightmost(self) -> int:
@@ -232,7 +233,7 @@ class _Layout:
         right = self.bound.last_column
         grid = self.bound.sheet.rows
         below = self.bound.header_row
-        right = max([right, *(c for r, c in self.bound.sheet.formulas if r >= below)])
+        right = max([right, *(c for c, rows in self.formula_rows.items() if rows[-1] >= below)])
         if self.longest <= right:
             return right  # no row goes on past the table
         at = list(map(operator.sub, self.data.rows, repeat(1)))
@@ -268,13 +269,14 @@ class _Layout:
         if self.bound.table.field(field_name).owner is not Owner.JOB:
             return []
         formulas = self.formula_rows.get(col)
-        if not formulas:
+        if formulas is None:
             return []
         sheet = self.bound.sheet
         issues = []
-        for row, value in column_items(values):
-            if row not in formulas:
-                continue
+        items = list(column_items(values))
+        rows = np.fromiter(map(itemgetter(0), items), np.int64, len(items))
+        for at in np.flatnonzero(np.isin(rows, formulas)).tolist():
+            row, value = items[at]
             current = sheet.value(row, col)
             if same_value(current, value):
                 continue
@@ -315,8 +317,8 @@ class _Layout:
         else:
             rows, new = self._blanks_filled(col, values)
         formulas = self.formula_rows.get(col)
-        if formulas:
-            kept = list(map(operator.not_, map(formulas.__contains__, rows)))
+        if formulas is not None and rows:
+            kept = np.isin(np.asarray(rows, dtype=np.int64), formulas, invert=True).tolist()
             rows, new = list(compress(rows, kept)), list(compress(new, kept))
         into.add_column(rows, col, new)
 

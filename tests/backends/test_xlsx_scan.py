@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import zipfile
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def _sheet(rng: random.Random, pfx: str, rows: int, unreferenced: bool) -> bytes
     return "".join(out).encode()
 
 
-Found = tuple[dict[tuple[int, int], ExcelError], set[tuple[int, int]]]
+Found = tuple[dict[tuple[int, int], ExcelError], AbstractSet[tuple[int, int]]]
 
 
 def scanned(
@@ -142,21 +143,21 @@ def test_a_formula_far_from_its_cells_start_is_found() -> None:
         f'<c r="A1"><v>1</v></c><c s="1" r="B1" xr:uid="{long}"><f>A1</f><v>1</v></c>'
         f'<c xr:uid="{long}" r="C1"><f>B1</f><v>1</v></c><c r="D1"><v>2</v></c>'
     ).encode()
-    formulas: set[tuple[int, int]] = set()
+    formulas = xlsx_scan.FormulaFinds()
     assert xlsx_scan.scan_region(region, b"", {}, formulas, want_errors=False)
-    assert formulas == {(1, 2), (1, 3)}
+    assert formulas.cells() == {(1, 2), (1, 3)}
     # without a cell around it, a formula belongs to no cell
     outside = b"<f>A1</f>" + region
-    found: set[tuple[int, int]] = set()
+    found = xlsx_scan.FormulaFinds()
     assert xlsx_scan.scan_region(outside, b"", {}, found, want_errors=False)
-    assert found == {(1, 2), (1, 3)}
+    assert found.cells() == {(1, 2), (1, 3)}
 
 
 def test_a_formula_after_an_empty_cell_is_not_that_cells() -> None:
     region = b'<c r="A1"/><f>B1</f><c r="B1"><f>A1</f><v>0</v></c>'
-    formulas: set[tuple[int, int]] = set()
+    formulas = xlsx_scan.FormulaFinds()
     assert xlsx_scan.scan_region(region, b"", {}, formulas, want_errors=False)
-    assert formulas == {(1, 2)}
+    assert formulas.cells() == {(1, 2)}
 
 
 def test_an_error_value_in_a_cell_whose_type_comes_first() -> None:
@@ -166,10 +167,11 @@ def test_an_error_value_in_a_cell_whose_type_comes_first() -> None:
         b'<c r="A1"><v>1</v></c><c t="e" r="B1"><v>#REF!</v></c><c r="C1" t="e"><v>#N/A</v></c>'
     )
     errors: dict[tuple[int, int], object] = {}
-    assert xlsx_scan.scan_region(region, b"", errors, set())
+    assert xlsx_scan.scan_region(region, b"", errors, xlsx_scan.FormulaFinds())
     assert errors == {(1, 2): ExcelError("#REF!"), (1, 3): ExcelError("#N/A")}
     # a "t" that is not an attribute of its own is not one
-    assert xlsx_scan.scan_region(b'<c r="D1" xt="e"><v>1</v></c>', b"", errors, set())
+    region = b'<c r="D1" xt="e"><v>1</v></c>'
+    assert xlsx_scan.scan_region(region, b"", errors, xlsx_scan.FormulaFinds())
     assert len(errors) == 2
 
 
@@ -242,3 +244,26 @@ def test_codes_calamine_does_not_read_become_na(
         zf.writestr("sheet.xml", known)
     with zipfile.ZipFile(path) as zf:
         assert not xlsx_scan.refused(xlsx_scan.scan_sheet(zf, "sheet.xml")[0])
+
+
+def test_references_found_in_bulk_read_as_one_at_a_time() -> None:
+    """A region's formula references, read side by side (`FormulaFinds.add_refs`), give the
+    positions `parse_ref` gives each: one to three letters, rows to the sheet's last and past
+    it (a reference longer than any sheet's is read one at a time), repeats counted once."""
+    from sync.backends.xlsx_package import col_letters, parse_ref
+
+    rng = random.Random(5)
+    refs = [
+        f"{col_letters(rng.choice([1, 26, 27, 52, 702, 703, 16384, rng.randint(1, 16384)]))}"
+        f"{rng.choice([1, 9, 10, 99, 1048576, rng.randint(1, 1048576)])}".encode()
+        for _ in range(2000)
+    ]
+    finds = xlsx_scan.FormulaFinds()
+    finds.add_refs([*refs[:1000], b"C007"])
+    finds.add((3, 4))
+    finds.add_refs([*refs[1000:], b"A012", b"B12345678901"])
+    want = {parse_ref(ref) for ref in refs} | {(3, 4), (7, 3), (12, 1), (12345678901, 2)}
+    cells = finds.cells()
+    assert cells == want and len(cells) == len(want)
+    assert all(pos in cells for pos in want) and (5, 5) not in cells
+    assert all(list(rows) == sorted(set(rows)) for rows in cells.columns.values())
