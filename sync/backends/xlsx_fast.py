@@ -399,8 +399,9 @@ def _only_columns(
     rows: list[bytes] = []
 
     def keep(region: bytes) -> bool:
-        cells = region.count(c_start) - sum(map(region.count, others))
-        if cells != region.count(numbered):
+        cells, numbered_cells = region.count(c_start), region.count(numbered)
+        # the usual region: every `<c` a numbered cell, and the other elements not counted
+        if cells != numbered_cells and cells - sum(map(region.count, others)) != numbered_cells:
             return False
         current = b""
         kept: list[bytes] = []

@@ -34,7 +34,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from sync.backends import xlsx_fast, xlsx_read
-from sync.backends.xlsx_package import load_package
+from sync.backends.xlsx_package import NS_MAIN, load_package
 from sync.core.errors import WorkbookUnreadable
 from sync.core.model import CellValue, ColumnGrid, ExcelError, RawSheet, RawWorkbook
 
@@ -1475,3 +1475,40 @@ def test_an_interrupt_while_reading_is_not_turned_into_an_unreadable_workbook(
     clean_tab(ws, last=50)
     with pytest.raises(KeyboardInterrupt):
         xlsx_read.read_workbook(save(wb, tmp_path / "stop.xlsx"))
+
+
+@pytest.mark.parametrize(
+    ("cell", "kept"),
+    [
+        ('<c r="B3" t="inlineStr"><is><t>TBD</t></is></c>', True),
+        (f'<c r="B3" t="inlineStr">{RICH}</c>', True),  # <color>, <charset>: no cells
+        ('<c t="inlineStr"><is><t>TBD</t></is></c>', False),  # no reference: which column?
+        ('<c s="1" r="B3"><v>1</v></c>', False),  # the reference not first
+        ("<c><v>1</v></c>", False),
+    ],
+)
+def test_the_copy_of_a_column_needs_every_cell_numbered(
+    tmp_path: Path, cell: str, kept: bool
+) -> None:
+    """A column read exactly is copied out of the sheet by its cells' references: a sheet with a
+    cell written without its reference first cannot be copied so (None: the tab goes to
+    python-calamine), while elements whose names start as a cell's do not count as cells."""
+    import threading
+
+    rows = [
+        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>{r}</v></c></row>' for r in (1, 2)
+    ]
+    rows.append(f'<row r="3"><c r="A3"><v>3</v></c>{cell}</row>')
+    xml = (
+        f'<?xml version="1.0"?><worksheet xmlns="{NS_MAIN}"><sheetData>'
+        + "".join(rows)
+        + "</sheetData></worksheet>"
+    ).encode()
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("s.xml", xml)
+    with zipfile.ZipFile(path) as zf:
+        copy = xlsx_fast._only_columns(zf, "s.xml", b"", [1], threading.Event())
+    assert (copy is not None) is kept
+    if copy is not None:  # column B moved to A, one row a cell
+        assert copy.count(b"<c ") == 3 and b'<c r="A3"' in copy and b'r="B' not in copy
