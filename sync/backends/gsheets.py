@@ -709,6 +709,19 @@ class GoogleSheetsBackend:
                         "fields": "userEnteredFormat.textFormat.bold",
                     }
                 }
+            if header and width:  # a filter button on each header: its rows open-ended
+                yield {
+                    "setBasicFilter": {
+                        "filter": {
+                            "range": {
+                                "sheetId": sheet_id,
+                                "startRowIndex": header - 1,
+                                "startColumnIndex": 0,
+                                "endColumnIndex": width,
+                            }
+                        }
+                    }
+                }
             for i, chars in enumerate(tab_write.column_widths[: max(width, 1)]):
                 yield column_width_request(sheet_id, i, chars)
             tab = _Tab(sheet_id, tab_write.sheet, grid_rows, max(width, 1))

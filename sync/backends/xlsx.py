@@ -33,6 +33,7 @@ rest lives beside it:
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import posixpath
 import queue
@@ -41,7 +42,7 @@ import tempfile
 import threading
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
@@ -62,8 +63,10 @@ from sync.backends.xlsx_package import (
     Package,
     Segments,
     Version,
+    _attrs,
     _rels_part,
     add_deflated,
+    col_letters,
     copy_member,
     iter_chunks,
     load_package_checked,
@@ -80,7 +83,7 @@ from sync.backends.xlsx_scan import scan_sheet
 from sync.backends.xlsx_splice import find_styles, patch_sheet
 from sync.backends.xlsx_styles import StyleBook
 from sync.backends.xlsx_tables import extend_table, table_parts
-from sync.backends.xlsx_tabs import check_tab_name, tab_xml
+from sync.backends.xlsx_tabs import FilterCells, check_tab_name, filtered_cells, tab_xml
 from sync.core.errors import SalesyncError, WorkbookChanged, WorkbookNotFound, WorkbookUnreadable
 from sync.core.model import RawWorkbook, WritePlan
 
@@ -400,6 +403,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: Package, plan: WritePlan, tmp, scratch, 
     formulas_removed = False
     new_sheets: list[tuple[str, str, str, int]] = []  # (name, part, rid, sheetId)
     table_texts: dict[str, bytes] = {}
+    filters: dict[str, FilterCells | None] = {}  # regenerated tab → its filter's cells
     # One thread renders at ~100 MB/s and deflate runs at ~75 MB/s a core: more than a few
     # compressing threads would only hold more segments in memory.
     workers = max(1, min(os.cpu_count() or 1, 4))
@@ -470,6 +474,7 @@ def _rewrite(zin: zipfile.ZipFile, pkg: Package, plan: WritePlan, tmp, scratch, 
             with member(part) as sink:
                 for piece in tab_xml(tab, styles, pkg.date1904):
                     sink.write(piece)
+            filters[tab.sheet] = filtered_cells(tab)
     scratch.flush()
 
     dashboard = None
@@ -502,6 +507,10 @@ def _rewrite(zin: zipfile.ZipFile, pkg: Package, plan: WritePlan, tmp, scratch, 
                 dashboard.content_types if dashboard else (),
             )
         )
+    workbook = texts.get(pkg.workbook_part) or zin.read(pkg.workbook_part)
+    named = _with_filter_names(workbook, filters)
+    if named != workbook:
+        texts[pkg.workbook_part] = named
 
     wb_info = zin.getinfo(pkg.workbook_part)
     with (
@@ -560,6 +569,94 @@ def _grown_tables(
         if grown is not None:
             out[part] = grown
     return out
+
+
+_FILTER_NAME = "_xlnm._FilterDatabase"
+_AFTER_NAMES = (  # the workbook's elements that follow <definedNames>, in schema order
+    "calcPr",
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
+
+
+def _with_filter_names(workbook: bytes, filters: Mapping[str, FilterCells | None]) -> bytes:
+    """The workbook part with each regenerated tab's filter named as Excel names one: a hidden
+    `_xlnm._FilterDatabase` local to the tab, holding the filter's cells (LibreOffice shows a
+    tab's filter only with it, Excel keeps it so). A tab's old one is replaced (or dropped, for a
+    tab without a filter now); every other name and byte stays as it was."""
+    if not filters:
+        return workbook
+    wb = workbook.decode("utf-8")
+    m = re.search(r"<(?:([A-Za-z_][\w.-]*):)?workbook[\s>]", wb)
+    p = (m.group(1) + ":") if m and m.group(1) else ""
+    sheets = re.search(rf"<{re.escape(p)}sheets\b.*?</{re.escape(p)}sheets>", wb, re.S)
+    if sheets is None:
+        return workbook
+    titles = [
+        html.unescape(_attrs(tag.encode()).get(b"name", b"").decode())
+        for tag in re.findall(rf"<{re.escape(p)}sheet\b[^>]*>", sheets.group(0))
+    ]
+    index = {title.casefold(): i for i, title in enumerate(titles)}
+    wanted: dict[int, str] = {}
+    for title, cells in filters.items():
+        i = index.get(title.casefold())
+        if i is not None:
+            wanted[i] = (
+                ""
+                if cells is None
+                else f'<{p}definedName name="{_FILTER_NAME}" localSheetId="{i}" hidden="1">'
+                f"{_quoted(titles[i])}!{_absolute(cells[0])}:{_absolute(cells[1])}"
+                f"</{p}definedName>"
+            )
+    q = re.escape(p)
+    block = re.search(rf"<{q}definedNames\s*>(.*?)</{q}definedNames>", wb, re.S)
+    if block is None:
+        added = "".join(wanted.values())
+        if not added:
+            return workbook
+        after = "|".join(_AFTER_NAMES)
+        at = re.search(rf"<{re.escape(p)}(?:{after})\b|</{re.escape(p)}workbook>", wb)
+        if at is None:
+            return workbook
+        names = f"<{p}definedNames>{added}</{p}definedNames>"
+        return (wb[: at.start()] + names + wb[at.start() :]).encode("utf-8")
+    inner = block.group(1)
+    element = re.compile(
+        rf"<{re.escape(p)}definedName\b([^>]*?)(?:/>|>.*?</{re.escape(p)}definedName>)", re.S
+    )
+
+    def replaced(found: re.Match[str]) -> str:
+        attrs = _attrs(found.group(1).encode())
+        sheet = attrs.get(b"localSheetId", b"").decode()
+        if attrs.get(b"name", b"").decode().casefold() != _FILTER_NAME.casefold():
+            return found.group(0)
+        if not sheet.isdigit() or int(sheet) not in wanted:
+            return found.group(0)
+        return wanted.pop(int(sheet))
+
+    inner = element.sub(replaced, inner) + "".join(wanted.values())
+    if inner == block.group(1):
+        return workbook
+    if not inner.strip():  # the tab's name was the only one: no empty list is left
+        return (wb[: block.start()] + wb[block.end() :]).encode("utf-8")
+    return (wb[: block.start(1)] + inner + wb[block.end(1) :]).encode("utf-8")
+
+
+def _absolute(cell: tuple[int, int]) -> str:
+    return f"${col_letters(cell[1])}${cell[0]}"
+
+
+def _quoted(title: str) -> str:
+    """A tab's name in a formula, quoted (as XML text)."""
+    quoted = "'" + title.replace("'", "''") + "'"
+    return quoted.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _edit_package_parts(

@@ -106,10 +106,29 @@ def tab_xml(tab: TabWrite, styles: StyleBook, date1904: bool) -> Iterator[bytes]
     if rows_xml:
         yield "".join(rows_xml).encode()
     yield b"</sheetData>"
+    span = filtered_cells(tab)
+    if span is not None:
+        yield f'<autoFilter ref="{_ref(*span[0])}:{_ref(*span[1])}"/>'.encode()
     yield (
         b'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
         b'footer="0.3"/></worksheet>'
     )
+
+
+FilterCells = tuple[tuple[int, int], tuple[int, int]]
+"""A filter's first and last cells, (row, column) each."""
+
+
+def filtered_cells(tab: TabWrite) -> FilterCells | None:
+    """The first and last cells (row, column) of an owned tab's filter: from its last header
+    row to its last row, over every column (None for a tab without a header or columns). A
+    table of thousands of rows (the Issues tab) is read by filtering it: each column's header
+    gets the spreadsheet's filter button."""
+    ncols = max((len(r) for r in tab.rows), default=0)
+    header = min(tab.header_rows, len(tab.rows), MAX_ROWS)
+    if not header or not ncols:
+        return None
+    return (header, 1), (min(len(tab.rows), MAX_ROWS), ncols)
 
 
 def check_tab_name(name: str) -> None:

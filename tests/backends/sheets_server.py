@@ -931,7 +931,7 @@ class SheetsServer:
             if ranges and not mine:
                 continue
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
-            for key in ("protectedRanges", "conditionalFormats", "charts"):
+            for key in ("protectedRanges", "conditionalFormats", "charts", "basicFilter"):
                 if sheet.extra.get(key):
                     entry[key] = sheet.extra[key]
             if grid:
@@ -1385,6 +1385,18 @@ class SheetsServer:
         if index > len(rules):
             raise ApiError(400, f"index {index} is beyond the {len(rules)} rules of the sheet")
         rules.insert(index, _proto(_with_color_styles(rule)))
+        return {}
+
+    def _do_setBasicFilter(
+        self, book: Spreadsheet, body: dict[str, Any], where: str
+    ) -> dict[str, Any]:
+        """The sheet's basic filter, replacing any it had (a sheet has at most one); its range
+        may leave its ends open (gspread's `set_basic_filter()` sends only the sheet's id)."""
+        basic = body.get("filter") or {}
+        span = basic.get("range") or {}
+        sheet = book.by_id(span.get("sheetId", 0))
+        self._span(sheet, span)
+        sheet.extra["basicFilter"] = _proto(basic)
         return {}
 
     def _do_addProtectedRange(

@@ -353,6 +353,29 @@ def test_new_owned_tab_then_replaced_shorter(
     assert len(book.sheets) == 2
 
 
+def test_a_new_owned_tab_has_a_filter_a_rewrite_leaves_as_it_is(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    # the filter's rows are open-ended: the tab may grow; a user's criteria on it stay
+    server.create(SHEET_ID, {"Leads": [["x"]]})
+    gs = backend()
+    gs.read()
+    gs.apply(WritePlan(tabs=[TabWrite("Issues", (("Sheet", "Row", "Code"), ("Leads", 3, "c")))]))
+    issues = server.books[SHEET_ID].sheet("Issues")
+    assert issues is not None
+    span = {"sheetId": issues.sheet_id, "startRowIndex": 0, "startColumnIndex": 0}
+    assert issues.extra["basicFilter"] == {"range": {**span, "endColumnIndex": 3}}
+    issues.extra["basicFilter"]["criteria"] = {"2": {"hiddenValues": ["c"]}}  # the user's
+    gs = backend()
+    gs.read()
+    rows = (("Sheet", "Row", "Code"), *(("Leads", 3, "c"),) * 5)
+    gs.apply(WritePlan(tabs=[TabWrite("Issues", rows)]))
+    again = server.books[SHEET_ID].sheet("Issues")
+    assert again is not None and server.grid(SHEET_ID, "Issues")[5] == ["Leads", 3, "c"]
+    assert again.extra["basicFilter"]["criteria"] == {"2": {"hiddenValues": ["c"]}}
+    assert "setBasicFilter" not in server.batches[-1]
+
+
 def test_formula_cells_and_unknown_tabs_are_refused_before_any_write(
     server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
 ) -> None:
