@@ -65,8 +65,11 @@ class FormulaFinds:
         self._cols.append(found[1])
 
     def cells(self) -> FormulaCells:
-        if self._one:
-            flat = np.array(self._one, dtype=np.int64).reshape(-1, 2)
+        # a reference past any sheet's end is no cell a write could reach: one past what an
+        # int64 holds is left out (an array of positions could not hold it)
+        one = [pos for pos in self._one if max(pos) < _BEYOND]
+        if one:
+            flat = np.array(one, dtype=np.int64).reshape(-1, 2)
             self._rows.append(flat[:, 0])
             self._cols.append(flat[:, 1])
             self._one = []
@@ -77,6 +80,7 @@ class FormulaFinds:
 
 _REF_BYTES = 10
 """The longest reference a sheet may hold: XFD1048576."""
+_BEYOND = 1 << 63
 
 
 def _positions(refs: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:

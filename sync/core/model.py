@@ -136,6 +136,8 @@ class FormulaCells(AbstractSet[Position]):
     (True, False, 3, True)
     >>> {col: rows.tolist() for col, rows in cells.columns.items()}
     {2: [3, 9], 7: [4]}
+    >>> cells == FormulaCells.of([(4, 7), (9, 2), (3, 2), (3, 2)]), cells == FormulaCells.of([])
+    (True, False)
     """
 
     __slots__ = ("_columns", "_size")
@@ -184,6 +186,14 @@ class FormulaCells(AbstractSet[Position]):
 
     def __len__(self) -> int:
         return self._size
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FormulaCells):  # column by column, not a lookup a position
+            mine, theirs = self._columns, other._columns
+            return mine.keys() == theirs.keys() and all(
+                np.array_equal(rows, theirs[col]) for col, rows in mine.items()
+            )
+        return super().__eq__(other)
 
     __hash__ = AbstractSet._hash
 

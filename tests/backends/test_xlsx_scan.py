@@ -261,7 +261,7 @@ def test_references_found_in_bulk_read_as_one_at_a_time() -> None:
     finds = xlsx_scan.FormulaFinds()
     finds.add_refs([*refs[:1000], b"C007"])
     finds.add((3, 4))
-    finds.add_refs([*refs[1000:], b"A012", b"B12345678901"])
+    finds.add_refs([*refs[1000:], b"A012", b"B12345678901", b"C" + b"9" * 25])
     want = {parse_ref(ref) for ref in refs} | {(3, 4), (7, 3), (12, 1), (12345678901, 2)}
     cells = finds.cells()
     assert cells == want and len(cells) == len(want)
