@@ -17,6 +17,10 @@ _INVALID_TAB_CHARS = set("[]:*?/\\")
 def tab_xml(tab: TabWrite, styles: StyleBook, date1904: bool) -> Iterator[bytes]:
     ncols = max((len(r) for r in tab.rows), default=0)
     nrows = len(tab.rows)
+    if nrows > MAX_ROWS:  # the core lists no more (the Issues tab says what it left out)
+        raise SalesyncError(
+            f"tab {tab.sheet!r} would have {nrows:,} rows, more than a sheet holds ({MAX_ROWS:,})"
+        )
     yield (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         b'<worksheet xmlns="' + NS_MAIN.encode() + b'" xmlns:r="' + NS_REL.encode() + b'">'

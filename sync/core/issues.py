@@ -54,6 +54,18 @@ CODES: dict[str, IssueKind] = {
     for k in (
         # --- layout: tabs and headers ---------------------------------------------------------
         _k(
+            "issues-not-listed",
+            I,
+            "另有 {count} 条问题未列入本表（工作表最多 {limit} 行：先列全部错误，再列警告和提示，"
+            "列满为止）；salesync check --json 可列出全部。",
+            "另有 {count} 個問題未列入本表（工作表最多 {limit} 列：先列全部錯誤，再列警告和提示，"
+            "列滿為止）；salesync check --json 可列出全部。",
+            "{count} more issues are not listed here (a sheet holds {limit} rows: every error "
+            "is listed, then warnings and notes as they fit); salesync check --json lists them "
+            "all.",
+            ("问题未全列", "問題未全列", "not all listed"),
+        ),
+        _k(
             "missing-tab",
             I,
             "工作簿中没有“{table}”工作表，相关检查已跳过。",

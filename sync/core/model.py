@@ -34,6 +34,9 @@ CellValue = str | float | int | bool | date | datetime | time | timedelta | Exce
 Position = tuple[int, int]
 """(row, column), both 1-based, as the spreadsheet numbers them: (1, 1) is A1."""
 
+SHEET_ROWS = 1_048_576
+"""The rows of a worksheet in Excel and LibreOffice: no tab written may be longer."""
+
 HEADER_SCAN_ROWS = 30
 """How far down a title block may push the header row: the rows binding searches for it (and
 the rows the fast reader reads exactly, `sync.backends.xlsx_fast`)."""

@@ -26,6 +26,7 @@ from .columns import RowValues, column_items, column_values
 from .headers import Binding, BoundTable, column_letter
 from .issues import Issue, make_issue
 from .model import (
+    SHEET_ROWS,
     CellValue,
     CellWrite,
     CellWrites,
@@ -168,7 +169,10 @@ def plan_sync(
         if writes:
             plan.cells[data.tab] = writes
     found.sort(key=Issue.sort_key)
-    issues_tab = _issues_tab(binding, found, lang)
+    listed = listed_issues(found, lang, _issues_title(binding))
+    if len(listed) < len(found):  # the last row says so; the others are all still reported
+        found.append(listed[-1])
+    issues_tab = _issues_tab(binding, listed, lang)
     if issues_tab is not None:
         plan.tabs.append(issues_tab)
     for table_name, rows in (owned_tabs or {}).items():
@@ -377,6 +381,45 @@ def issue_rows(issues: list[Issue], lang: Lang) -> tuple[tuple[WritableValue, ..
     severities = map(labels.__getitem__, map(attrgetter("severity"), issues))
     columns = (map(attrgetter(name), issues) for name in ISSUE_ROW_FIELDS)
     return (header, *zip(severities, *columns, strict=True))
+
+
+def listed_issues(
+    issues: list[Issue], lang: Lang, tab: str, sheet_rows: int | None = None
+) -> list[Issue]:
+    """The issues the Issues tab lists, in their order: all of them, or, with more than a
+    sheet of `sheet_rows` holds under its header, the errors first, then warnings, then the
+    rest, as many as fit with a last row that says how many are not listed
+    (`issues-not-listed`). A sheet of a million rows with two issues each would otherwise make
+    a tab no spreadsheet opens.
+
+    >>> many = [make_issue("required", Lang.EN, tab="Leads", row=r) for r in range(3, 9)]
+    >>> many[1] = make_issue("sla-overdue", Lang.EN, tab="Leads", row=4)  # a warning
+    >>> listed = listed_issues(many, Lang.EN, "Issues", sheet_rows=5)  # 3 listed, 1 saying so
+    >>> [i.row for i in listed]
+    [3, 5, 6, None]
+    >>> listed[-1].message
+    '3 more issues are not listed here (a sheet holds 5 rows: every error is listed, then \
+warnings and notes as they fit); salesync check --json lists them all.'
+    """
+    sheet_rows = sheet_rows or SHEET_ROWS
+    room = sheet_rows - 1  # under the header
+    if len(issues) <= room:
+        return issues
+    keep = room - 1  # and the row that says how many are not listed
+    worst_first = sorted(range(len(issues)), key=lambda i: -issues[i].severity.rank)  # stable
+    kept = sorted(worst_first[:keep])
+    note = make_issue(
+        "issues-not-listed",
+        lang,
+        tab=tab,
+        params={"count": len(issues) - keep, "limit": sheet_rows},
+    )
+    return [*map(issues.__getitem__, kept), note]
+
+
+def _issues_title(binding: Binding) -> str:
+    existing = binding.tables.get(ISSUES.name)
+    return existing.sheet.name if existing else ISSUES.title(binding.lang)
 
 
 def _issues_tab(binding: Binding, issues: list[Issue], lang: Lang) -> TabWrite | None:

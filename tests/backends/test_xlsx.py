@@ -861,3 +861,17 @@ def test_libreoffice_reads_written_values(rich: Path, tmp_path: Path) -> None:
     assert rows[2][7] == '=HYPERLINK("x")'
     assert rows[3][7] == "12345"
     assert rows[1][1] == "Name"
+
+
+def test_a_tab_longer_than_a_sheet_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """The core lists no more issues than a sheet holds; should a plan still bring a longer
+    tab, the writer refuses it rather than write a sheet no spreadsheet opens."""
+    from sync.backends.xlsx_tabs import MAX_ROWS
+
+    path = write_xlsx(tmp_path / "b.xlsx", {"Leads": [["Lead ID"], ["L1"]]})
+    before = path.read_bytes()
+    rows = (("Code",), *(("x",),) * MAX_ROWS)
+    with pytest.raises(SalesyncError, match="1,048,577 rows, more than a sheet holds"):
+        apply_plan(path, WritePlan(tabs=[TabWrite("Issues", rows)]))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["b.xlsx"]  # no temporary file left

@@ -316,3 +316,40 @@ def test_the_report_shows_each_kind_of_issue_once_with_where_the_others_are(
     assert "L1" in lines[2] and not lines[2].endswith(("）", ")"))  # the only one of its kind
     # 8 issues in Leads and 7 tabs missing (a line each): 10 lines, 5 more in the count
     assert " 5 " in report.stdout.splitlines()[-2]
+
+
+def test_more_issues_than_a_sheet_holds_list_the_errors_first_and_say_so(
+    cli: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Issues tab never grows past a sheet's rows (a million-row log with two issues a row
+    would make a tab no spreadsheet opens): it lists the errors first, then warnings, as many as
+    fit, and a last row saying how many it left out; the report and --json still have them all.
+    A sheet's rows made 40 here, for the demo's 529 issues."""
+    from python_calamine import CalamineWorkbook
+
+    import sync.core.plan as plan
+    from sync.backends.xlsx_tabs import MAX_ROWS
+
+    monkeypatch.setattr(plan, "SHEET_ROWS", 40)
+    manifest = build_demo_workbook(tmp_path / "demo.xlsx")
+    args = ("--as-of", manifest.as_of.isoformat(), "--fail-on", "never", "--lang", "en")
+    everything = cli("check", str(manifest.path), "--json", *args).json()["issues"]
+    cli("run", str(manifest.path), *args)
+    book = CalamineWorkbook.from_path(str(manifest.path))
+    rows = book.get_sheet_by_name("问题清单").to_python()
+    assert len(rows) == 40 and len(everything) > 40 and MAX_ROWS == 1_048_576
+    listed, note = rows[1:-1], rows[-1]
+
+    def where(issue: dict[str, object]) -> tuple[object, ...]:
+        return issue["code"], issue["tab"], issue["row"] or ""
+
+    errors = {where(i) for i in everything if i["severity"] == "error"}
+    assert errors <= {(r[1], r[2], r[3]) for r in listed}  # every error, then warnings
+    assert sum(r[0] == "Error" for r in listed) == len(errors) < len(listed)
+    assert {r[0] for r in listed} == {"Error", "Warning"}  # no room left for the notes
+    assert note[1] == "issues-not-listed" and note[0] == "Info"
+    left_out = len(everything) - 1 - len(listed)  # the note is one of the issues reported
+    assert note[7].startswith(f"{left_out} more issues are not listed here")
+    assert everything[-1]["code"] == "issues-not-listed"
+    again = cli("run", str(manifest.path), *args)  # and a second run changes nothing
+    assert "Nothing to write" in again.stdout
