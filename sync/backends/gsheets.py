@@ -461,6 +461,14 @@ class GoogleSheetsBackend:
                 f"{self._retry.attempts} attempts); wait a minute and run again",
                 status,
             )
+        if status == 400 and "above the limit of" in message and "cells" in message:
+            return GoogleApiError(
+                f"{self.source}: the write needs more cells than Google allows a spreadsheet "
+                "(10 million, all its tabs together; Google: "
+                f"{message.rsplit(': ', 1)[-1]}). Delete the empty rows and columns at the "
+                "ends of its tabs, or move old rows to another spreadsheet, and run again",
+                status,
+            )
         if status >= 500 and action == "writing":
             return GoogleApiError(
                 f"Google Sheets failed while writing ({status}: {message}); the write may or may "

@@ -1163,6 +1163,7 @@ class SheetsServer:
             raise ApiError(400, "You can't freeze all visible rows on the sheet.")
         index = props.get("index", len(book.sheets))
         book.sheets.insert(index, sheet)
+        _check_cell_limit(book)
         return {"addSheet": {"properties": sheet.properties(book.sheets.index(sheet))}}
 
     def _do_deleteSheet(
@@ -1190,6 +1191,7 @@ class SheetsServer:
             sheet.cols = grid.get("columnCount", sheet.cols)
             for row in sheet.grid:
                 del row[sheet.cols :]
+        _check_cell_limit(book)
         if full or "frozenRowCount" in (sub or {}):
             sheet.frozen_rows = grid.get("frozenRowCount", 0)
         if "title" in tree:
@@ -1209,12 +1211,7 @@ class SheetsServer:
             sheet.rows += length
         else:
             sheet.cols += length
-        if sheet.rows * sheet.cols > 10_000_000:
-            raise ApiError(
-                400,
-                "This action would increase the number of cells in the workbook "
-                "above the limit of 10000000 cells.",
-            )
+        _check_cell_limit(book)
         return {}
 
     def _do_updateDimensionProperties(
@@ -1497,6 +1494,19 @@ def _check_condition(condition: dict[str, Any], what: str) -> None:
         raise ApiError(400, f"Invalid {what}: condition type TEXT_EQ requires exactly 1 value.")
     if kind == "ONE_OF_LIST" and what == "conditionalFormat":
         raise ApiError(400, "Invalid conditionalFormat: ONE_OF_LIST is for data validation only.")
+
+
+CELL_LIMIT = 10_000_000
+"""Google's cells a spreadsheet: the grids of all its sheets together."""
+
+
+def _check_cell_limit(book: Spreadsheet) -> None:
+    if sum(sheet.rows * sheet.cols for sheet in book.sheets) > CELL_LIMIT:
+        raise ApiError(
+            400,
+            "This action would increase the number of cells in the workbook above the limit "
+            f"of {CELL_LIMIT} cells.",
+        )
 
 
 def _proto(value: Any) -> Any:

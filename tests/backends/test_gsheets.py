@@ -376,6 +376,19 @@ def test_a_new_owned_tab_has_a_filter_a_rewrite_leaves_as_it_is(
     assert "setBasicFilter" not in server.batches[-1]
 
 
+def test_a_write_past_googles_cells_says_so(
+    server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
+) -> None:
+    # the grids of all the tabs count: a new Issues tab no longer fits beside a big log
+    server.create(SHEET_ID, {"Leads": [["x"]]}, rows=384_612, cols=26)  # 9,999,912 cells
+    gs = backend()
+    gs.read()
+    with pytest.raises(GoogleApiError, match="more cells than Google allows a spreadsheet") as e:
+        gs.apply(WritePlan(tabs=[TabWrite("Issues", (("Code", "Row"), ("required", 3)))]))
+    assert "10000000 cells" in str(e.value) and str(e.value).endswith("and run again")
+    assert [s.title for s in server.books[SHEET_ID].sheets] == ["Leads"]  # the batch refused
+
+
 def test_formula_cells_and_unknown_tabs_are_refused_before_any_write(
     server: SheetsServer, backend: Callable[..., GoogleSheetsBackend]
 ) -> None:

@@ -496,3 +496,36 @@ def test_bodies_are_utf8_and_the_size_limit_counts_their_bytes(server: SheetsSer
     latin1 = json.dumps(body, ensure_ascii=False).replace(text, "é").encode("latin-1")
     got = call(server, "POST", "/v4/spreadsheets/book:batchUpdate", latin1)
     assert got.status_code == 400 and "Invalid JSON payload" in got.json()["error"]["message"]
+
+
+def test_the_cell_limit_counts_every_sheet(server: SheetsServer) -> None:
+    """Google's 10 million cells are a spreadsheet's, all its sheets together: adding a sheet,
+    growing one or resizing one past them is refused with Google's message, and the batch
+    changes nothing."""
+    server.create("full", {"A": [["x"]]}, rows=200_000, cols=26)  # 5.2 million cells
+    limit = "above the limit of 10000000 cells."
+
+    def batch(*requests_: dict[str, Any]) -> Any:
+        return call(server, "POST", "/v4/spreadsheets/full:batchUpdate", {"requests": requests_})
+
+    grid = {"rowCount": 100_000, "columnCount": 26}
+    ok = batch({"addSheet": {"properties": {"title": "B", "gridProperties": grid}}})
+    assert ok.status_code == 200  # 7.8 million
+    b = ok.json()["replies"][0]["addSheet"]["properties"]["sheetId"]
+    for too_many in (
+        {"addSheet": {"properties": {"title": "C", "gridProperties": grid}}},
+        {"appendDimension": {"sheetId": b, "dimension": "ROWS", "length": 90_000}},
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": b, "gridProperties": {"columnCount": 60}},
+                "fields": "gridProperties.columnCount",
+            }
+        },
+    ):
+        got = batch({"appendDimension": {"sheetId": b, "dimension": "ROWS", "length": 1}}, too_many)
+        assert got.status_code == 400 and got.json()["error"]["message"].endswith(limit)
+    book = server.books["full"]
+    assert [(s.title, s.rows, s.cols) for s in book.sheets] == [
+        ("A", 200_000, 26),
+        ("B", 100_000, 26),
+    ]
