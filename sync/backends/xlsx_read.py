@@ -224,6 +224,14 @@ def _guarded(path: Path, work: Callable[[], _T]) -> _T:
     except BaseException as exc:
         if not isinstance(exc, Exception) and not rust_panic(exc):
             raise  # KeyboardInterrupt, SystemExit …
+        if type(exc).__name__ == "WorksheetNotFound":  # a tab it listed itself
+            tab = exc.args[0] if exc.args else "?"
+            raise WorkbookUnreadable(
+                f"{path}: cannot read tab {tab!r}: python-calamine, which reads the cells, lists "
+                "it but does not find its sheet in the file (the workbook names the sheet by a "
+                "path it does not follow, such as ../xl/worksheets/…, or the sheet is missing); "
+                "open the workbook in Excel or LibreOffice, save it, and run again"
+            ) from exc
         raise WorkbookUnreadable(f"{path}: cannot read it ({exc or type(exc).__name__})") from exc
 
 

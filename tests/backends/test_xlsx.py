@@ -875,3 +875,37 @@ def test_a_tab_longer_than_a_sheet_is_refused_before_anything_is_written(tmp_pat
         apply_plan(path, WritePlan(tabs=[TabWrite("Issues", rows)]))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["b.xlsx"]  # no temporary file left
+
+
+def _sheets_named_from_above(src: Path, dst: Path) -> Path:
+    """`src` with its workbook relationships naming the sheets `../xl/worksheets/…`: the same
+    parts by a path that python-calamine does not follow (no writer makes such paths)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'Target="worksheets/', b'Target="../xl/worksheets/')
+                data = data.replace(b'Target="/xl/worksheets/', b'Target="../xl/worksheets/')
+            out.writestr(info, data)
+    return dst
+
+
+def test_a_sheet_calamine_cannot_find_is_named_with_what_to_do(tmp_path: Path) -> None:
+    src = write_xlsx(tmp_path / "src.xlsx", {"Leads": [["Lead ID"], ["L1"]]})
+    path = _sheets_named_from_above(src, tmp_path / "odd.xlsx")
+    with pytest.raises(WorkbookUnreadable) as found:
+        read_workbook(path)
+    said = str(found.value)
+    assert "cannot read tab 'Leads'" in said and "../xl/worksheets/" in said
+    assert said.endswith("open the workbook in Excel or LibreOffice, save it, and run again")
+
+
+@pytest.mark.libreoffice
+def test_a_sheet_calamine_cannot_find_reads_once_libreoffice_saved_it(tmp_path: Path) -> None:
+    from tests.templates.libreoffice import convert
+
+    src = write_xlsx(tmp_path / "src.xlsx", {"Leads": [["Lead ID"], ["L1"]]})
+    path = _sheets_named_from_above(src, tmp_path / "odd.xlsx")
+    saved = convert(path, tmp_path, "xlsx") / "odd.xlsx"
+    leads = read_workbook(saved).sheets[0]
+    assert leads.name == "Leads" and leads.value(2, 1) == "L1"
