@@ -596,12 +596,13 @@ def _with_filter_names(workbook: bytes, filters: Mapping[str, FilterCells | None
     wb = workbook.decode("utf-8")
     m = re.search(r"<(?:([A-Za-z_][\w.-]*):)?workbook[\s>]", wb)
     p = (m.group(1) + ":") if m and m.group(1) else ""
-    sheets = re.search(rf"<{re.escape(p)}sheets\b.*?</{re.escape(p)}sheets>", wb, re.S)
+    q = re.escape(p)
+    sheets = re.search(rf"<{q}sheets\b.*?</{q}sheets>", wb, re.S)
     if sheets is None:
         return workbook
     titles = [
         html.unescape(_attrs(tag.encode()).get(b"name", b"").decode())
-        for tag in re.findall(rf"<{re.escape(p)}sheet\b[^>]*>", sheets.group(0))
+        for tag in re.findall(rf"<{q}sheet\b[^>]*>", sheets.group(0))
     ]
     index = {title.casefold(): i for i, title in enumerate(titles)}
     wanted: dict[int, str] = {}
@@ -615,22 +616,19 @@ def _with_filter_names(workbook: bytes, filters: Mapping[str, FilterCells | None
                 f"{_quoted(titles[i])}!{_absolute(cells[0])}:{_absolute(cells[1])}"
                 f"</{p}definedName>"
             )
-    q = re.escape(p)
     block = re.search(rf"<{q}definedNames\s*>(.*?)</{q}definedNames>", wb, re.S)
     if block is None:
         added = "".join(wanted.values())
         if not added:
             return workbook
         after = "|".join(_AFTER_NAMES)
-        at = re.search(rf"<{re.escape(p)}(?:{after})\b|</{re.escape(p)}workbook>", wb)
+        at = re.search(rf"<{q}(?:{after})\b|</{q}workbook>", wb)
         if at is None:
             return workbook
         names = f"<{p}definedNames>{added}</{p}definedNames>"
         return (wb[: at.start()] + names + wb[at.start() :]).encode("utf-8")
     inner = block.group(1)
-    element = re.compile(
-        rf"<{re.escape(p)}definedName\b([^>]*?)(?:/>|>.*?</{re.escape(p)}definedName>)", re.S
-    )
+    element = re.compile(rf"<{q}definedName\b([^>]*?)(?:/>|>.*?</{q}definedName>)", re.S)
 
     def replaced(found: re.Match[str]) -> str:
         attrs = _attrs(found.group(1).encode())
