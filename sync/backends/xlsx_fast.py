@@ -232,7 +232,7 @@ def _mixed_columns(
         except fastexcel.FastExcelError:
             return mixed  # the whole tab will tell
         else:
-            found = _reported(below.errors, below.columns).unconverted
+            found = _reported(below.errors, below.columns, below.batch).unconverted
             if not found:
                 return mixed
         if found is None or not _joins(found, mixed):
@@ -617,7 +617,7 @@ def _body(
         except fastexcel.FastExcelError:
             return None
         else:
-            reported = _reported(errors, infos)
+            reported = _reported(errors, infos, batch)
             found = reported.unconverted
             if not found:
                 break
@@ -649,12 +649,20 @@ class _Reported(NamedTuple):
     errors: dict[Position, ExcelError]  # the error values, with the code each one's kind names
     unnamed: bool  # whether some kind names no code here (then the XML tells)
     unconverted: set[int] | None  # the columns (0-based from A) of the cells it could not
-    # convert (a text that reads as '', which its inference took for an empty cell, among
-    # numbers or dates): their values are lost; None when it did not say which column
+    # convert (a text that reads as '' or "N/A", which its inference took for an empty cell,
+    # among numbers or dates) or turned into NaN ("nan"): their values are lost; None when it
+    # did not say which column
 
 
-def _reported(errors: Any, infos: Sequence[Any]) -> _Reported:
-    """fastexcel's reports (`errors`, None for none) on the columns `infos`, sorted out."""
+def _reported(errors: Any, infos: Sequence[Any], batch: Any) -> _Reported:
+    """fastexcel's reports (`errors`, None for none) on the columns `infos` (`batch` their
+    Arrow columns), sorted out. A number column holding NaN counts as one with a cell it could
+    not convert: its inference takes a text "nan", "NaN", "-nan" or "-NaN" (among others) for
+    an empty cell, and the conversion then reads it as a float NaN, which no number cell holds,
+    without a word."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     absolute = {info.index: info.absolute_index for info in infos}
     found: dict[Position, ExcelError] = {}
     unnamed = False
@@ -673,6 +681,10 @@ def _reported(errors: Any, infos: Sequence[Any]) -> _Reported:
             unnamed = True
             continue
         found[(HEAD_ROWS + row + 1, absolute[col] + 1)] = code
+    if unconverted is not None:
+        for info, array in zip(infos, batch.columns, strict=True):
+            if pa.types.is_floating(array.type) and pc.any(pc.is_nan(array)).as_py():
+                unconverted.add(info.absolute_index)
     return _Reported(found, unnamed, unconverted)
 
 

@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -396,6 +397,26 @@ def test_a_text_that_reads_as_empty_among_numbers_or_dates(
     assert parses.whole == [{index} if w == {-1} else w for w in whole]
     assert parses.exact == [[index]]
     assert reads.book.sheets[0].rows[row - 1][index] == ""
+
+
+NULL_LOOKING = ["nan", "NaN", "-nan", "-NaN", "N/A", "NA", "#N/A", "NULL", "null", "None", "<NA>"]
+"""Texts fastexcel's inference takes for an empty cell (its NULL_STRING_VALUES)."""
+
+
+@pytest.mark.parametrize("text", NULL_LOOKING)
+@pytest.mark.parametrize(("col", "row"), [("C", 100), ("C", 2400), ("D", 100), ("D", 2400)])
+def test_a_text_that_looks_like_no_value_among_numbers_or_dates_stays_text(
+    tmp_path: Path, text: str, col: str, row: int
+) -> None:
+    """fastexcel's inference takes "nan", "N/A", "NULL" … for empty cells; converting the
+    column, it reports the ones it cannot convert, but reads "nan", "NaN", "-nan" and "-NaN"
+    in a number column as a float NaN without a word. A column holding NaN is read exactly:
+    the text stays text, as python-calamine reads it, in the sample or below it."""
+    cell = f'<c r="{col}{row}" t="inlineStr"><is><t>{xml_escape(text)}</t></is></c>'
+    xml = with_cell(sheet_xml(rows=2500, dimension=None), f"{col}{row}", cell)
+    reads = read_both_ways(write_package(tmp_path / "null-looking.xlsx", xml))
+    assert reads.routes == {"S": Route.FAST}
+    assert reads.book.sheets[0].rows[row - 1][ord(col) - ord("A")] == text
 
 
 def test_several_mixed_columns_are_read_exactly_together(tmp_path: Path, parses: Parses) -> None:
