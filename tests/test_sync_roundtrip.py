@@ -187,3 +187,37 @@ def test_any_second_run_is_a_no_op(tmp_path_factory, rows: list[list[object]]) -
     second = run(path)
     assert second.plan.is_empty(), second.plan
     assert digest(path) == first
+
+
+CONTROLS = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]]
+
+
+def test_text_with_control_characters_is_written_back_as_it_reads(tmp_path: Path) -> None:
+    """Excel keeps a control character of a cell's text as `_x000B_` and readers give the
+    character back. A value quoted into the Issues tab (an unknown source type here) is written
+    the same way, not without the character: else every run read the tab as changed and wrote
+    it again, and a second run was never a no-op."""
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    rows = [HEADERS[:12], *[[f"L{n}", f"Billboard@{n}@", "Acme"] for n in range(len(CONTROLS))]]
+    sheets = {"线索跟踪": rows, "销售人员": [["姓名"], ["李雷"]]}
+    plain = write_xlsx(tmp_path / "plain.xlsx", sheets)
+    path = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            for n, char in enumerate(CONTROLS):  # the characters as Excel writes them
+                data = data.replace(f"@{n}@".encode(), f"_x{ord(char):04X}_".encode())
+            out.writestr(info, data)
+    run(path)
+    quoted = {
+        row[6]
+        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_name("问题清单").to_python()
+        if row[1] == "invalid-choice"
+    }
+    assert quoted == {f"Billboard{char}" for char in CONTROLS}
+    first = digest(path)
+    assert run(path).plan.is_empty()
+    assert digest(path) == first

@@ -96,6 +96,10 @@ def _attrs(tag: bytes) -> dict[bytes, bytes]:
 
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters XML cannot hold: Excel writes each as `_xHHHH_`, which readers decode."""
+_UNWRITABLE = re.compile("[\ufffe\uffff\ud800-\udfff]")
+"""Characters no cell text holds: not XML, and no reader decodes them from `_xHHHH_`."""
 _OOXML_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 
 
@@ -103,14 +107,25 @@ _NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff
 
 
 def xml_text(text: str) -> str:
-    """Text content for an inline string: illegal XML characters dropped, `_xHHHH_` kept
-    literal (Excel would decode it), a carriage return kept as Excel encodes it."""
+    r"""Text content for an inline string, which reads back as `text`: a control character
+    and a carriage return written as Excel writes them (`_x000B_`, `_x000D_`), a literal
+    `_xHHHH_` kept literal (`_x005F_xHHHH_`: readers would decode it); a non-character or a
+    lone surrogate, which no reader gives, dropped.
+
+    >>> xml_text("a\x0bb_x0041_c\rd<e")
+    'a_x000B_b_x005F_x0041_c_x000D_d&lt;e'
+    """
     if not _NEEDS_ESCAPE.search(text):  # nearly all text: one scan instead of six
         return text
-    text = _ILLEGAL_XML.sub("", text)
-    text = _OOXML_ESCAPE.sub("_x005F_", text)
+    text = _UNWRITABLE.sub("", text)
+    text = _OOXML_ESCAPE.sub("_x005F_", text)  # before the controls become _xHHHH_ themselves
+    text = _CONTROL.sub(_excel_escape, text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\r", "_x000D_")
+
+
+def _excel_escape(found: re.Match[str]) -> str:
+    return f"_x{ord(found.group()):04X}_"
 
 
 def xml_attr(text: str) -> str:
