@@ -30,8 +30,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup: what is printed holds the users' names (a file "[draft] pipeline.xlsx", a Google
+# tab "[旧]线索"), which rich would otherwise read as style tags and drop; styles are given as
+# Text and table styles instead.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 _left_to_exit: list[object] | None = None
 """Where a command leaves what it built when the process is to end as soon as its output is

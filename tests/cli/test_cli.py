@@ -353,3 +353,14 @@ def test_more_issues_than_a_sheet_holds_list_the_errors_first_and_say_so(
     assert everything[-1]["code"] == "issues-not-listed"
     again = cli("run", str(manifest.path), *args)  # and a second run changes nothing
     assert "Nothing to write" in again.stdout
+
+
+def test_names_in_brackets_are_printed_as_they_are(cli: Callable, tmp_path: Path) -> None:
+    """A file named "[draft] …" (or a Google tab "[旧]线索") is printed with its brackets: the
+    output is plain text, not rich markup, which would take "[draft]" for a style and drop it."""
+    path = build_demo_workbook(tmp_path / "[draft] demo.xlsx").path
+    args = ("--as-of", "2026-11-20T18:00", "--fail-on", "never", "--lang", "en")
+    checked = cli("check", str(path), *args).stdout.splitlines()
+    assert checked[0] == f"salesync · {path} · 2026-11-20 18:00"
+    ran = cli("run", str(path), *args).stdout.splitlines()
+    assert ran[-1].endswith(f"to {path}") and "[draft] demo.xlsx" in ran[-1]
