@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from .core.errors import SalesyncError
 from .core.schema import Lang, Severity
@@ -149,7 +150,8 @@ def _sync(
 
                     def progress(name: str) -> None:
                         step.append(name)
-                        status.update(f"salesync: {name} {target or 'Excel'}")
+                        # a Text: the spinner reads a str as markup whatever the console
+                        status.update(Text(f"salesync: {name} {target or 'Excel'}"))
 
                     result = sync_workbook(
                         backend, write=write, as_of=moment, progress=progress, **job

@@ -364,3 +364,22 @@ def test_names_in_brackets_are_printed_as_they_are(cli: Callable, tmp_path: Path
     assert checked[0] == f"salesync · {path} · 2026-11-20 18:00"
     ran = cli("run", str(path), *args).stdout.splitlines()
     assert ran[-1].endswith(f"to {path}") and "[draft] demo.xlsx" in ran[-1]
+
+
+def test_the_progress_line_shows_bracketed_names_too(
+    cli: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the step and the target show beside a spinner, which reads a str as
+    markup whatever its console: the line is given as plain Text."""
+    import io
+
+    from rich.console import Console
+
+    import sync.cli as cli_module
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, markup=False, width=200)
+    monkeypatch.setattr(cli_module, "err", terminal)
+    path = build_demo_workbook(tmp_path / "[draft] demo.xlsx").path
+    cli("check", str(path), "--as-of", "2026-11-20T18:00", "--fail-on", "never")
+    assert f"salesync: check {path}" in screen.getvalue()
