@@ -73,9 +73,39 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     A tab calamine refuses for an error code it does not read (#SPILL!, #CALC! … which newer
     Excel writes, in a dashboard tab as well as in a log) is read again with #N/A in their
     place, and the codes are the scan's (`_known_codes_read`); the other tabs are not."""
+    path = Path(path)
+    with _openable(path) as readable:
+        return _read_workbook(path, readable)
+
+
+@contextlib.contextmanager
+def _openable(path: Path) -> Iterator[Path]:
+    """`path` as the readers in Rust (python-calamine, fastexcel) can open it: itself, or, for a
+    name that is not UTF-8 (bytes a POSIX file name may hold: a GBK name unzipped on Linux,
+    which Python keeps as surrogates and Rust cannot be handed), the file opened here and named
+    by its descriptor (`/proc/self/fd/N`), for as long as the read lasts."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield path
+        return
+    fds = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)), None)
+    if fds is None:  # nowhere to name it from: the readers say they cannot open it
+        yield path
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        yield Path(fds, str(fd))
+    finally:
+        os.close(fd)
+
+
+def _read_workbook(path: Path, readable: Path) -> RawWorkbook:
+    """`read_workbook` of `path`, its files opened as `readable` (`_openable`)."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    path = Path(path)
     with open_zip(path) as zf:
         pkg = load_package_checked(zf, path)
         sizes = {
@@ -87,7 +117,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     opened: list[Any] = []
 
     def open_book() -> Any:
-        book = _guarded(path, lambda: CalamineWorkbook.from_path(str(path)))
+        book = _guarded(path, lambda: CalamineWorkbook.from_path(str(readable)))
         opened.append(book)
         return book
 
@@ -98,7 +128,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         """The tab's cells and, when the scan will not look for them, its error values."""
         errors: Callable[[], dict[Position, ExcelError]] | None = None
         if fast(name):
-            found = _guarded(path, lambda: read_grid(path, pkg, name))
+            found = _guarded(path, lambda: read_grid(readable, pkg, name))
             if found is not None and not found.errors_below:
                 return found.grid, found.errors
             # the scan task looks for formulas only in a tab meant for the fast way: its error
@@ -266,7 +296,7 @@ def _known_codes_read(
     ref = pkg.sheet(name)
     assert ref is not None  # a tab with error values has a sheet
     with _being_read(tempfile.TemporaryDirectory(prefix="salesync-")) as folder:
-        copy = Path(folder, path.name)
+        copy = Path(folder, "workbook" + path.suffix)  # a name the readers in Rust can open
         size = 0  # the sheet's XML, stored as it is rewritten
         try:
             with (

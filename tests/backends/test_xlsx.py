@@ -911,3 +911,28 @@ def test_a_sheet_calamine_cannot_find_reads_once_libreoffice_saved_it(tmp_path: 
     saved = convert(path, tmp_path, "xlsx") / "odd.xlsx"
     leads = read_workbook(saved).sheets[0]
     assert leads.name == "Leads" and leads.value(2, 1) == "L1"
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["python-calamine", "fastexcel"])
+def test_a_file_whose_name_is_not_utf8_is_read_and_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    """A POSIX file name may hold bytes that are not UTF-8 (a GBK name unzipped on Linux);
+    Python keeps them as surrogates, which the readers in Rust cannot be handed: they are
+    handed the file by its descriptor's path instead."""
+    from sync.backends import xlsx_read
+    from sync.demo import build_demo_workbook
+    from sync.job import sync_workbook
+
+    manifest = build_demo_workbook(tmp_path / "demo.xlsx")
+    path = tmp_path / os.fsdecode(b"\xcf\xfa\xca\xdb.xlsx")  # 销售 in GBK
+    try:
+        manifest.path.rename(path)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes no such name")
+    if fast:
+        monkeypatch.setattr(xlsx_read, "FAST_MIN_BYTES", 0)
+    first = sync_workbook(XlsxBackend(path), write=True, as_of=manifest.as_of)
+    assert first.wrote and len(first.issues) > 100
+    again = sync_workbook(XlsxBackend(path), write=True, as_of=manifest.as_of)
+    assert again.plan.is_empty() and [p.name for p in tmp_path.iterdir()] == [path.name]
