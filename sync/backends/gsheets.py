@@ -82,6 +82,7 @@ from sync.core.model import (
     TabWrite,
     WritableValue,
     WritePlan,
+    sheet_ref,
 )
 from sync.core.schema import Lang, Table
 
@@ -303,10 +304,6 @@ def _cell(value: WritableValue) -> dict[str, Any]:
     return data
 
 
-def _quote(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
 def _a1(row: int, col: int) -> str:
     letters = ""
     while col:
@@ -484,7 +481,7 @@ class GoogleSheetsBackend:
             fields = fields.replace("sheets(", f"sheets({PROTECTED_FIELDS},", 1)
         meta = self._call("reading", "fetch_sheet_metadata", {"fields": fields})
         tabs = [self._tab(entry) for entry in meta.get("sheets", [])]
-        self._ranges = [_quote(tab.title) for tab in tabs]
+        self._ranges = [sheet_ref(tab.title) for tab in tabs]
         batch = self._batch_get() if tabs else {"valueRanges": []}
         ranges = batch.get("valueRanges", [])
         self._digest = _digest(ranges)
@@ -1552,7 +1549,7 @@ def _value_range(
     title: str, row: int, col: int, rows: list[list[Any]], width: int
 ) -> dict[str, Any]:
     cells = f"{_a1(row, col)}:{_a1(row + len(rows) - 1, col + width - 1)}"
-    return {"range": f"{_quote(title)}!{cells}", "majorDimension": "ROWS", "values": rows}
+    return {"range": f"{sheet_ref(title)}!{cells}", "majorDimension": "ROWS", "values": rows}
 
 
 def _format_runs(

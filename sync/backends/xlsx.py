@@ -85,7 +85,7 @@ from sync.backends.xlsx_styles import StyleBook
 from sync.backends.xlsx_tables import extend_table, table_parts
 from sync.backends.xlsx_tabs import FilterCells, check_tab_name, filtered_cells, tab_xml
 from sync.core.errors import SalesyncError, WorkbookChanged, WorkbookNotFound, WorkbookUnreadable
-from sync.core.model import RawWorkbook, WritePlan
+from sync.core.model import RawWorkbook, WritePlan, sheet_ref
 
 __all__ = ["XlsxBackend", "apply_plan", "read_workbook"]
 
@@ -653,8 +653,7 @@ def _absolute(cell: tuple[int, int]) -> str:
 
 def _quoted(title: str) -> str:
     """A tab's name in a formula, quoted (as XML text)."""
-    quoted = "'" + title.replace("'", "''") + "'"
-    return quoted.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return sheet_ref(title).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _edit_package_parts(

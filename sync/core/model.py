@@ -42,6 +42,15 @@ HEADER_SCAN_ROWS = 30
 the rows the fast reader reads exactly, `sync.backends.xlsx_fast`)."""
 
 
+def sheet_ref(title: str) -> str:
+    """A tab's name as a formula or an A1 range names it: quoted, its quotes doubled.
+
+    >>> sheet_ref("It's Q3")
+    "'It''s Q3'"
+    """
+    return "'" + title.replace("'", "''") + "'"
+
+
 def column_letter(col: int) -> str:
     """1 → A, 27 → AA."""
     letters = ""

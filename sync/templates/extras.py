@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from sync.core.model import sheet_ref
 from sync.core.schema import DASHBOARD as DASHBOARD_TABLE
 from sync.core.schema import (
     FUNNEL_PIPELINE,
@@ -29,7 +30,7 @@ from sync.core.schema import (
     labels,
 )
 
-from .formulas import HOLIDAYS_NAME, sheet_ref
+from .formulas import HOLIDAYS_NAME
 
 TEMPLATE_YEAR = 2026  # holidays listed: the year before, this one and the next (same bytes)
 DASHBOARD_REPS = 30  # rows of the completion block: reps 1..30 of the Reps tab

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_col_to_name
 
+from sync.core.model import sheet_ref
 from sync.core.schema import (
     COMPLEXITY,
     METHOD,
@@ -229,10 +230,6 @@ def column_index(table_name: str, name: str) -> int:
         return [f.name for f in table.fields].index(name)
     keys = [h.key for h in HELPERS[table_name]]
     return len(table.fields) + keys.index(name)
-
-
-def sheet_ref(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
 
 
 _TOKEN = re.compile(r"\{(\$?)([a-z_]+)(?:\.([a-z_]+))?\}")
