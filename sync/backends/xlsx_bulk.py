@@ -19,9 +19,9 @@ from typing import cast
 import numpy as np
 
 from sync.core.errors import SalesyncError
-from sync.core.model import CellWrite, CellWrites, Position, WritableValue
+from sync.core.model import SHEET_ROWS, CellWrite, CellWrites, Position, WritableValue
 
-MAX_ROWS = 1_048_576
+MAX_ROWS = SHEET_ROWS
 MAX_COLS = 16_384
 
 _DAY_US = 86_400_000_000

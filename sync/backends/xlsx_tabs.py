@@ -129,10 +129,10 @@ def filtered_cells(tab: TabWrite) -> FilterCells | None:
     table of thousands of rows (the Issues tab) is read by filtering it: each column's header
     gets the spreadsheet's filter button."""
     ncols = max((len(r) for r in tab.rows), default=0)
-    header = min(tab.header_rows, len(tab.rows), MAX_ROWS)
+    header = min(tab.header_rows, len(tab.rows))  # no longer than a sheet: `tab_xml` says so
     if not header or not ncols:
         return None
-    return (header, 1), (min(len(tab.rows), MAX_ROWS), ncols)
+    return (header, 1), (len(tab.rows), ncols)
 
 
 def check_tab_name(name: str) -> None:

@@ -169,7 +169,7 @@ def plan_sync(
         if writes:
             plan.cells[data.tab] = writes
     found.sort(key=Issue.sort_key)
-    listed = listed_issues(found, lang, _issues_title(binding))
+    listed = listed_issues(found, lang, _tab_title(binding, ISSUES.name))
     if len(listed) < len(found):  # the last row says so; the others are all still reported
         found.append(listed[-1])
     issues_tab = _issues_tab(binding, listed, lang)
@@ -417,9 +417,10 @@ warnings and notes as they fit); salesync check --json lists them all.'
     return [*map(issues.__getitem__, kept), note]
 
 
-def _issues_title(binding: Binding) -> str:
-    existing = binding.tables.get(ISSUES.name)
-    return existing.sheet.name if existing else ISSUES.title(binding.lang)
+def _tab_title(binding: Binding, table_name: str) -> str:
+    """The name of the owned tab `table_name`: the workbook's, else the schema's."""
+    existing = binding.tables.get(table_name)
+    return existing.sheet.name if existing else SCHEMA.table(table_name).title(binding.lang)
 
 
 def _issues_tab(binding: Binding, issues: list[Issue], lang: Lang) -> TabWrite | None:
@@ -454,10 +455,9 @@ def _tab_if_changed(
     widths: tuple[float, ...],
 ) -> TabWrite | None:
     existing = binding.tables.get(table_name)
-    name = existing.sheet.name if existing else SCHEMA.table(table_name).title(binding.lang)
     if existing is not None and _grid_equals(existing.sheet.rows, rows):
         return None
-    return TabWrite(name, rows, header_rows=1, column_widths=widths)
+    return TabWrite(_tab_title(binding, table_name), rows, header_rows=1, column_widths=widths)
 
 
 _ROWS_AT_ONCE = 4096
