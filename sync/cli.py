@@ -109,7 +109,7 @@ def _reported() -> Iterator[None]:
     try:
         yield
     except SalesyncError as error:
-        err.print(f"salesync: error: {error}", markup=False)
+        err.print(f"salesync: error: {error}")
         raise typer.Exit(error.exit_code) from None
 
 
@@ -164,7 +164,7 @@ def _sync(
             else:
                 print_report(result, out, wrote_requested=write)
     except KeyboardInterrupt:
-        err.print(f"salesync: {_interrupted(step[-1], target, excel)}", markup=False)
+        err.print(f"salesync: {_interrupted(step[-1], target, excel)}")
         raise typer.Exit(INTERRUPTED) from None
     if _left_to_exit is not None:
         _left_to_exit.append(result)
